@@ -20,7 +20,7 @@ export interface LineFramingOptions {
  * 'overflow' with the dropped bytes when a frame exceeds the cap; empty frames are skipped.
  */
 export class LineFraming extends Transform {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private readonly delimiter: Buffer;
   private readonly maxBytes: number;
   private readonly encoding: LineFramingOptions['encoding'];
