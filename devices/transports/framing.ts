@@ -25,6 +25,8 @@ export class LineFraming extends Transform {
   private readonly maxBytes: number;
   private readonly encoding: LineFramingOptions['encoding'];
   private readonly lenient: boolean;
+  /** after an overflow, the rest of that frame up to its delimiter is dropped too */
+  private discarding = false;
 
   constructor(options: LineFramingOptions = {}) {
     super({ readableObjectMode: true });
@@ -40,12 +42,14 @@ export class LineFraming extends Transform {
     for (;;) {
       const cut = this.findEnd();
       if (!cut) break;
-      this.pushFrame(this.buffer.subarray(0, cut.at));
+      if (this.discarding) this.discarding = false;
+      else this.pushFrame(this.buffer.subarray(0, cut.at));
       this.buffer = this.buffer.subarray(cut.at + cut.length);
     }
     if (this.buffer.length > this.maxBytes) {
       const dropped = Buffer.from(this.buffer);
       this.buffer = Buffer.alloc(0);
+      this.discarding = true;
       this.emit('overflow', dropped);
     }
     done();
