@@ -1,0 +1,112 @@
+/**
+ * A serial line (serialport) that opens itself, reopens with backoff and jitter when the
+ * port disappears, and emits whole frames from the configured framing.
+ */
+import { EventEmitter } from 'node:events';
+import type { Transform } from 'node:stream';
+import { SerialPort } from 'serialport';
+import type { SerialLink, SerialOptions } from './types.js';
+import { backoffDelay } from './backoff.js';
+
+type Binding = ConstructorParameters<typeof SerialPort>[0] extends infer O ? (O extends { binding?: infer B } ? B : never) : never;
+
+export interface SerialLinkDeps {
+  /** a serialport binding (MockBinding in tests); the platform's by default */
+  binding?: unknown;
+  random?: () => number;
+}
+
+export class SerialPortLink extends EventEmitter implements SerialLink {
+  private port: SerialPort | undefined;
+  private framing: Transform | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private attempt = 0;
+  private stopped = true;
+
+  constructor(private readonly options: SerialOptions, private readonly deps: SerialLinkDeps = {}) {
+    super();
+  }
+
+  get isOpen(): boolean {
+    return this.port?.isOpen ?? false;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.open();
+  }
+
+  async write(data: Uint8Array | string): Promise<void> {
+    const port = this.port;
+    if (!port?.isOpen) throw new Error(`serial port ${this.options.path} is not open`);
+    await new Promise<void>((resolve, reject) => {
+      port.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data), (err) => (err ? reject(err) : resolve()));
+    });
+    await new Promise<void>((resolve, reject) => port.drain((err) => (err ? reject(err) : resolve())));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const port = this.port;
+    this.detach();
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+
+  private open(): void {
+    if (this.stopped) return;
+    const { path, baudRate, dataBits = 8, parity = 'none', stopBits = 1 } = this.options;
+    const port = new SerialPort({
+      path,
+      baudRate,
+      dataBits,
+      parity,
+      stopBits,
+      autoOpen: false,
+      ...(this.deps.binding ? { binding: this.deps.binding as Binding } : {}),
+    });
+    this.port = port;
+    port.open((err) => {
+      if (this.port !== port) return;
+      if (err) return this.lost(err);
+      this.attempt = 0;
+      const framing = this.options.framing();
+      this.framing = framing;
+      framing.on('data', (frame: Buffer | string) => this.emit('frame', frame));
+      framing.on('overflow', (dropped: Buffer) => this.emit('overflow', dropped));
+      port.pipe(framing);
+      this.emit('open');
+    });
+    port.on('error', (err) => this.lost(err));
+    port.on('close', (err?: Error | null) => this.lost(err ?? undefined));
+  }
+
+  private detach(): void {
+    const port = this.port;
+    this.port = undefined;
+    if (port) {
+      port.removeAllListeners();
+      port.on('error', () => undefined);
+      if (this.framing) port.unpipe(this.framing);
+    }
+    this.framing?.removeAllListeners();
+    this.framing = undefined;
+  }
+
+  private lost(reason: Error | undefined): void {
+    const port = this.port;
+    const wasOpen = this.framing !== undefined;
+    this.detach();
+    if (port?.isOpen) port.close(() => undefined);
+    if (wasOpen || this.attempt === 0) this.emit('close', reason);
+    if (this.stopped || this.timer) return;
+    const { minMs, maxMs } = this.options.backoff ?? { minMs: 500, maxMs: 30_000 };
+    const delay = backoffDelay(this.attempt++, minMs, maxMs, this.deps.random);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.open();
+    }, delay);
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * Builds a gateway from a config: the runtime plus every component, in start order.
+ */
+import type { Logger } from 'pino';
+import type { Transports } from '../devices/transports/types.js';
+import type { ProtocolDefinition } from '../devices/driver.js';
+import type { Config } from './config.js';
+import { Gateway } from './runtime.js';
+
+export interface AssembleOptions {
+  log?: Logger;
+  transports?: Transports;
+  findProtocol?: (name: string) => ProtocolDefinition | undefined;
+}
+
+export function assembleGateway(config: Config, options: AssembleOptions = {}): Gateway {
+  const gateway = new Gateway(config, options);
+  return gateway;
+}

@@ -1,0 +1,283 @@
+/**
+ * The embedded MQTT broker (aedes) on TCP, WebSocket and TLS, with device and operator
+ * authentication, the ACL of gateway/acl.ts and the bus edge: every device payload is
+ * checked against its schema before anything passes it on. A refused payload is answered
+ * on the device's errors topic, counted, and moved to a topic nobody can subscribe to;
+ * an accepted event goes to the pipeline (the in-process bus) as it passes the edge.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import tls from 'node:tls';
+import http from 'node:http';
+import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { Logger } from 'pino';
+import { checkEventPayload, isEventType, type DeviceEvent } from '../devices/events.js';
+import type { Config } from './config.js';
+import type { EventBus } from './event-bus.js';
+import type { Metrics } from './metrics.js';
+import { mayPublish, maySubscribe, parseDeviceTopic, topics, type Principal } from './acl.js';
+import { verifyPassword } from './passwords.js';
+import { closeServer, listen } from './listen.js';
+import { LogThrottle } from './throttle.js';
+
+export interface Account {
+  principal: Principal;
+  passwordHash: string;
+}
+
+export type RefusalReason = 'not_json' | 'invalid_payload' | 'unknown_event' | 'too_large' | 'not_allowed';
+
+export interface BrokerOptions {
+  config: Config;
+  metrics: Metrics;
+  log: Logger;
+  bus: EventBus;
+  accounts: Map<string, Account>;
+  now?: () => number;
+}
+
+export interface PublishOptions {
+  retain?: boolean;
+  qos?: 0 | 1;
+}
+
+const REFUSED_PREFIX = '$CG/refused/';
+
+function topicKind(topic: string): string {
+  const t = parseDeviceTopic(topic);
+  if (t) return t.section === 'events' || t.section === 'commands' ? `${t.section}/${t.name}` : t.section;
+  const parts = topic.split('/');
+  return parts[2] === 'kits' ? `kits/${parts[4] ?? ''}` : parts.slice(2, 4).join('/');
+}
+
+export class Broker {
+  private aedes: Aedes | undefined;
+  private readonly servers: net.Server[] = [];
+  private wss: WebSocketServer | undefined;
+  private readonly principals = new WeakMap<Client, Principal>();
+  /** digests of passwords already verified with scrypt, so reconnect storms stay cheap */
+  private readonly verified = new Map<string, string>();
+  private readonly throttle = new LogThrottle();
+  private readonly now: () => number;
+  readonly ports: { mqtt?: number; ws?: number; tls?: number } = {};
+
+  constructor(private readonly options: BrokerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get connectedClients(): number {
+    return this.aedes?.connectedClients ?? 0;
+  }
+
+  get running(): boolean {
+    return this.aedes !== undefined && !this.aedes.closed;
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.options;
+    const aedes = await Aedes.createBroker({
+      id: `cg-${config.gateway.id}`,
+      maxClientsIdLength: 128,
+      authenticate: (client, username, password, done) => {
+        this.authenticate(client, username, password).then(
+          (ok) => {
+            if (ok) return done(null, true);
+            const err = Object.assign(new Error('bad user name or password'), { returnCode: 4 });
+            done(err as never, false);
+          },
+          (err: Error) => done(Object.assign(err, { returnCode: 3 }) as never, false),
+        );
+      },
+      authorizePublish: (client, packet, done) => done(this.authorizePublish(client, packet)),
+      authorizeSubscribe: (client, sub, done) => {
+        const who = client ? this.principals.get(client) : undefined;
+        const decision = who ? maySubscribe(who, sub.topic) : { allowed: false as const, reason: 'not authenticated' };
+        if (decision.allowed) return done(null, sub);
+        this.options.metrics.aclRefused.inc({ action: 'subscribe', role: who?.role ?? 'none' });
+        this.logRefusal('subscribe', who, sub.topic, decision.reason);
+        done(null, null as never);
+      },
+    });
+    this.aedes = aedes;
+    aedes.on('clientReady', (client) => this.onClient(client, true));
+    aedes.on('clientDisconnect', (client) => this.onClient(client, false));
+    aedes.on('clientError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'mqtt client error'));
+    aedes.on('connectionError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'mqtt connection error'));
+
+    const tcp = net.createServer(aedes.handle);
+    this.servers.push(tcp);
+    this.ports.mqtt = await listen(tcp, config.mqtt.port, config.mqtt.host, 'MQTT');
+    if (config.mqtt.wsPort !== null) {
+      const httpServer = http.createServer((_req, res) => {
+        res.writeHead(426).end('MQTT over WebSocket only\n');
+      });
+      this.servers.push(httpServer);
+      this.wss = new WebSocketServer({ server: httpServer });
+      this.wss.on('connection', (socket, req) => aedes.handle(createWebSocketStream(socket), req));
+      this.ports.ws = await listen(httpServer, config.mqtt.wsPort, config.mqtt.host, 'MQTT WebSocket');
+    }
+    if (config.mqtt.tls) {
+      const [cert, key] = await Promise.all([readFile(config.mqtt.tls.cert), readFile(config.mqtt.tls.key)]);
+      const secure = tls.createServer({ cert, key }, aedes.handle);
+      this.servers.push(secure);
+      this.ports.tls = await listen(secure, config.mqtt.tls.port, config.mqtt.host, 'MQTT TLS');
+    }
+    log.info({ ports: this.ports }, 'broker listening');
+  }
+
+  async stop(): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes) return;
+    for (const c of this.wss?.clients ?? []) c.terminate();
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await Promise.all(this.servers.map((s) => closeServer(s)));
+    this.servers.length = 0;
+  }
+
+  /** Publishes as the gateway itself (bypasses the ACL) and counts it. */
+  publish(topic: string, payload: unknown, opts: PublishOptions = {}): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes || aedes.closed) return Promise.resolve();
+    const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
+    this.options.metrics.messages.inc({ direction: 'out', kind: topicKind(topic) });
+    const packet = { cmd: 'publish', topic, payload: body, qos: opts.qos ?? 0, retain: opts.retain ?? false, dup: false } as PublishPacket;
+    return new Promise((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Subscribes the gateway itself to a filter; returns the unsubscribe function. */
+  subscribe(filter: string, handler: (topic: string, payload: Buffer) => void): () => void {
+    const aedes = this.aedes;
+    if (!aedes) throw new Error('broker not started');
+    const deliver = (packet: AedesPublishPacket, cb: () => void) => {
+      try {
+        handler(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+      } catch (err) {
+        this.options.log.error({ err, topic: packet.topic }, 'gateway subscription handler failed');
+      }
+      cb();
+    };
+    aedes.subscribe(filter, deliver, () => undefined);
+    return () => aedes.unsubscribe(filter, deliver, () => undefined);
+  }
+
+  private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<boolean> {
+    const { metrics } = this.options;
+    if (!username || !password) {
+      metrics.authRefused.inc({ reason: 'anonymous' });
+      this.options.log.warn({ client: client.id, remote: remoteOf(client) }, 'anonymous connection refused');
+      return false;
+    }
+    const account = this.options.accounts.get(username);
+    const digest = createHash('sha256').update(password).digest('base64');
+    let ok = false;
+    if (account) {
+      ok = this.verified.get(username) === `${account.passwordHash}|${digest}` || (await verifyPassword(password.toString('utf8'), account.passwordHash));
+      if (ok) this.verified.set(username, `${account.passwordHash}|${digest}`);
+    }
+    if (!ok) {
+      metrics.authRefused.inc({ reason: account ? 'bad_password' : 'unknown_user' });
+      this.options.log.warn({ client: client.id, username, remote: remoteOf(client) }, 'connection refused: bad user name or password');
+      return false;
+    }
+    this.principals.set(client, account!.principal);
+    return true;
+  }
+
+  private authorizePublish(client: Client | null, packet: PublishPacket): Error | null {
+    if (!client) return null; // an obsolete last will published by aedes itself
+    const who = this.principals.get(client);
+    if (!who) return new Error('not authenticated');
+    const kind = topicKind(packet.topic);
+    this.options.metrics.messages.inc({ direction: 'in', kind });
+    const decision = mayPublish(who, packet.topic);
+    if (!decision.allowed) {
+      this.options.metrics.aclRefused.inc({ action: 'publish', role: who.role });
+      this.logRefusal('publish', who, packet.topic, decision.reason);
+      if (who.role === 'device') this.refuse(who.id, packet, 'not_allowed', decision.reason);
+      else this.divert(packet);
+      return null;
+    }
+    if (who.role === 'operator') return null;
+    const t = parseDeviceTopic(packet.topic)!;
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    if (payload.length > this.options.config.mqtt.maxPayloadBytes) {
+      this.refuse(who.id, packet, 'too_large', `payload of ${payload.length} bytes exceeds ${this.options.config.mqtt.maxPayloadBytes}`);
+      return null;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(payload.toString('utf8'));
+    } catch (err) {
+      this.refuse(who.id, packet, 'not_json', `payload is not valid JSON: ${(err as Error).message}`);
+      return null;
+    }
+    if (t.section === 'status') {
+      const state = (parsed as { state?: unknown } | null)?.state;
+      if (typeof parsed !== 'object' || parsed === null || !['online', 'offline'].includes(String(state))) {
+        this.refuse(who.id, packet, 'invalid_payload', 'state: expected "online" or "offline"', 'state');
+      }
+      return null;
+    }
+    if (!isEventType(t.name!)) {
+      this.refuse(who.id, packet, 'unknown_event', `unknown event type "${t.name}"`);
+      return null;
+    }
+    const check = checkEventPayload(t.name, parsed);
+    if (!check.ok) {
+      this.refuse(who.id, packet, 'invalid_payload', check.reason, check.field);
+      return null;
+    }
+    this.options.bus.emit('device-event', {
+      deviceId: who.id,
+      kit: who.kit,
+      type: t.name,
+      payload: check.value as DeviceEvent['payload'],
+      receivedAt: this.now(),
+    });
+    return null;
+  }
+
+  /** Answers a refused device payload on its errors topic, counts it, and keeps it away from every subscriber. */
+  private refuse(deviceId: string, packet: PublishPacket, reason: RefusalReason, message: string, field?: string): void {
+    this.options.metrics.refused.inc({ reason });
+    if (this.throttle.shouldLog(`${deviceId}:${reason}`)) {
+      this.options.log.warn({ device: deviceId, topic: packet.topic, reason, message }, 'device payload refused');
+    }
+    const answer = { error: reason.toUpperCase(), reason: message, field, topic: packet.topic, at: new Date(this.now()).toISOString() };
+    void this.publish(topics.deviceErrors(deviceId), answer, { qos: 1 }).catch(() => undefined);
+    this.divert(packet);
+  }
+
+  private divert(packet: PublishPacket): void {
+    packet.topic = REFUSED_PREFIX + packet.topic;
+    packet.retain = false;
+  }
+
+  private logRefusal(action: string, who: Principal | undefined, topic: string, reason: string): void {
+    const name = who ? (who.role === 'device' ? who.id : who.username) : 'unknown';
+    if (this.throttle.shouldLog(`acl:${action}:${name}:${topic}`)) {
+      this.options.log.warn({ action, who: name, role: who?.role, topic, reason }, 'refused by ACL');
+    }
+  }
+
+  private onClient(client: Client, connected: boolean): void {
+    this.options.metrics.clients.set(this.connectedClients);
+    const who = this.principals.get(client);
+    if (who?.role !== 'device') return;
+    const state = connected ? 'online' : 'offline';
+    const at = this.now();
+    void this.publish(
+      topics.deviceStatus(who.id),
+      { state, kind: who.kind, kit: who.kit, via: 'mqtt', at: new Date(at).toISOString(), ...(connected ? {} : { reason: 'disconnected' }) },
+      { retain: true, qos: 1 },
+    ).catch(() => undefined);
+    this.options.bus.emit('device-status', { deviceId: who.id, kind: who.kind, kit: who.kit, state, at });
+  }
+}
+
+function remoteOf(client: Client): string | undefined {
+  const conn = (client as unknown as { conn?: { remoteAddress?: string } }).conn;
+  return conn?.remoteAddress;
+}

@@ -1,0 +1,213 @@
+/**
+ * The gateway's configuration: one zod schema holds the shape, the defaults and the
+ * types. No file at all is a valid config. Errors name the field path.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { deviceKinds, type ProtocolDefinition } from '../devices/driver.js';
+import { findProtocol } from '../devices/registry.js';
+
+const port = z.number().int().min(0).max(65535);
+const host = z.string().min(1);
+const passwordHash = z.string().regex(/^scrypt\$/, 'a hash made by `courier-gw hash-password` (scrypt$...)');
+const idString = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (at most 64), no / + #');
+
+/** The package root, for files the gateway ships (rule sets, the dashboard). */
+export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const transportSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('mqtt') }),
+  z.strictObject({
+    type: z.literal('serial'),
+    path: z.string().min(1),
+    baudRate: z.number().int().positive().default(9600),
+    dataBits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8),
+    parity: z.enum(['none', 'even', 'odd']).default('none'),
+    stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+  }),
+  z.strictObject({
+    type: z.literal('hid'),
+    path: z.string().optional(),
+    vendorId: z.number().int().min(0).max(0xffff).optional(),
+    productId: z.number().int().min(0).max(0xffff).optional(),
+    pollMs: z.number().int().positive().default(2000),
+  }),
+  z.strictObject({
+    type: z.literal('ble'),
+    address: z.string().optional(),
+  }),
+]);
+
+const deviceSchema = z.looseObject({
+  id: idString,
+  kind: z.enum(deviceKinds as [string, ...string[]]),
+  kit: idString,
+  protocol: z.string().optional(),
+  transport: transportSchema.default({ type: 'mqtt' }),
+  credentials: z.strictObject({ passwordHash }).optional(),
+});
+
+export const configSchema = z.strictObject({
+  gateway: z
+    .strictObject({
+      id: idString.default('gateway-1'),
+      dataDir: z.string().default('./data'),
+      logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    })
+    .prefault({}),
+  mqtt: z
+    .strictObject({
+      host: host.default('0.0.0.0'),
+      port: port.default(1883),
+      wsPort: port.nullable().default(9001),
+      tls: z.strictObject({ cert: z.string(), key: z.string(), port: port.default(8883) }).optional(),
+      /** the largest payload a client may publish, bytes */
+      maxPayloadBytes: z.number().int().positive().default(256 * 1024),
+    })
+    .prefault({}),
+  http: z.strictObject({ host: host.default('0.0.0.0'), port: port.default(8080) }).prefault({}),
+  operators: z.array(z.strictObject({ username: idString, passwordHash })).default([]),
+  kits: z.array(z.strictObject({ id: idString, courierId: z.string().optional() })).default([]),
+  devices: z.array(deviceSchema).default([]),
+  dispatch: z
+    .strictObject({
+      transport: z.enum(['http', 'mqtt', 'none']).default('none'),
+      url: z.string().optional(),
+      token: z.string().optional(),
+      username: z.string().optional(),
+      password: z.string().optional(),
+    })
+    .prefault({}),
+  rules: z.looseObject({ dir: z.string().optional() }).prefault({}),
+  tasks: z.looseObject({ file: z.string().optional() }).prefault({}),
+  journal: z.looseObject({ quotaBytes: z.number().int().positive().optional() }).prefault({}),
+  eta: z.looseObject({}).prefault({}),
+  lockers: z.looseObject({}).prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type DeviceEntry = z.infer<typeof deviceSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: { path: string; message: string }[], readonly file?: string) {
+    super(
+      `invalid config${file ? ` (${file})` : ''}:\n` + problems.map((p) => `  ${p.path}: ${p.message}`).join('\n'),
+    );
+  }
+}
+
+function pathOf(parts: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of parts) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || '(root)';
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') return `expected ${issue.expected}${'input' in issue ? `, got ${JSON.stringify(issue.input)}` : ''}`;
+  return issue.message;
+}
+
+/** Validates a parsed config object; cross-field rules after the schema. */
+export function parseConfig(
+  input: unknown,
+  options: { file?: string; findProtocol?: (name: string) => ProtocolDefinition | undefined } = {},
+): Config {
+  const { file } = options;
+  const lookup = options.findProtocol ?? findProtocol;
+  const result = configSchema.safeParse(input ?? {});
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => ({ path: pathOf(i.path), message: describeIssue(i) })),
+      file,
+    );
+  }
+  const config = result.data;
+  const problems: { path: string; message: string }[] = [];
+  const seen = new Map<string, number>();
+  config.devices.forEach((d, i) => {
+    const at = `devices[${i}]`;
+    if (seen.has(d.id)) problems.push({ path: `${at}.id`, message: `duplicate device id "${d.id}" (also devices[${seen.get(d.id)}])` });
+    seen.set(d.id, i);
+    if (config.operators.some((o) => o.username === d.id)) problems.push({ path: `${at}.id`, message: `"${d.id}" is also an operator username` });
+    if (d.transport.type === 'mqtt') {
+      if (!d.credentials) problems.push({ path: `${at}.credentials`, message: 'an MQTT device needs credentials.passwordHash' });
+      return;
+    }
+    if (!d.protocol) {
+      problems.push({ path: `${at}.protocol`, message: `a ${d.transport.type} device needs a protocol` });
+      return;
+    }
+    const protocol = lookup(d.protocol);
+    if (!protocol) {
+      problems.push({ path: `${at}.protocol`, message: `unknown protocol "${d.protocol}"` });
+      return;
+    }
+    if (protocol.kind !== d.kind) problems.push({ path: `${at}.kind`, message: `protocol ${protocol.name} is for kind ${protocol.kind}` });
+    if (!protocol.transports.includes(d.transport.type)) {
+      problems.push({ path: `${at}.transport.type`, message: `protocol ${protocol.name} runs over ${protocol.transports.join(' or ')}` });
+    }
+    if (protocol.options) {
+      const { id: _id, kind: _kind, kit: _kit, protocol: _p, transport: _t, credentials: _c, ...rest } = d;
+      const options = protocol.options.safeParse(rest);
+      if (!options.success) {
+        for (const i of options.error.issues) problems.push({ path: `${at}.${pathOf(i.path)}`, message: describeIssue(i) });
+      } else {
+        Object.assign(d, options.data);
+      }
+    }
+  });
+  if (config.dispatch.transport !== 'none' && !config.dispatch.url) {
+    problems.push({ path: 'dispatch.url', message: `required when dispatch.transport is ${config.dispatch.transport}` });
+  }
+  if (problems.length > 0) throw new ConfigError(problems, file);
+  return config;
+}
+
+export interface ConfigOverrides {
+  mqttPort?: number;
+  wsPort?: number | null;
+  httpPort?: number;
+  dataDir?: string;
+  host?: string;
+}
+
+/** Reads the YAML (or JSON) file, validates it, applies overrides; relative paths resolve against the file's folder. */
+export async function loadConfig(file?: string, overrides: ConfigOverrides = {}): Promise<Config> {
+  let raw: unknown = {};
+  let base = process.cwd();
+  if (file) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError([{ path: '(file)', message: `cannot read: ${(err as Error).message}` }], file);
+    }
+    try {
+      raw = parseYaml(text) ?? {};
+    } catch (err) {
+      throw new ConfigError([{ path: '(file)', message: `not valid YAML/JSON: ${(err as Error).message}` }], file);
+    }
+    base = path.dirname(path.resolve(file));
+  }
+  const config = parseConfig(raw, { file });
+  if (overrides.mqttPort !== undefined) config.mqtt.port = overrides.mqttPort;
+  if (overrides.wsPort !== undefined) config.mqtt.wsPort = overrides.wsPort;
+  if (overrides.httpPort !== undefined) config.http.port = overrides.httpPort;
+  if (overrides.host !== undefined) {
+    config.mqtt.host = overrides.host;
+    config.http.host = overrides.host;
+  }
+  if (overrides.dataDir !== undefined) config.gateway.dataDir = overrides.dataDir;
+  config.gateway.dataDir = path.resolve(base, config.gateway.dataDir);
+  if (config.rules.dir) config.rules.dir = path.resolve(base, config.rules.dir);
+  if (config.tasks.file) config.tasks.file = path.resolve(base, config.tasks.file);
+  if (config.mqtt.tls) {
+    config.mqtt.tls.cert = path.resolve(base, config.mqtt.tls.cert);
+    config.mqtt.tls.key = path.resolve(base, config.mqtt.tls.key);
+  }
+  return config;
+}

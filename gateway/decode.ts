@@ -1,0 +1,40 @@
+/** `courier-gw decode <codec> <input>`: the decoders of every device family, from the command line. */
+import { readFile } from 'node:fs/promises';
+import { CodecError, fromHex } from '../devices/codec.js';
+import { decoders, findDecoder } from '../devices/registry.js';
+
+/** Turns typed escapes (\r \n \t \\ \xNN) into their characters. */
+export function unescapeText(text: string): string {
+  return text.replace(/\\(x[0-9a-fA-F]{2}|r|n|t|\\)/g, (_m, e: string) => {
+    if (e === 'r') return '\r';
+    if (e === 'n') return '\n';
+    if (e === 't') return '\t';
+    if (e === '\\') return '\\';
+    return String.fromCharCode(parseInt(e.slice(1), 16));
+  });
+}
+
+export async function runDecode(name: string, input: string): Promise<{ output: unknown; ok: boolean }> {
+  const decoder = findDecoder(name);
+  if (!decoder) {
+    const known = decoders.map((d) => d.name).join(', ') || '(none)';
+    return { ok: false, output: new CodecError('decode', 'UNKNOWN_CODEC', `unknown codec "${name}"; known: ${known}`, name).toJSON() };
+  }
+  let value: Uint8Array | string;
+  if (decoder.input === 'hex') {
+    const bytes = fromHex(input, decoder.name);
+    if (bytes instanceof CodecError) return { ok: false, output: bytes.toJSON() };
+    value = bytes;
+  } else if (decoder.input === 'file') {
+    try {
+      value = new Uint8Array(await readFile(input));
+    } catch (err) {
+      return { ok: false, output: new CodecError(decoder.name, 'FILE_UNREADABLE', (err as Error).message, input).toJSON() };
+    }
+  } else {
+    value = unescapeText(input);
+  }
+  const result = await decoder.decode(value);
+  if (result instanceof CodecError) return { ok: false, output: result.toJSON() };
+  return { ok: true, output: result };
+}

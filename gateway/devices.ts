@@ -1,0 +1,240 @@
+/**
+ * The device manager: starts a driver for every device read inside the gateway, gives it
+ * its DriverContext, routes bus commands to it, and keeps every device's last status
+ * (drivers and MQTT-native devices alike) for /healthz and the dashboard.
+ * One bad device never takes the gateway down: a driver that fails to start is marked
+ * unavailable with the reason, and the rest run on.
+ */
+import type { Logger } from 'pino';
+import { checkEventPayload, type DeviceEvent, type EventType, type EventPayload } from '../devices/events.js';
+import type { CommandResult, DeviceConfig, DeviceState, Driver, DriverContext, ProtocolDefinition } from '../devices/driver.js';
+import { CodecError } from '../devices/codec.js';
+import { findProtocol } from '../devices/registry.js';
+import type { Transports } from '../devices/transports/types.js';
+import type { Config } from './config.js';
+import type { Broker } from './broker.js';
+import type { EventBus } from './event-bus.js';
+import type { Metrics } from './metrics.js';
+import { parseDeviceTopic, topics } from './acl.js';
+import { LogThrottle } from './throttle.js';
+import type { StateFile } from './state-file.js';
+
+export interface DeviceSummary {
+  id: string;
+  kind: string;
+  kit: string;
+  protocol?: string;
+  transport: string;
+  state: DeviceState;
+  detail?: Record<string, unknown>;
+  since?: string;
+  lastEvent?: { type: string; at: string; payload: unknown };
+  faults: Record<string, number>;
+  info?: Record<string, unknown>;
+}
+
+interface Entry {
+  config: DeviceConfig;
+  driver?: Driver;
+  summary: DeviceSummary;
+}
+
+export interface DeviceManagerOptions {
+  config: Config;
+  broker: Broker;
+  bus: EventBus;
+  metrics: Metrics;
+  log: Logger;
+  transports: Transports;
+  state: StateFile<{ devices: Record<string, Record<string, unknown>> }>;
+  now?: () => number;
+  /** protocol lookup; the device registry by default */
+  findProtocol?: (name: string) => ProtocolDefinition | undefined;
+}
+
+export class DeviceManager {
+  private readonly entries = new Map<string, Entry>();
+  private readonly throttle = new LogThrottle();
+  private readonly now: () => number;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly o: DeviceManagerOptions) {
+    this.now = o.now ?? Date.now;
+    for (const d of o.config.devices) {
+      const config = d as unknown as DeviceConfig;
+      this.entries.set(d.id, {
+        config,
+        summary: { id: d.id, kind: d.kind, kit: d.kit, protocol: d.protocol, transport: d.transport.type, state: 'offline', faults: {} },
+      });
+    }
+  }
+
+  async start(): Promise<void> {
+    const { bus, broker } = this.o;
+    bus.on('devices', 'device-status', (s) => {
+      const e = this.entries.get(s.deviceId);
+      if (e && e.config.transport.type === 'mqtt') this.setSummaryState(e, s.state, s.detail);
+    });
+    bus.on('devices', 'device-event', (ev) => {
+      const e = this.entries.get(ev.deviceId);
+      if (e) e.summary.lastEvent = { type: ev.type, at: new Date(ev.receivedAt).toISOString(), payload: ev.payload };
+    });
+    this.unsubscribe = broker.subscribe('cg/v1/devices/+/commands/+', (topic, payload) => void this.onCommand(topic, payload));
+    for (const e of this.entries.values()) {
+      if (e.config.transport.type === 'mqtt') continue;
+      await this.startDriver(e);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.o.bus.off('devices');
+    await Promise.all(
+      [...this.entries.values()].map(async (e) => {
+        try {
+          await e.driver?.stop();
+        } catch (err) {
+          this.o.log.warn({ device: e.config.id, err }, 'driver stop failed');
+        }
+      }),
+    );
+  }
+
+  list(): DeviceSummary[] {
+    return [...this.entries.values()].map((e) => ({ ...e.summary, info: e.driver?.describe?.() }));
+  }
+
+  driver(id: string): Driver | undefined {
+    return this.entries.get(id)?.driver;
+  }
+
+  /** Runs a command on a driver-run device; MQTT-native devices get their commands straight from the broker. */
+  async command(id: string, name: string, payload: Record<string, unknown>): Promise<CommandResult> {
+    const e = this.entries.get(id);
+    if (!e) return { ok: false, error: 'UNKNOWN_DEVICE', message: `no device ${id}` };
+    if (!e.driver?.command) return { ok: false, error: 'NOT_SUPPORTED', message: `${id} takes no commands` };
+    try {
+      return await e.driver.command(name, payload);
+    } catch (err) {
+      this.fault(e, 'command', err as Error);
+      return { ok: false, error: 'FAILED', message: (err as Error).message };
+    }
+  }
+
+  private async onCommand(topic: string, raw: Buffer): Promise<void> {
+    const t = parseDeviceTopic(topic);
+    const e = t ? this.entries.get(t.deviceId) : undefined;
+    if (!t || !e || e.config.transport.type === 'mqtt') return;
+    let payload: Record<string, unknown> = {};
+    if (raw.length > 0) {
+      try {
+        const parsed: unknown = JSON.parse(raw.toString('utf8'));
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('expected a JSON object');
+        payload = parsed as Record<string, unknown>;
+      } catch (err) {
+        await this.answer(e, t.name!, undefined, { ok: false, error: 'INVALID_PAYLOAD', message: (err as Error).message });
+        return;
+      }
+    }
+    const result = await this.command(e.config.id, t.name!, payload);
+    await this.answer(e, t.name!, typeof payload.id === 'string' ? payload.id : undefined, result);
+  }
+
+  private async answer(e: Entry, name: string, id: string | undefined, result: CommandResult): Promise<void> {
+    e.summary.detail = { ...e.summary.detail, lastCommand: { id, name, ...result, at: new Date(this.now()).toISOString() } };
+    await this.publishStatus(e);
+  }
+
+  private async startDriver(e: Entry): Promise<void> {
+    const { config } = e;
+    const log = this.o.log.child({ device: config.id, protocol: config.protocol });
+    const protocol = config.protocol ? (this.o.findProtocol ?? findProtocol)(config.protocol) : undefined;
+    if (!protocol) {
+      this.setStatus(e, 'unavailable', { reason: `unknown protocol ${config.protocol}` });
+      return;
+    }
+    const ctx = this.context(e, log);
+    try {
+      e.driver = protocol.createDriver(ctx);
+      this.setStatus(e, 'connecting');
+      await e.driver.start();
+    } catch (err) {
+      log.error({ err }, 'driver failed to start');
+      this.setStatus(e, 'unavailable', { reason: (err as Error).message });
+    }
+  }
+
+  private context(e: Entry, log: Logger): DriverContext {
+    const id = e.config.id;
+    const store = this.o.state;
+    return {
+      device: e.config,
+      log,
+      emit: <T extends EventType>(type: T, payload: EventPayload<T>) => this.emitEvent(e, type, payload),
+      status: (state, detail) => this.setStatus(e, state, detail),
+      fault: (kind, error, detail) => this.fault(e, kind, error, detail),
+      transports: this.o.transports,
+      state: {
+        get: <T>(key: string) => store.data.devices[id]?.[key] as T | undefined,
+        set: (key: string, value: unknown) =>
+          store.update((d) => {
+            d.devices[id] = { ...(d.devices[id] ?? {}), [key]: value };
+          }),
+      },
+      now: this.now,
+    };
+  }
+
+  private emitEvent<T extends EventType>(e: Entry, type: T, payload: EventPayload<T>): void {
+    const check = checkEventPayload(type, payload);
+    if (!check.ok) {
+      this.fault(e, 'invalid_event', new Error(`driver produced an invalid ${type} event: ${check.reason}`));
+      return;
+    }
+    const receivedAt = this.now();
+    const event: DeviceEvent = { deviceId: e.config.id, kit: e.config.kit, type, payload: check.value as DeviceEvent['payload'], receivedAt };
+    if (e.summary.state !== 'online') this.setStatus(e, 'online');
+    void this.o.broker.publish(topics.deviceEvent(e.config.id, type), check.value, { qos: 0 }).catch(() => undefined);
+    this.o.bus.emit('device-event', event);
+  }
+
+  private fault(e: Entry, kind: string, error: Error, detail?: Record<string, unknown>): void {
+    e.summary.faults[kind] = (e.summary.faults[kind] ?? 0) + 1;
+    this.o.metrics.deviceFaults.inc({ device: e.config.id, kind });
+    if (this.throttle.shouldLog(`${e.config.id}:${kind}`)) {
+      const input = error instanceof CodecError ? error.input : undefined;
+      const code = error instanceof CodecError ? error.code : undefined;
+      this.o.log.warn(
+        { device: e.config.id, protocol: e.config.protocol, fault: kind, code, input, count: e.summary.faults[kind], ...detail, err: error.message },
+        'device fault',
+      );
+    }
+  }
+
+  private setSummaryState(e: Entry, state: DeviceState, detail?: Record<string, unknown>): void {
+    if (e.summary.state !== state) e.summary.since = new Date(this.now()).toISOString();
+    e.summary.state = state;
+    const { lastCommand } = (e.summary.detail ?? {}) as { lastCommand?: unknown };
+    e.summary.detail = { ...(lastCommand ? { lastCommand } : {}), ...detail };
+    this.o.metrics.deviceOnline.set({ device: e.config.id, kind: e.config.kind }, state === 'online' ? 1 : 0);
+  }
+
+  private setStatus(e: Entry, state: DeviceState, detail?: Record<string, unknown>): void {
+    const changed = e.summary.state !== state;
+    this.setSummaryState(e, state, detail);
+    if (changed) this.o.log.info({ device: e.config.id, state, ...detail }, 'device status');
+    void this.publishStatus(e);
+    this.o.bus.emit('device-status', { deviceId: e.config.id, kind: e.config.kind, kit: e.config.kit, state, detail, at: this.now() });
+  }
+
+  private publishStatus(e: Entry): Promise<void> {
+    const s = e.summary;
+    return this.o.broker
+      .publish(
+        topics.deviceStatus(s.id),
+        { state: s.state, kind: s.kind, kit: s.kit, protocol: s.protocol, via: s.transport, since: s.since, ...s.detail },
+        { retain: true, qos: 1 },
+      )
+      .catch(() => undefined);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The gateway's in-process typed event bus. Listeners are registered under an owner so a
+ * component's stop() removes all of its listeners in one call; an error thrown by one
+ * listener is logged and contained.
+ */
+import type { Logger } from 'pino';
+import type { DeviceEvent } from '../devices/events.js';
+import type { DeviceState } from '../devices/driver.js';
+
+export interface DeviceStatus {
+  deviceId: string;
+  kind: string;
+  kit: string;
+  state: DeviceState;
+  detail?: Record<string, unknown>;
+  at: number;
+}
+
+export interface Alarm {
+  kind: string;
+  source: string;
+  message: string;
+  active: boolean;
+  at: number;
+}
+
+export interface GatewayEvents {
+  'device-event': DeviceEvent;
+  'device-status': DeviceStatus;
+  alarm: Alarm;
+  /** a message the gateway published (verdicts, commands, tasks): the dashboard follows these */
+  published: { topic: string; payload: unknown };
+}
+
+type Listener<T> = (payload: T) => void;
+
+export class EventBus<E extends object = GatewayEvents> {
+  private readonly listeners = new Map<keyof E, { owner: string; fn: Listener<never> }[]>();
+
+  constructor(private readonly log: Logger) {}
+
+  on<K extends keyof E>(owner: string, key: K, fn: Listener<E[K]>): void {
+    const list = this.listeners.get(key) ?? [];
+    list.push({ owner, fn: fn as Listener<never> });
+    this.listeners.set(key, list);
+  }
+
+  off(owner: string): void {
+    for (const [key, list] of this.listeners) this.listeners.set(key, list.filter((l) => l.owner !== owner));
+  }
+
+  emit<K extends keyof E>(key: K, payload: E[K]): void {
+    const list = this.listeners.get(key);
+    if (!list) return;
+    for (const l of list) {
+      try {
+        (l.fn as Listener<E[K]>)(payload);
+      } catch (err) {
+        this.log.error({ err, owner: l.owner, event: String(key) }, 'event listener failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The gateway's Prometheus metrics (prom-client), in one registry per gateway so several
+ * gateways can live in one process (tests).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly clients = new Gauge({ name: 'cg_mqtt_clients_connected', help: 'MQTT clients connected to the embedded broker', registers: [this.registry] });
+  readonly messages = new Counter({
+    name: 'cg_bus_messages_total',
+    help: 'Bus messages by direction (in: from clients, out: from the gateway) and topic kind',
+    labelNames: ['direction', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly refused = new Counter({
+    name: 'cg_payloads_refused_total',
+    help: 'Device payloads refused at the bus edge, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly authRefused = new Counter({
+    name: 'cg_auth_refused_total',
+    help: 'MQTT connections refused, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly aclRefused = new Counter({
+    name: 'cg_acl_refused_total',
+    help: 'Publishes and subscriptions refused by the ACL',
+    labelNames: ['action', 'role'] as const,
+    registers: [this.registry],
+  });
+  readonly deviceFaults = new Counter({
+    name: 'cg_device_faults_total',
+    help: 'Faults of a device (bad frames, timeouts, transport errors), by kind',
+    labelNames: ['device', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly deviceOnline = new Gauge({
+    name: 'cg_device_online',
+    help: '1 when the device is online, 0 otherwise',
+    labelNames: ['device', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly alarms = new Gauge({
+    name: 'cg_alarms_active',
+    help: 'Active alarms by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly verdictLatency = new Histogram({
+    name: 'cg_scan_to_verdict_seconds',
+    help: 'Time from the pairing scan or weight to the published verdict',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'cg_' });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

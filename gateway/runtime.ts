@@ -1,0 +1,178 @@
+/**
+ * The gateway process: owns the start order of its components, starts each in its own
+ * try/catch where a failure must not stop the rest, and stops them in reverse order.
+ */
+import { access, constants, mkdir, statfs, writeFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Transports } from '../devices/transports/types.js';
+import type { ProtocolDefinition } from '../devices/driver.js';
+import { createTransports } from '../devices/transports/index.js';
+import type { Config } from './config.js';
+import { Broker, type Account } from './broker.js';
+import { DeviceManager } from './devices.js';
+import { EventBus, type Alarm } from './event-bus.js';
+import { HttpServer } from './http.js';
+import { Metrics } from './metrics.js';
+import { StateFile } from './state-file.js';
+import { topics } from './acl.js';
+import { createLogger } from './logger.js';
+
+export interface GatewayOptions {
+  config: Config;
+  log?: Logger;
+  transports?: Transports;
+  now?: () => number;
+  findProtocol?: (name: string) => ProtocolDefinition | undefined;
+}
+
+/** A part of the gateway with a lifecycle, started after the broker and devices. */
+export interface Component {
+  name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** what /healthz and the gateway status show of it */
+  status?(): Record<string, unknown>;
+}
+
+export const VERSION = '0.1.0';
+
+export class Gateway {
+  readonly metrics = new Metrics();
+  readonly bus: EventBus;
+  readonly broker: Broker;
+  readonly http: HttpServer;
+  devices!: DeviceManager;
+  state!: StateFile<{ devices: Record<string, Record<string, unknown>> }>;
+  private readonly components: Component[] = [];
+  private readonly alarms = new Map<string, Alarm>();
+  private statusTimer: NodeJS.Timeout | undefined;
+  private readonly startedAt: number;
+  readonly log: Logger;
+
+  constructor(readonly config: Config, private readonly options: Omit<GatewayOptions, 'config'> = {}) {
+    this.log = options.log ?? createLogger(config.gateway.logLevel);
+    this.startedAt = Date.now();
+    this.bus = new EventBus(this.log.child({ component: 'bus' }));
+    this.broker = new Broker({ config, metrics: this.metrics, log: this.log.child({ component: 'broker' }), bus: this.bus, accounts: accountsOf(config), now: options.now });
+    this.http = new HttpServer(this.log.child({ component: 'http' }), () => this.metrics.text(), () => ({
+      gateway: config.gateway.id,
+      version: VERSION,
+      uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
+      devices: this.devices?.list().map((d) => ({ id: d.id, kind: d.kind, state: d.state, ...(d.state === 'unavailable' ? { reason: d.detail?.reason } : {}) })),
+      alarms: this.activeAlarms(),
+      components: Object.fromEntries(this.components.map((c) => [c.name, c.status?.() ?? {}])),
+    }));
+    this.bus.on('gateway', 'alarm', (a) => this.onAlarm(a));
+  }
+
+  /** Adds a component; call before start(). */
+  add(component: Component): void {
+    this.components.push(component);
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    const dataDir = config.gateway.dataDir;
+    await mkdir(dataDir, { recursive: true });
+    await checkWritable(dataDir);
+    this.state = await StateFile.open(path.join(dataDir, 'device-state.json'), { devices: {} });
+    await this.broker.start();
+    this.devices = new DeviceManager({
+      config,
+      broker: this.broker,
+      bus: this.bus,
+      metrics: this.metrics,
+      log: this.log.child({ component: 'devices' }),
+      transports: this.options.transports ?? createTransports(),
+      state: this.state,
+      now: this.options.now,
+      findProtocol: this.options.findProtocol,
+    });
+    this.http.addHealthCheck({ name: 'broker', check: () => ({ ok: this.broker.running, detail: { clients: this.broker.connectedClients, ports: this.broker.ports } }) });
+    this.http.addHealthCheck({ name: 'dataDir', check: () => dataDirHealth(dataDir) });
+    await this.devices.start();
+    for (const c of this.components) {
+      await c.start();
+      this.log.debug({ component: c.name }, 'component started');
+    }
+    await this.http.start(config.http.port, config.http.host);
+    await this.publishStatus();
+    this.statusTimer = setInterval(() => void this.publishStatus(), 10_000);
+    this.statusTimer.unref();
+    this.log.info({ gateway: config.gateway.id, mqtt: this.broker.ports, http: this.http.port, devices: config.devices.length }, 'gateway started');
+  }
+
+  async stop(): Promise<void> {
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    await this.publishStatus('stopping').catch(() => undefined);
+    await this.http.stop().catch((err) => this.log.warn({ err }, 'http stop failed'));
+    for (const c of [...this.components].reverse()) {
+      await c.stop().catch((err) => this.log.warn({ err, component: c.name }, 'component stop failed'));
+    }
+    await this.devices?.stop();
+    await this.broker.stop();
+    this.log.info('gateway stopped');
+  }
+
+  activeAlarms(): Alarm[] {
+    return [...this.alarms.values()];
+  }
+
+  private onAlarm(a: Alarm): void {
+    const key = `${a.kind}:${a.source}`;
+    if (a.active) this.alarms.set(key, a);
+    else this.alarms.delete(key);
+    const counts = new Map<string, number>();
+    for (const x of this.alarms.values()) counts.set(x.kind, (counts.get(x.kind) ?? 0) + 1);
+    this.metrics.alarms.reset();
+    for (const [kind, n] of counts) this.metrics.alarms.set({ kind }, n);
+    this.log[a.active ? 'warn' : 'info']({ alarm: a.kind, source: a.source, active: a.active }, a.message);
+    void this.publishStatus();
+  }
+
+  private publishStatus(state = 'running'): Promise<void> {
+    return this.broker.publish(
+      topics.gatewayStatus(),
+      {
+        state,
+        gateway: this.config.gateway.id,
+        version: VERSION,
+        at: new Date().toISOString(),
+        alarms: this.activeAlarms().map((a) => ({ kind: a.kind, source: a.source, message: a.message })),
+        ...Object.fromEntries(this.components.map((c) => [c.name, c.status?.() ?? {}])),
+      },
+      { retain: true, qos: 1 },
+    );
+  }
+}
+
+function accountsOf(config: Config): Map<string, Account> {
+  const accounts = new Map<string, Account>();
+  for (const d of config.devices) {
+    if (d.credentials) accounts.set(d.id, { principal: { role: 'device', id: d.id, kit: d.kit, kind: d.kind }, passwordHash: d.credentials.passwordHash });
+  }
+  for (const o of config.operators) accounts.set(o.username, { principal: { role: 'operator', username: o.username }, passwordHash: o.passwordHash });
+  return accounts;
+}
+
+async function checkWritable(dir: string): Promise<void> {
+  const probe = path.join(dir, `.probe-${process.pid}`);
+  try {
+    await writeFile(probe, 'ok');
+    await rm(probe, { force: true });
+  } catch (err) {
+    throw new Error(`data dir ${dir} is not writable: ${(err as Error).message}`);
+  }
+}
+
+async function dataDirHealth(dir: string): Promise<{ ok: boolean; detail: unknown }> {
+  try {
+    await access(dir, constants.W_OK);
+    const s = await statfs(dir);
+    const freeBytes = s.bavail * s.bsize;
+    return { ok: freeBytes > 16 * 1024 * 1024, detail: { path: dir, freeMB: Math.round(freeBytes / 1048576) } };
+  } catch (err) {
+    return { ok: false, detail: { path: dir, error: (err as Error).message } };
+  }
+}
