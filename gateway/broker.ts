@@ -141,7 +141,7 @@ export class Broker {
     const aedes = this.aedes;
     if (!aedes || aedes.closed) return Promise.resolve();
     const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
-    this.options.metrics.messages.inc({ direction: 'out', kind: topicKind(topic) });
+    this.options.metrics.countMessage('out', topicKind(topic));
     const packet = { cmd: 'publish', topic, payload: body, qos: opts.qos ?? 0, retain: opts.retain ?? false, dup: false } as PublishPacket;
     return new Promise((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
   }
@@ -189,8 +189,7 @@ export class Broker {
     if (!client) return null; // an obsolete last will published by aedes itself
     const who = this.principals.get(client);
     if (!who) return new Error('not authenticated');
-    const kind = topicKind(packet.topic);
-    this.options.metrics.messages.inc({ direction: 'in', kind });
+    this.options.metrics.countMessage('in', topicKind(packet.topic));
     const decision = mayPublish(who, packet.topic);
     if (!decision.allowed) {
       this.options.metrics.aclRefused.inc({ action: 'publish', role: who.role });

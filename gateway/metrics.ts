@@ -57,8 +57,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly messageChildren = new Map<string, { inc(): void }>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'cg_' });
+  }
+
+  /** Counts one bus message; the labelled child is cached, this runs for every message. */
+  countMessage(direction: 'in' | 'out', kind: string): void {
+    const key = `${direction}|${kind}`;
+    let child = this.messageChildren.get(key);
+    if (!child) {
+      child = this.messages.labels(direction, kind);
+      if (this.messageChildren.size < 1000) this.messageChildren.set(key, child);
+    }
+    child.inc();
   }
 
   text(): Promise<string> {

@@ -1,0 +1,37 @@
+/**
+ * `npm run bench [-- --quick] [-- --only name,...]`: runs the benchmarks, prints the table,
+ * writes bench/results/latest.json.
+ */
+import { formatTable, writeResults, type Bench, type BenchRow } from './harness.js';
+import { mqttHopBench } from './mqtt-hop.js';
+
+const benches: Bench[] = [mqttHopBench];
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  const only = onlyArg ? new Set(onlyArg.split(',')) : undefined;
+  const rows: BenchRow[] = [];
+  const json: Record<string, unknown> = {};
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  for (const b of benches) {
+    if (only && !only.has(b.key)) continue;
+    const t0 = Date.now();
+    log(`bench: ${b.name}...`);
+    try {
+      const r = await b.run({ quick, log });
+      rows.push(...r.rows);
+      Object.assign(json, r.json);
+      log(`bench: ${b.name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    } catch (err) {
+      log(`bench: ${b.name} FAILED: ${(err as Error).stack ?? err}`);
+      rows.push({ bench: b.name, metric: 'error', value: NaN, unit: (err as Error).message.slice(0, 60) });
+      process.exitCode = 1;
+    }
+  }
+  process.stdout.write(`${formatTable(rows)}\n`);
+  await writeResults(json, rows);
+}
+
+await main();
