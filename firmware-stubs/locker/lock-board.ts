@@ -29,6 +29,7 @@ export interface LockBoardStubOptions {
 
 interface Door {
   open: boolean;
+  jammed: boolean;
   parcel: boolean;
   closeAt: number | null;
   user: StubUser;
@@ -57,7 +58,7 @@ export class LockBoardLine {
     this.maxBuffer = options.maxBuffer ?? 64;
     const user: StubUser = { closeAfterMs: 3000, parcel: 'keep', ...options.user };
     for (const address of options.boards) {
-      const doors = Array.from({ length: LOCKS }, () => ({ open: false, parcel: false, closeAt: null, user: { ...user } }));
+      const doors = Array.from({ length: LOCKS }, () => ({ open: false, jammed: false, parcel: false, closeAt: null, user: { ...user } }));
       this.boards.set(address, { doors, muted: false, pulseUnits: 20 });
     }
   }
@@ -121,6 +122,11 @@ export class LockBoardLine {
     this.shut(this.doorOf(board, lock));
   }
 
+  /** a jammed lock does not open on unlock */
+  jam(board: number, lock: number, jammed = true): void {
+    this.doorOf(board, lock).jammed = jammed;
+  }
+
   /** a muted board does not answer (unplugged, wrong address, dead) */
   mute(board: number, muted = true): void {
     this.boardOf(board).muted = muted;
@@ -165,7 +171,7 @@ export class LockBoardLine {
   }
 
   private unlock(door: Door, nowMs: number): void {
-    if (door.open) return;
+    if (door.open || door.jammed) return;
     door.open = true;
     door.closeAt = door.user.closeAfterMs === null ? null : nowMs + door.user.closeAfterMs;
   }
