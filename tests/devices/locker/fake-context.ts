@@ -32,7 +32,12 @@ export interface Recorded {
   serialOptions: SerialOptions[];
 }
 
-export function fakeContext(device: DeviceConfig, stub: LockBoardLine, store = new MapStore()): Recorded {
+export function fakeContext(
+  device: DeviceConfig,
+  stub: LockBoardLine,
+  store = new MapStore(),
+  onEmit?: (type: EventType, payload: Record<string, unknown>) => void,
+): Recorded {
   const rec: Omit<Recorded, 'ctx'> = { emits: [], statuses: [], faults: [], links: [], serialOptions: [] };
   const transports: Transports = {
     serial(options) {
@@ -49,6 +54,7 @@ export function fakeContext(device: DeviceConfig, stub: LockBoardLine, store = n
     log: pino({ level: 'silent' }),
     emit<T extends EventType>(type: T, payload: EventPayload<T>) {
       rec.emits.push({ type, payload: payload as Record<string, unknown> });
+      onEmit?.(type, payload as Record<string, unknown>);
     },
     status(state, detail) {
       rec.statuses.push({ state, detail });
