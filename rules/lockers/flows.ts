@@ -1,0 +1,397 @@
+/**
+ * The drop-off and collection flows of one locker bank and its terminal. Input: the
+ * terminal's `scan`, `weight`, `code`, `cancel` events and the bank's `locker` events,
+ * through handle(). Output: `locker.event` records (`dropped-off`, `collected`) to the
+ * sink, `feedback` and `show` commands to the terminal, opens through the bank port.
+ * Events are handled one at a time, in arrival order.
+ */
+import pino, { type Logger } from 'pino';
+import type { DeviceEvent, EventPayload, EventType } from '../../devices/events.js';
+import type { CompartmentSize } from '../../devices/locker/options.js';
+import type { RecordInput } from '../records.js';
+import { defaultDropOffValidator } from './drop-off-validation.js';
+import type { CollectionGrant, LockerFlowsOptions, ValidateDropOff } from './ports.js';
+import { commandTopic, feedbackPayload, type Feedback, type Show } from './terminal.js';
+
+type Timer = ReturnType<typeof setTimeout>;
+type Scan = EventPayload<'scan'>;
+type Weight = EventPayload<'weight'>;
+
+type Session =
+  | { kind: 'idle' }
+  | { kind: 'weigh'; scan: Scan; timer: Timer }
+  | { kind: 'drop'; compartment: string; waybill: string; grams?: number; size: CompartmentSize; cancelled: boolean; timer: Timer }
+  | {
+      kind: 'collect';
+      courier: string;
+      pending: string[];
+      active: Set<string>;
+      waybills: Map<string, string>;
+      collected: string[];
+      failed: string[];
+      timer: Timer;
+    };
+
+const idle: Session = { kind: 'idle' };
+
+function isType<T extends EventType>(event: DeviceEvent, type: T): event is DeviceEvent<T> {
+  return event.type === type;
+}
+
+export class LockerFlows {
+  private session: Session = idle;
+  private chain: Promise<void> = Promise.resolve();
+  private lastWeight: { weight: Weight; at: number } | undefined;
+  private wrongCodes = 0;
+  private lockedUntil = 0;
+  private lockoutTimer: Timer | undefined;
+  private running = false;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly validate: ValidateDropOff;
+  private readonly weightWaitMs: number;
+  private readonly dropOffTimeoutMs: number;
+  private readonly collectionTimeoutMs: number;
+  private readonly maxWrongCodes: number;
+  private readonly lockoutMs: number;
+
+  constructor(private readonly o: LockerFlowsOptions) {
+    this.log = (o.log ?? pino({ level: 'silent' })).child({ component: 'locker-flows', bank: o.bankId, terminal: o.terminalId });
+    this.now = o.now ?? Date.now;
+    this.validate = o.validateDropOff ?? defaultDropOffValidator(o.bank);
+    this.weightWaitMs = o.weightWaitMs ?? 15_000;
+    this.dropOffTimeoutMs = o.dropOffTimeoutMs ?? 120_000;
+    this.collectionTimeoutMs = o.collectionTimeoutMs ?? 180_000;
+    this.maxWrongCodes = o.maxWrongCodes ?? 5;
+    this.lockoutMs = o.lockoutMs ?? 300_000;
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    await this.show({ screen: 'idle', text: 'Scan a parcel to drop it off, or enter a collection code' });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.endSession();
+    clearTimeout(this.lockoutTimer);
+    await this.chain;
+  }
+
+  /** one event from the bus; resolves when it has been handled */
+  handle(event: DeviceEvent): Promise<void> {
+    const run = this.chain.then(() => this.dispatch(event));
+    this.chain = run.catch((error: unknown) => this.log.error({ err: error, type: event.type }, 'locker flow step failed'));
+    return this.chain;
+  }
+
+  describe(): Record<string, unknown> {
+    const s = this.session;
+    return {
+      session: s.kind,
+      compartment: s.kind === 'drop' ? s.compartment : undefined,
+      compartments: s.kind === 'collect' ? [...s.active, ...s.pending] : undefined,
+      wrongCodes: this.wrongCodes,
+      lockedUntil: this.lockedUntil > this.now() ? new Date(this.lockedUntil).toISOString() : undefined,
+    };
+  }
+
+  private async dispatch(event: DeviceEvent): Promise<void> {
+    if (!this.running) return;
+    if (event.deviceId === this.o.bankId) {
+      if (isType(event, 'locker') && event.payload.door === 'closed') await this.onDoorClosed(event.payload.compartment, event.payload.occupied);
+      return;
+    }
+    if (event.deviceId !== this.o.terminalId) return;
+    if (isType(event, 'scan')) await this.onScan(event.payload);
+    else if (isType(event, 'weight')) await this.onWeight(event.payload);
+    else if (isType(event, 'code')) await this.onCode(event.payload.code);
+    else if (isType(event, 'cancel')) await this.onCancel();
+  }
+
+  // ---- drop-off ----
+
+  private async onScan(scan: Scan): Promise<void> {
+    if (await this.refusedWhileLockedOrBusy()) return;
+    const grant = await this.o.codes.match(this.o.bankId, scan.code, this.now());
+    if (grant) return this.startCollection(grant);
+    if (!this.o.hasScale) return this.dropOff(scan, undefined);
+    const recent = this.lastWeight && this.now() - this.lastWeight.at <= this.weightWaitMs ? this.lastWeight.weight : undefined;
+    if (recent) return this.dropOff(scan, recent);
+    this.endSession();
+    const timer = setTimeout(() => void this.enqueue(() => this.onWeighTimeout()), this.weightWaitMs);
+    this.session = { kind: 'weigh', scan, timer };
+    await this.show({ screen: 'weigh', text: 'Put the parcel on the scale' });
+  }
+
+  private async onWeight(weight: Weight): Promise<void> {
+    if (!weight.stable) return;
+    if (weight.grams <= 0) {
+      this.lastWeight = undefined;
+      return;
+    }
+    this.lastWeight = { weight, at: this.now() };
+    if (this.session.kind === 'weigh') await this.dropOff(this.session.scan, weight);
+  }
+
+  private async onWeighTimeout(): Promise<void> {
+    if (this.session.kind !== 'weigh') return;
+    this.endSession();
+    await this.feedback({ result: 'rejected', text: 'No stable weight: scan the parcel again', reasons: ['NO_WEIGHT'] });
+    await this.showIdle();
+  }
+
+  private async dropOff(scan: Scan, weight: Weight | undefined): Promise<void> {
+    this.endSession();
+    this.lastWeight = undefined;
+    const waybill = scan.code.trim();
+    const verdict = await this.validate(scan, weight);
+    if (!verdict.ok) {
+      await this.feedback({ result: 'rejected', text: 'This parcel cannot be dropped off here', reasons: verdict.reasons });
+      return this.showIdle();
+    }
+    const size = verdict.size ?? 'S';
+    const free = this.o.bank.findFree(size);
+    if (!free || !(await this.o.bank.reserve(free.id))) {
+      await this.feedback({ result: 'rejected', text: 'No free compartment fits this parcel', reasons: ['NO_COMPARTMENT_FITS'] });
+      return this.showIdle();
+    }
+    await this.show({ screen: 'drop-off', compartment: free.id, text: `Compartment ${free.id} is opening` });
+    const opened = await this.o.bank.open(free.id);
+    if (!opened.ok) {
+      await this.o.bank.free(free.id);
+      await this.feedback({ result: 'error', text: 'The compartment did not open', compartment: free.id, reasons: [String(opened.error)] });
+      return this.showIdle();
+    }
+    const timer = setTimeout(() => void this.enqueue(() => this.onDropOffTimeout()), this.dropOffTimeoutMs);
+    this.session = { kind: 'drop', compartment: free.id, waybill, grams: weight?.grams, size, cancelled: false, timer };
+    this.log.info({ compartment: free.id, waybill }, 'drop-off compartment open');
+    await this.show({ screen: 'drop-off', compartment: free.id, text: `Put the parcel in compartment ${free.id} and close the door` });
+  }
+
+  private async onDoorClosed(compartment: string, occupied: boolean | undefined): Promise<void> {
+    const s = this.session;
+    if (s.kind === 'drop' && s.compartment === compartment) return this.finishDropOff(s, occupied);
+    if (s.kind === 'collect' && s.active.has(compartment)) return this.finishCollection(s, compartment, occupied);
+  }
+
+  /** the IR sensor decides whether a parcel is inside; without one, a cancel means no parcel */
+  private async finishDropOff(s: Extract<Session, { kind: 'drop' }>, occupied: boolean | undefined): Promise<void> {
+    this.endSession();
+    if (!(occupied ?? !s.cancelled)) {
+      await this.o.bank.free(s.compartment);
+      await this.feedback({ result: 'info', text: `No parcel in ${s.compartment}: drop-off cancelled`, compartment: s.compartment });
+      return this.showIdle();
+    }
+    if (!(await this.o.bank.occupy(s.compartment, { waybill: s.waybill, grams: s.grams }))) {
+      this.log.warn({ compartment: s.compartment }, 'compartment was not reserved any more when its door closed with a parcel');
+    }
+    const recorded = await this.record({
+      event: 'dropped-off',
+      compartment: s.compartment,
+      waybill: s.waybill,
+      grams: s.grams ?? null,
+      size: s.size,
+    });
+    await this.feedback(
+      recorded
+        ? { result: 'accepted', text: `Parcel dropped off in ${s.compartment}`, compartment: s.compartment }
+        : { result: 'error', text: 'Parcel is in the locker but could not be recorded', compartment: s.compartment, reasons: ['NOT_RECORDED'] },
+    );
+    await this.showIdle();
+  }
+
+  private async onDropOffTimeout(): Promise<void> {
+    const s = this.session;
+    if (s.kind !== 'drop') return;
+    const view = this.o.bank.compartment(s.compartment);
+    if (view?.door === 'closed') return this.finishDropOff(s, view.occupied);
+    this.endSession();
+    await this.o.bank.free(s.compartment);
+    await this.feedback({ result: 'error', text: 'Drop-off timed out', compartment: s.compartment, reasons: ['TIMEOUT'] });
+    await this.showIdle();
+  }
+
+  private async onCancel(): Promise<void> {
+    const s = this.session;
+    if (s.kind === 'weigh') {
+      this.endSession();
+      await this.feedback({ result: 'info', text: 'Cancelled' });
+      return this.showIdle();
+    }
+    if (s.kind === 'drop') {
+      s.cancelled = true;
+      await this.feedback({ result: 'info', text: `Take your parcel and close ${s.compartment}`, compartment: s.compartment });
+      return;
+    }
+    if (s.kind === 'collect') {
+      s.pending = [];
+      if (s.active.size === 0) await this.endCollection(s);
+    }
+  }
+
+  // ---- collection ----
+
+  private async onCode(code: string): Promise<void> {
+    if (await this.refusedWhileLockedOrBusy()) return;
+    const grant = await this.o.codes.match(this.o.bankId, code, this.now());
+    if (grant) return this.startCollection(grant);
+    this.wrongCodes++;
+    if (this.wrongCodes < this.maxWrongCodes) {
+      const attemptsLeft = this.maxWrongCodes - this.wrongCodes;
+      await this.feedback({ result: 'rejected', text: 'Wrong code', reasons: ['WRONG_CODE'], attemptsLeft });
+      return;
+    }
+    this.wrongCodes = 0;
+    this.lockedUntil = this.now() + this.lockoutMs;
+    const until = new Date(this.lockedUntil).toISOString();
+    this.log.warn({ until }, 'terminal locked out after too many wrong collection codes');
+    clearTimeout(this.lockoutTimer);
+    this.lockoutTimer = setTimeout(() => void this.enqueue(() => this.showIdle()), this.lockoutMs);
+    await this.feedback({ result: 'locked-out', text: 'Too many wrong codes', reasons: ['WRONG_CODE', 'LOCKED_OUT'], until });
+    await this.show({ screen: 'locked-out', text: 'Too many wrong codes: try again later', until });
+  }
+
+  private async startCollection(grant: CollectionGrant): Promise<void> {
+    this.endSession();
+    this.wrongCodes = 0;
+    const wanted = this.o.bank
+      .list()
+      .filter((c) => c.status === 'occupied' && c.parcel && (!grant.waybills || grant.waybills.includes(c.parcel.waybill)));
+    if (wanted.length === 0) {
+      await this.feedback({ result: 'info', text: 'Nothing to collect here' });
+      return this.showIdle();
+    }
+    const timer = setTimeout(() => void this.enqueue(() => this.onCollectionTimeout()), this.collectionTimeoutMs);
+    const waybills = new Map(wanted.map((c) => [c.id, c.parcel?.waybill ?? '']));
+    const s: Extract<Session, { kind: 'collect' }> = {
+      kind: 'collect',
+      courier: grant.courier,
+      pending: wanted.map((c) => c.id),
+      active: new Set(),
+      waybills,
+      collected: [],
+      failed: [],
+      timer,
+    };
+    this.session = s;
+    this.log.info({ courier: grant.courier, compartments: s.pending }, 'collection started');
+    await this.show({ screen: 'collection', compartments: [...s.pending], text: `${s.pending.length} parcel(s) to collect` });
+    await this.openNext(s);
+  }
+
+  private async openNext(s: Extract<Session, { kind: 'collect' }>): Promise<void> {
+    while (this.session === s && s.active.size === 0 && s.pending.length > 0) {
+      const batch = this.o.collectMode === 'together' ? s.pending.splice(0) : s.pending.splice(0, 1);
+      for (const id of batch) {
+        await this.o.bank.markCollecting(id);
+        const opened = await this.o.bank.open(id);
+        if (opened.ok) {
+          s.active.add(id);
+          await this.show({ screen: 'collection', compartment: id, text: `Take the parcel from ${id} and close the door` });
+        } else {
+          await this.o.bank.markOccupied(id);
+          s.failed.push(id);
+          await this.feedback({ result: 'error', text: `${id} did not open`, compartment: id, reasons: [String(opened.error)] });
+        }
+      }
+    }
+    if (this.session === s && s.active.size === 0) await this.endCollection(s);
+  }
+
+  private async finishCollection(s: Extract<Session, { kind: 'collect' }>, id: string, occupied: boolean | undefined): Promise<void> {
+    s.active.delete(id);
+    if (occupied === true) {
+      await this.o.bank.markOccupied(id);
+      s.failed.push(id);
+      await this.feedback({ result: 'info', text: `The parcel is still in ${id}`, compartment: id, reasons: ['STILL_INSIDE'] });
+    } else {
+      const waybill = s.waybills.get(id) ?? '';
+      await this.o.bank.free(id);
+      s.collected.push(id);
+      const recorded = await this.record({ event: 'collected', compartment: id, waybill, courier: s.courier });
+      if (!recorded) await this.feedback({ result: 'error', text: `Collection from ${id} could not be recorded`, reasons: ['NOT_RECORDED'] });
+    }
+    if (s.active.size === 0) await this.openNext(s);
+  }
+
+  private async onCollectionTimeout(): Promise<void> {
+    const s = this.session;
+    if (s.kind !== 'collect') return;
+    for (const id of s.active) {
+      await this.o.bank.markOccupied(id);
+      s.failed.push(id);
+    }
+    s.active.clear();
+    s.pending = [];
+    await this.endCollection(s, 'TIMEOUT');
+  }
+
+  private async endCollection(s: Extract<Session, { kind: 'collect' }>, reason?: string): Promise<void> {
+    if (this.session !== s) return;
+    this.endSession();
+    const reasons = [...(reason ? [reason] : []), ...s.failed.map((id) => `NOT_COLLECTED:${id}`)];
+    await this.feedback({
+      result: s.collected.length > 0 && reasons.length === 0 ? 'accepted' : s.collected.length > 0 ? 'info' : 'error',
+      text: `Collected ${s.collected.length} parcel(s)`,
+      reasons: reasons.length > 0 ? reasons : undefined,
+    });
+    await this.showIdle();
+  }
+
+  // ---- shared ----
+
+  private async refusedWhileLockedOrBusy(): Promise<boolean> {
+    if (this.lockedUntil > this.now()) {
+      const until = new Date(this.lockedUntil).toISOString();
+      await this.feedback({ result: 'locked-out', text: 'Too many wrong codes: try again later', reasons: ['LOCKED_OUT'], until });
+      return true;
+    }
+    if (this.session.kind === 'drop' || this.session.kind === 'collect') {
+      await this.feedback({ result: 'rejected', text: 'Finish the current step first', reasons: ['BUSY'] });
+      return true;
+    }
+    return false;
+  }
+
+  private async record(body: Record<string, unknown>): Promise<boolean> {
+    const input: RecordInput = {
+      kind: 'locker.event',
+      stream: this.o.bankId,
+      kit: this.o.kit,
+      devices: [this.o.bankId, this.o.terminalId],
+      body: { ...body, bank: this.o.bankId, terminal: this.o.terminalId, at: new Date(this.now()).toISOString() },
+    };
+    try {
+      await this.o.sink.append(input);
+      return true;
+    } catch (error) {
+      this.log.error({ err: error, event: body.event, compartment: body.compartment }, 'locker record refused');
+      return false;
+    }
+  }
+
+  private endSession(): void {
+    const s = this.session;
+    if (s.kind !== 'idle') clearTimeout(s.timer);
+    this.session = idle;
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(() => (this.running ? step() : undefined));
+    this.chain = run.catch((error: unknown) => this.log.error({ err: error }, 'locker flow timer step failed'));
+    return this.chain;
+  }
+
+  private showIdle(): Promise<void> {
+    return this.show({ screen: 'idle', text: 'Scan a parcel to drop it off, or enter a collection code' });
+  }
+
+  private async feedback(feedback: Feedback): Promise<void> {
+    await this.o.publish(commandTopic(this.o.terminalId, 'feedback'), feedbackPayload(feedback));
+  }
+
+  private async show(show: Show): Promise<void> {
+    await this.o.publish(commandTopic(this.o.terminalId, 'show'), { ...show });
+  }
+}

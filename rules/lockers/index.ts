@@ -1,0 +1,14 @@
+/** The locker drop-off and collection flows and their ports. */
+export { LockerFlows } from './flows.js';
+export { HashedCollectionCodes, type CollectionCodeInput, type KeyValueStore } from './collection-codes.js';
+export { defaultDropOffValidator, defaultSizeByWeight, parcelSize, type SizeByWeight } from './drop-off-validation.js';
+export { commandTopic, feedbackPayload, type Feedback, type FeedbackResult, type Screen, type Show } from './terminal.js';
+export type {
+  CollectionCodeStore,
+  CollectionGrant,
+  DropOffVerdict,
+  LockerBankPort,
+  LockerFlowsOptions,
+  Publish,
+  ValidateDropOff,
+} from './ports.js';

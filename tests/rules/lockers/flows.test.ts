@@ -1,0 +1,252 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { DeviceEvent, EventPayload, EventType } from '../../../devices/events.js';
+import { LockerBank, kerongBankOptionsSchema } from '../../../devices/locker/index.js';
+import type { RecordEnvelope, RecordInput, RecordSink } from '../../../rules/records.js';
+import { HashedCollectionCodes, LockerFlows, type LockerBankPort, type LockerFlowsOptions } from '../../../rules/lockers/index.js';
+import { LockBoardLine } from '../../../firmware-stubs/locker/lock-board.js';
+import { bankDevice, fakeContext, MapStore } from '../../devices/locker/fake-context.js';
+
+const CODE = '482913';
+
+class MemorySink implements RecordSink {
+  readonly records: RecordInput[] = [];
+  async append(input: RecordInput): Promise<RecordEnvelope> {
+    this.records.push(input);
+    return { ...input, id: `r${this.records.length}`, gatewayId: 'gw', seq: this.records.length, createdAt: '', clock: 'ntp', bootId: 'b', monoMs: 0 };
+  }
+}
+
+async function setup(flowOptions: Partial<LockerFlowsOptions> = {}) {
+  const stub = new LockBoardLine({ boards: [1, 2], user: { closeAfterMs: 3000, parcel: 'put' } });
+  let flows: LockerFlows | undefined;
+  const toFlows = (deviceId: string, type: EventType, payload: Record<string, unknown>) =>
+    flows?.handle({ deviceId, kit: 'branch-1', type, payload, receivedAt: Date.now() } as DeviceEvent);
+  const rec = fakeContext(bankDevice, stub, new MapStore(), (type, payload) => void toFlows('bank-1', type, payload));
+  const bank = new LockerBank(rec.ctx, kerongBankOptionsSchema.parse(bankDevice), { replyTimeoutMs: 100, retries: 1, unlockGapMs: 20 });
+  const port: LockerBankPort = bank;
+  const sink = new MemorySink();
+  const published: { topic: string; payload: Record<string, unknown> }[] = [];
+  const codeStore = new MapStore();
+  const codes = new HashedCollectionCodes('gateway-secret', codeStore);
+  flows = new LockerFlows({
+    bankId: 'bank-1',
+    terminalId: 'term-1',
+    kit: 'branch-1',
+    bank: port,
+    sink,
+    publish: (topic, payload) => void published.push({ topic, payload }),
+    codes,
+    ...flowOptions,
+  });
+  await bank.start();
+  await flows.start();
+  await vi.advanceTimersByTimeAsync(50);
+  /** the terminal publishes; handling goes on while the test moves the clock */
+  const terminal = async <T extends EventType>(type: T, payload: EventPayload<T>) => {
+    void toFlows('term-1', type, payload as Record<string, unknown>);
+    await vi.advanceTimersByTimeAsync(0);
+  };
+  const feedback = () => published.filter((p) => p.topic === 'cg/v1/devices/term-1/commands/feedback').map((p) => p.payload);
+  const unlocks = () => rec.links.flatMap((l) => l.writes).filter((w) => w.split(' ')[2] === '31');
+  const stop = async () => {
+    await bank.stop();
+    await flows?.stop();
+  };
+  return { stub, bank, flows, sink, published, codes, codeStore, terminal, feedback, unlocks, stop, rec };
+}
+
+/** a parcel already in A01 and A03 for courier-7 */
+async function withParcels(ctx: Awaited<ReturnType<typeof setup>>) {
+  for (const [id, lock, waybill] of [
+    ['A01', 1, 'RB123456785GB'],
+    ['A03', 3, 'SF1234567890123'],
+  ] as const) {
+    await ctx.bank.reserve(id);
+    await ctx.bank.occupy(id, { waybill });
+    ctx.stub.setParcel(1, lock, true);
+    ctx.stub.setUser(1, lock, { closeAfterMs: 2000, parcel: 'take' });
+  }
+  await ctx.codes.set({ courier: 'courier-7', bank: 'bank-1', code: CODE, expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+  await vi.advanceTimersByTimeAsync(600);
+}
+
+describe('LockerFlows end to end (stub board, fake line, fake terminal)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: new Date('2025-03-01T09:00:00Z') });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('drops off a weighed parcel: validates, opens a compartment that fits, records dropped-off when the door closes on it', async () => {
+    const t = await setup({ hasScale: true });
+    await t.terminal('scan', { code: 'RB123456785GB', symbology: 'code128' });
+    expect(t.unlocks()).toEqual([]);
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'weigh' });
+    await t.terminal('weight', { grams: 3200, stable: true });
+    const unlockedAt = Date.now();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(t.unlocks()).toEqual(['02 12 31 03 48']);
+    expect(t.bank.compartment('A03')).toMatchObject({ status: 'reserved', door: 'open' });
+    expect(t.sink.records).toEqual([]);
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(t.sink.records).toEqual([
+      {
+        kind: 'locker.event',
+        stream: 'bank-1',
+        kit: 'branch-1',
+        devices: ['bank-1', 'term-1'],
+        body: {
+          event: 'dropped-off',
+          compartment: 'A03',
+          waybill: 'RB123456785GB',
+          grams: 3200,
+          size: 'M',
+          bank: 'bank-1',
+          terminal: 'term-1',
+          at: expect.any(String),
+        },
+      },
+    ]);
+    // the record is made at the first poll after the user closed the door (3 s after the unlock)
+    const lag = Date.parse(t.sink.records[0].body.at as string) - (unlockedAt + 3000);
+    expect(lag).toBeGreaterThanOrEqual(0);
+    expect(lag).toBeLessThanOrEqual(600);
+    expect(t.bank.compartment('A03')).toMatchObject({ status: 'occupied', door: 'closed', occupied: true, parcel: { waybill: 'RB123456785GB', grams: 3200 } });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'accepted', compartment: 'A03', beep: 'ok', light: 'green' });
+    expect(t.unlocks()).toEqual(['02 12 31 03 48']);
+    await t.stop();
+  });
+
+  it('refuses a waybill already in a locker and frees a compartment whose door closes empty', async () => {
+    const t = await setup();
+    t.stub.setUser(1, 1, { closeAfterMs: 2000, parcel: 'keep' });
+    await t.terminal('scan', { code: 'SF1234567890123' });
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(t.unlocks()).toEqual(['02 10 31 03 46']);
+    expect(t.sink.records).toEqual([]);
+    expect(t.bank.compartment('A01')).toMatchObject({ status: 'free', door: 'closed' });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'info', compartment: 'A01' });
+
+    await t.bank.reserve('A02');
+    await t.bank.occupy('A02', { waybill: 'JT1234567890123' });
+    await t.terminal('scan', { code: 'JT1234567890123' });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'rejected', reasons: ['ALREADY_IN_LOCKER'] });
+    expect(t.unlocks()).toEqual(['02 10 31 03 46']);
+    await t.stop();
+  });
+
+  it('a cancel with the door open and the door closed empty frees the compartment', async () => {
+    const t = await setup();
+    t.stub.setUser(1, 1, { closeAfterMs: null, parcel: 'keep' });
+    await t.terminal('scan', { code: 'RB123456785GB' });
+    await vi.advanceTimersByTimeAsync(100);
+    await t.terminal('cancel', {});
+    t.stub.close(1, 1);
+    await vi.advanceTimersByTimeAsync(600);
+    expect(t.bank.compartment('A01')?.status).toBe('free');
+    expect(t.sink.records).toEqual([]);
+    await t.stop();
+  });
+
+  it('collects a courier\u2019s parcels one after another with the code and records collected for each', async () => {
+    const t = await setup();
+    await withParcels(t);
+    await t.terminal('code', { code: CODE });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(t.unlocks()).toEqual(['02 10 31 03 46']);
+    expect(t.bank.compartment('A01')?.status).toBe('collecting');
+    await vi.advanceTimersByTimeAsync(2600);
+    expect(t.unlocks()).toEqual(['02 10 31 03 46', '02 12 31 03 48']);
+    await vi.advanceTimersByTimeAsync(2600);
+    expect(t.sink.records.map((r) => r.body)).toEqual([
+      expect.objectContaining({ event: 'collected', compartment: 'A01', waybill: 'RB123456785GB', courier: 'courier-7' }),
+      expect.objectContaining({ event: 'collected', compartment: 'A03', waybill: 'SF1234567890123', courier: 'courier-7' }),
+    ]);
+    expect(t.bank.list().filter((c) => c.status !== 'free')).toEqual([]);
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'accepted', text: 'Collected 2 parcel(s)' });
+    expect(JSON.stringify(t.published)).not.toContain(CODE);
+    expect(JSON.stringify(t.sink.records)).not.toContain(CODE);
+    await t.stop();
+  });
+
+  it('opens them together when configured, and a scanned code works like a typed one', async () => {
+    const t = await setup({ collectMode: 'together' });
+    await withParcels(t);
+    await t.terminal('scan', { code: CODE, symbology: 'qr' });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(t.unlocks()).toEqual(['02 10 31 03 46', '02 12 31 03 48']);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(t.sink.records.map((r) => r.body.compartment)).toEqual(['A01', 'A03']);
+    await t.stop();
+  });
+
+  it('refuses a wrong code, counts it, and opens nothing', async () => {
+    const t = await setup();
+    await withParcels(t);
+    await t.terminal('code', { code: '000000' });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'rejected', reasons: ['WRONG_CODE'], attemptsLeft: 4 });
+    expect(t.unlocks()).toEqual([]);
+    expect(t.sink.records).toEqual([]);
+    expect(t.flows.describe()).toMatchObject({ wrongCodes: 1 });
+    await t.stop();
+  });
+
+  it('locks the terminal out after five wrong codes, even for the right code, until the lockout ends', async () => {
+    const t = await setup({ lockoutMs: 60_000 });
+    await withParcels(t);
+    for (let i = 0; i < 4; i++) await t.terminal('code', { code: `99999${i}` });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'rejected', attemptsLeft: 1 });
+    await t.terminal('code', { code: '999995' });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'locked-out', until: '2025-03-01T09:01:00.650Z' });
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'locked-out' });
+    await t.terminal('code', { code: CODE });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'locked-out', reasons: ['LOCKED_OUT'] });
+    expect(t.unlocks()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    await t.terminal('code', { code: CODE });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(t.unlocks()).toEqual(['02 10 31 03 46']);
+    await t.stop();
+  });
+
+  it('opens only the compartments of the courier\u2019s waybills', async () => {
+    const t = await setup();
+    await withParcels(t);
+    await t.codes.set({
+      courier: 'courier-8',
+      bank: 'bank-1',
+      code: '111222',
+      waybills: ['SF1234567890123'],
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    });
+    await t.terminal('code', { code: '111222' });
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(t.unlocks()).toEqual(['02 12 31 03 48']);
+    expect(t.sink.records.map((r) => [r.body.compartment, r.body.courier])).toEqual([['A03', 'courier-8']]);
+    expect(t.bank.compartment('A01')?.status).toBe('occupied');
+    await t.stop();
+  });
+});
+
+describe('HashedCollectionCodes', () => {
+  it('keeps only a keyed hash, matches per bank, and forgets expired codes', async () => {
+    const store = new MapStore();
+    const codes = new HashedCollectionCodes('s3cret', store);
+    await codes.set({ courier: 'c-1', bank: 'bank-1', code: '482913', expiresAt: '2025-03-01T10:00:00Z' });
+    expect(JSON.stringify([...store.data.values()])).not.toContain('482913');
+    const at9 = Date.parse('2025-03-01T09:00:00Z');
+    expect(codes.match('bank-1', '482913', at9)).toEqual({ courier: 'c-1', bank: 'bank-1', expiresAt: '2025-03-01T10:00:00Z', waybills: undefined });
+    expect(codes.match('bank-2', '482913', at9)).toBeUndefined();
+    expect(codes.match('bank-1', '482914', at9)).toBeUndefined();
+    expect(codes.match('bank-1', '482913', Date.parse('2025-03-01T10:00:00Z'))).toBeUndefined();
+    expect(new HashedCollectionCodes('s3cret', store).match('bank-1', '482913', at9)?.courier).toBe('c-1');
+    expect(new HashedCollectionCodes('other', store).match('bank-1', '482913', at9)).toBeUndefined();
+    await codes.set({ courier: 'c-1', bank: 'bank-1', code: '555555', expiresAt: '2025-03-01T10:00:00Z' });
+    expect(codes.match('bank-1', '482913', at9)).toBeUndefined();
+    expect(await codes.prune(Date.parse('2025-03-01T11:00:00Z'))).toBe(1);
+    expect(codes.size()).toBe(0);
+  });
+});
