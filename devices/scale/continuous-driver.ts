@@ -1,0 +1,69 @@
+/**
+ * Continuous-output serial scale driver (CAS style): every line the scale streams is
+ * decoded and goes out as a weight; overload without a number goes on the status. The
+ * lamp byte is binary, so the raw frame is kept as hex.
+ */
+import { CodecError } from '../codec.js';
+import type { CommandResult, Driver, DriverContext } from '../driver.js';
+import type { SerialLink } from '../transports/types.js';
+import { decodeContinuousLine } from './continuous-scale.js';
+import { continuousOptionsSchema, parseDeviceConfig, serialTransportSchema } from './options.js';
+import { latin1Hex, openSerialScale } from './serial-link.js';
+import { statusFor, WeightOutput } from './weight-output.js';
+
+export class ContinuousScaleDriver implements Driver {
+  private link: SerialLink | undefined;
+  private output: WeightOutput | undefined;
+
+  constructor(private readonly ctx: DriverContext) {}
+
+  async start(): Promise<void> {
+    const parsed = parseDeviceConfig(this.ctx.device, continuousOptionsSchema, serialTransportSchema);
+    if (!parsed.ok) {
+      this.ctx.status('unavailable', { reason: parsed.reason });
+      return;
+    }
+    const output = new WeightOutput(this.ctx, parsed.options);
+    this.output = output;
+    this.link = openSerialScale(this.ctx, parsed.transport, 64, {
+      onOpen: () => undefined,
+      onClose: () => output.reset(),
+      onLine: (line) => this.onLine(line),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.output?.reset();
+    await this.link?.stop();
+    this.link?.removeAllListeners();
+    this.link = undefined;
+  }
+
+  async command(name: string): Promise<CommandResult> {
+    return { ok: false, error: 'NOT_SUPPORTED', message: `a continuous-output scale takes no command (${name})` };
+  }
+
+  describe(): Record<string, unknown> {
+    return this.output?.describe() ?? {};
+  }
+
+  private onLine(line: string): void {
+    const reading = decodeContinuousLine(line);
+    if (reading instanceof CodecError) {
+      this.ctx.fault('decode', new CodecError(reading.protocol, reading.code, reading.message, latin1Hex(line)));
+      return;
+    }
+    if (reading.grams === null) {
+      this.output?.noWeight('overload');
+      return;
+    }
+    const base = reading.state === 'overload' ? 'over' : 'ok';
+    this.output?.push({
+      grams: reading.grams,
+      deviceStable: reading.stable,
+      status: statusFor(reading.grams, reading.stable, base),
+      raw: latin1Hex(line),
+      extra: { mode: reading.mode, unit: reading.unit },
+    });
+  }
+}
