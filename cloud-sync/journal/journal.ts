@@ -89,6 +89,7 @@ export class Journal extends EventEmitter implements Outbox {
   private closed = false;
   private closing: Promise<void> | null = null;
   private quotaAlarmed = false;
+  private readonly startupAlarms: JournalAlarm[] = [];
 
   private constructor(private readonly options: JournalOptions) {
     super();
@@ -112,6 +113,9 @@ export class Journal extends EventEmitter implements Outbox {
   static async open(options: JournalOptions): Promise<Journal> {
     const journal = new Journal(options);
     await journal.recover();
+    // alarms found while opening reach listeners attached right after open resolves
+    const found = journal.startupAlarms.splice(0);
+    if (found.length > 0) setImmediate(() => found.forEach((alarm) => journal.emit('alarm', alarm)));
     return journal;
   }
 
@@ -141,12 +145,12 @@ export class Journal extends EventEmitter implements Outbox {
       this.deferAlarm({ kind: 'corrupt', message: `segment ${q.segment} quarantined at byte ${q.offset} (${q.reason}); its ${q.readableRecords} readable records were set aside` });
     }
     await this.persistState();
-    this.checkQuota();
+    this.checkQuota((alarm) => this.deferAlarm(alarm));
     this.log.info({ depth: this.stats().depth, bytesOnDisk: this.bytesOnDisk() }, 'journal open');
   }
 
   private deferAlarm(alarm: JournalAlarm): void {
-    setImmediate(() => this.emit('alarm', alarm));
+    this.startupAlarms.push(alarm);
   }
 
   private alarm(alarm: JournalAlarm): void {
@@ -300,11 +304,11 @@ export class Journal extends EventEmitter implements Outbox {
     });
   }
 
-  private checkQuota(): void {
+  private checkQuota(raise: (alarm: JournalAlarm) => void = (alarm) => this.alarm(alarm)): void {
     const ratio = this.bytesOnDisk() / this.quotaBytes;
     if (ratio >= 0.8 && !this.quotaAlarmed) {
       this.quotaAlarmed = true;
-      this.alarm({ kind: 'quota', message: `journal at ${Math.round(ratio * 100)} % of its ${this.quotaBytes} byte quota` });
+      raise({ kind: 'quota', message: `journal at ${Math.round(ratio * 100)} % of its ${this.quotaBytes} byte quota` });
     } else if (ratio < 0.75) {
       this.quotaAlarmed = false;
     }
