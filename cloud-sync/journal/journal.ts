@@ -90,6 +90,8 @@ export class Journal extends EventEmitter implements Outbox {
   private closing: Promise<void> | null = null;
   private quotaAlarmed = false;
   private readonly startupAlarms: JournalAlarm[] = [];
+  /** the state last written, to skip writing it again unchanged */
+  private savedState: string | null = null;
 
   private constructor(private readonly options: JournalOptions) {
     super();
@@ -123,7 +125,10 @@ export class Journal extends EventEmitter implements Outbox {
     await this.fs.mkdir(this.dir);
     const loaded = await loadState(this.fs, this.dir);
     let state: JournalState | null = null;
-    if (loaded.type === 'loaded') state = loaded.state;
+    if (loaded.type === 'loaded') {
+      state = loaded.state;
+      this.savedState = JSON.stringify(state);
+    }
     if (loaded.type === 'invalid') {
       this.log.error({ reason: loaded.message }, 'journal state unreadable: replaying every segment from its start');
       this.deferAlarm({ kind: 'corrupt', message: `journal state unreadable (${loaded.message}); every kept record will be sent again` });
@@ -444,14 +449,17 @@ export class Journal extends EventEmitter implements Outbox {
     });
   }
 
-  private persistState(): Promise<void> {
+  private async persistState(): Promise<void> {
     const state: JournalState = {
       version: 1,
       cursors: { live: this.lanes.live.frontier(), records: this.lanes.records.frontier(), bulk: this.lanes.bulk.frontier() },
       ackedAhead: { live: this.lanes.live.ackedAhead(), records: this.lanes.records.ackedAhead(), bulk: this.lanes.bulk.ackedAhead() },
       lastSeq: Object.fromEntries(this.lastSeq),
     };
-    return saveState(this.fs, this.dir, state);
+    const text = JSON.stringify(state);
+    if (text === this.savedState) return;
+    await saveState(this.fs, this.dir, state);
+    this.savedState = text;
   }
 
   // ---- observing -------------------------------------------------------------------

@@ -50,9 +50,14 @@ describe('Journal replay', () => {
       expect(sent).toEqual(envs.slice(0, -1));
       expect(j.recovery.torn.length).toBe(cut === finalStart ? 0 : 1);
       expect((await stat(join(work, last))).size).toBe(finalStart);
-      const again = await j.append(pickup('kit-1', 'WB-again'));
-      expect(again.seq).toBe(7);
       await j.close();
+      if ((cut - finalStart) % 8 !== 0 && cut !== lastSize - 1) continue;
+      // and the journal writes on from there
+      const j2 = await openJournal(work, { segmentBytes: 1200 });
+      expect(j2.recovery.torn).toEqual([]);
+      const again = await j2.append(pickup('kit-1', 'WB-again'));
+      expect(again.seq).toBe(7);
+      await j2.close();
       const reopened = await openJournal(work, { segmentBytes: 1200 });
       expect(await reopened.next(100, 1e9)).toEqual([...envs.slice(0, -1), again]);
       expect(reopened.recovery.torn).toEqual([]);
