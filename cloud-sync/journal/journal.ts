@@ -272,7 +272,9 @@ export class Journal extends EventEmitter implements Outbox {
       const at = placement.get(p) as { seg: number; offset: number };
       const lane = this.lanes[p.item.lane];
       if (!lane.segment(at.seg)) lane.addSegment(at.seg);
-      lane.admit(refOf(p.env, at.seg, at.offset, p.frame.length, p.frame.length - FRAME_HEADER_BYTES), () => p.env, false);
+      // the window keeps its own copy, read back from the bytes written: the producer's objects may change later
+      const payload = p.frame.subarray(FRAME_HEADER_BYTES);
+      lane.admit(refOf(p.env, at.seg, at.offset, p.frame.length, payload.length), () => Object.freeze(JSON.parse(payload.toString('utf8')) as RecordEnvelope), false);
       this.lastSeq.set(p.env.stream, p.env.seq);
     }
     this.meter.commit(fsyncMs, prepared.length, batchBytes);
@@ -353,22 +355,27 @@ export class Journal extends EventEmitter implements Outbox {
       const seg = lane.segment(pos.seg) as SegmentMeta;
       const path = segmentPath(this.dir, lane.lane, seg.n);
       let damage: { offset: number; reason: string } | null = null;
-      for await (const item of readFrames(this.fs, path, pos.offset, seg.size)) {
-        if (item.type !== 'frame') {
-          damage = item;
-          break;
+      try {
+        for await (const item of readFrames(this.fs, path, pos.offset, seg.size)) {
+          if (item.type !== 'frame') {
+            damage = item;
+            break;
+          }
+          const env = parseEnvelope(item.payload);
+          if (!isEnvelope(env)) {
+            damage = { offset: item.offset, reason: env.invalid };
+            break;
+          }
+          lane.offerRead(refOf(env, seg.n, item.offset, item.size, item.payload.length), () => Object.freeze(env));
+          if (lane.holds(env.id)) {
+            added += 1;
+            addedBytes += item.payload.length;
+            if (added >= count || addedBytes >= bytes) break;
+          }
         }
-        const env = parseEnvelope(item.payload);
-        if (!isEnvelope(env)) {
-          damage = { offset: item.offset, reason: env.invalid };
-          break;
-        }
-        lane.offerRead(refOf(env, seg.n, item.offset, item.size, item.payload.length), () => env);
-        if (lane.holds(env.id)) {
-          added += 1;
-          addedBytes += item.payload.length;
-          if (added >= count || addedBytes >= bytes) break;
-        }
+      } catch (err) {
+        if (errorCode(err) !== 'ENOENT') throw err;
+        damage = { offset: pos.offset, reason: 'segment file missing' };
       }
       if (damage) await this.quarantine(lane, seg.n, damage);
     }

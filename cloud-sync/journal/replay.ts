@@ -39,7 +39,7 @@ export function refOf(env: RecordEnvelope, seg: number, offset: number, size: nu
 function envelopeFrom(payload: Buffer): RecordEnvelope {
   const parsed = parseEnvelope(payload);
   if (!isEnvelope(parsed)) throw new Error(`envelope no longer parses: ${parsed.invalid}`);
-  return parsed;
+  return Object.freeze(parsed);
 }
 
 async function fileSize(fs: JournalFs, path: string): Promise<number> {
