@@ -243,7 +243,11 @@ export class Journal extends EventEmitter implements Outbox {
     const targets: SegmentTarget[] = [];
     const nextSegment = { ...this.nextSegment };
     const byLane = new Map<Lane, Prepared[]>();
-    for (const p of prepared) byLane.set(p.item.lane, [...(byLane.get(p.item.lane) ?? []), p]);
+    for (const p of prepared) {
+      const list = byLane.get(p.item.lane);
+      if (list) list.push(p);
+      else byLane.set(p.item.lane, [p]);
+    }
     const placement = new Map<Prepared, { seg: number; offset: number }>();
     for (const [name, items] of byLane) {
       const last = this.lanes[name].segments.at(-1) ?? null;
