@@ -1,8 +1,38 @@
 /**
- * Reading an envelope back from a checked frame payload. A payload whose checksum holds but
- * whose JSON is not an envelope is treated as damage by the caller.
+ * The record envelope: built once when a record is written, read back from a checked frame
+ * payload. A payload whose checksum holds but whose JSON is not an envelope is damage.
  */
-import { laneOf, type RecordEnvelope, type RecordKind } from '../../rules/records.js';
+import { laneOf, type ClockQuality, type RecordEnvelope, type RecordInput, type RecordKind } from '../../rules/records.js';
+
+export interface EnvelopeStamp {
+  id: string;
+  gatewayId: string;
+  bootId: string;
+  seq: number;
+  createdAtMs: number;
+  clock: ClockQuality;
+  /** performance.now() when the producer appended */
+  monoMs: number;
+}
+
+export function buildEnvelope(input: RecordInput, stamp: EnvelopeStamp): RecordEnvelope {
+  const env: RecordEnvelope = {
+    id: stamp.id,
+    kind: input.kind,
+    gatewayId: stamp.gatewayId,
+    stream: input.stream,
+    seq: stamp.seq,
+    createdAt: new Date(stamp.createdAtMs).toISOString(),
+    clock: stamp.clock,
+    bootId: stamp.bootId,
+    monoMs: Math.round(stamp.monoMs * 1000) / 1000,
+    body: input.body,
+  };
+  if (input.kit !== undefined) env.kit = input.kit;
+  if (input.devices !== undefined) env.devices = [...input.devices];
+  if (input.coalesceKey !== undefined) env.coalesceKey = input.coalesceKey;
+  return env;
+}
 
 const CLOCKS = new Set(['ntp', 'gps', 'unsynced']);
 

@@ -5,21 +5,22 @@
  * arrived while the previous one ran).
  */
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { monotonicFactory } from 'ulid';
 import type { Outbox, OutboxStats } from '../outbox.js';
 import { laneOf, RecordRefusedError, type ClockQuality, type Lane, type RecordEnvelope, type RecordInput } from '../../rules/records.js';
-import { isEnvelope, parseEnvelope } from './envelope.js';
+import { appendDeadLetters } from './dead-letter.js';
+import { buildEnvelope } from './envelope.js';
 import { encodeFrame, FRAME_HEADER_BYTES, MAX_PAYLOAD_BYTES } from './frame.js';
-import { errorCode, nodeFs, writeAll, type JournalFs } from './fs-seam.js';
+import { errorCode, nodeFs, type JournalFs } from './fs-seam.js';
+import { readIntoWindow } from './lane-reader.js';
 import { LaneQueue, type SegmentMeta } from './lane.js';
 import { JournalMeter, type JournalMetrics } from './metrics.js';
 import { Mutex } from './mutex.js';
 import { refOf, replayLane, type ReplayEvents } from './replay.js';
 import { SegmentWriter, planLane, type SegmentTarget } from './segment-writer.js';
-import { LANES, listSegments, readFrames, segmentPath } from './segments.js';
+import { LANES, listSegments, segmentPath } from './segments.js';
 import { loadState, saveState, type JournalState } from './state.js';
 
 export interface JournalOptions {
@@ -60,7 +61,6 @@ interface Prepared {
   frame: Buffer;
 }
 
-export const DEAD_LETTER_FILE = 'dead-letter.jsonl';
 const MIB = 1024 * 1024;
 const MAX_BATCH_RECORDS = 8192;
 
@@ -190,26 +190,6 @@ export class Journal extends EventEmitter implements Outbox {
     });
   }
 
-  private envelopeOf(item: PendingAppend, seq: number): RecordEnvelope {
-    const { input } = item;
-    const env: RecordEnvelope = {
-      id: this.nextId(item.createdAtMs),
-      kind: input.kind,
-      gatewayId: this.options.gatewayId,
-      stream: input.stream,
-      seq,
-      createdAt: new Date(item.createdAtMs).toISOString(),
-      clock: item.clock,
-      bootId: this.options.bootId,
-      monoMs: Math.round(item.monoMs * 1000) / 1000,
-      body: input.body,
-    };
-    if (input.kit !== undefined) env.kit = input.kit;
-    if (input.devices !== undefined) env.devices = [...input.devices];
-    if (input.coalesceKey !== undefined) env.coalesceKey = input.coalesceKey;
-    return env;
-  }
-
   /** assigns ids and seqs, applies the quota, writes and syncs one batch; never throws */
   private async commitBatch(batch: PendingAppend[]): Promise<void> {
     const tentative = new Map<string, number>();
@@ -221,7 +201,7 @@ export class Journal extends EventEmitter implements Outbox {
       let env: RecordEnvelope;
       let frame: Buffer;
       try {
-        env = this.envelopeOf(item, seq);
+        env = buildEnvelope(item.input, { id: this.nextId(item.createdAtMs), gatewayId: this.options.gatewayId, bootId: this.options.bootId, seq, createdAtMs: item.createdAtMs, clock: item.clock, monoMs: item.monoMs });
         const payload = Buffer.from(JSON.stringify(env));
         if (payload.length > MAX_PAYLOAD_BYTES) throw new Error(`record of ${payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
         frame = encodeFrame(payload);
@@ -352,36 +332,10 @@ export class Journal extends EventEmitter implements Outbox {
 
   /** reads records beyond the window from disk until `count` pending ones or `bytes` were added, or the lane ends */
   private async readMore(lane: LaneQueue, count: number, bytes: number): Promise<void> {
-    let added = 0;
-    let addedBytes = 0;
-    while (added < count && addedBytes < bytes && lane.hasUnread()) {
-      const pos = lane.normalize(lane.readPos);
-      const seg = lane.segment(pos.seg) as SegmentMeta;
-      const path = segmentPath(this.dir, lane.lane, seg.n);
-      let damage: { offset: number; reason: string } | null = null;
-      try {
-        for await (const item of readFrames(this.fs, path, pos.offset, seg.size)) {
-          if (item.type !== 'frame') {
-            damage = item;
-            break;
-          }
-          const env = parseEnvelope(item.payload);
-          if (!isEnvelope(env)) {
-            damage = { offset: item.offset, reason: env.invalid };
-            break;
-          }
-          lane.offerRead(refOf(env, seg.n, item.offset, item.size, item.payload.length), () => Object.freeze(env));
-          if (lane.holds(env.id)) {
-            added += 1;
-            addedBytes += item.payload.length;
-            if (added >= count || addedBytes >= bytes) break;
-          }
-        }
-      } catch (err) {
-        if (errorCode(err) !== 'ENOENT') throw err;
-        damage = { offset: pos.offset, reason: 'segment file missing' };
-      }
-      if (damage) await this.quarantine(lane, seg.n, damage);
+    const want = { count, bytes };
+    while (want.count > 0 && want.bytes > 0 && lane.hasUnread()) {
+      const damage = await readIntoWindow(this.fs, this.dir, lane, want);
+      if (damage) await this.quarantine(lane, damage.seg, damage);
     }
   }
 
@@ -423,23 +377,15 @@ export class Journal extends EventEmitter implements Outbox {
       for (const { id, reason } of items) {
         const lane = LANES.map((n) => this.lanes[n]).find((l) => l.holds(id));
         const env = lane?.peek(id);
-        if (lane && env) found.push({ id, reason, lane, env });
+        if (lane && env && !found.some((f) => f.id === id)) found.push({ id, reason, lane, env });
       }
       if (found.length === 0) return;
-      const rejectedAt = new Date(this.now()).toISOString();
-      const lines = found.map((f) => `${JSON.stringify({ id: f.id, reason: f.reason, rejectedAt, record: f.env })}\n`).join('');
-      const file = await this.fs.open(join(this.dir, DEAD_LETTER_FILE), 'a');
-      try {
-        await writeAll(file, Buffer.from(lines), null);
-        await file.datasync();
-      } finally {
-        await file.close();
-      }
+      await appendDeadLetters(this.fs, this.dir, new Date(this.now()).toISOString(), found);
       for (const f of found) f.lane.complete(f.id);
       this.meter.rejected += found.length;
       await this.settle();
       this.log.warn({ count: found.length, reasons: [...new Set(found.map((f) => f.reason))] }, 'records rejected by dispatch moved to dead-letter');
-      this.alarm({ kind: 'rejected', message: `${found.length} record(s) rejected by dispatch (${found[0].reason}) moved to ${DEAD_LETTER_FILE}` });
+      this.alarm({ kind: 'rejected', message: `${found.length} record(s) rejected by dispatch (${found[0].reason}) moved to the dead-letter file` });
     });
   }
 

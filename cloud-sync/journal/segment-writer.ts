@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Lane } from '../../rules/records.js';
-import { writeAll, type JournalFile, type JournalFs } from './fs-seam.js';
+import { errorCode, writeAll, type JournalFile, type JournalFs } from './fs-seam.js';
 import type { Position } from './lane.js';
 import { segmentPath } from './segments.js';
 
@@ -134,7 +134,14 @@ export class SegmentWriter {
 
   private async repair(): Promise<void> {
     for (const [lane, { n, size }] of this.repairs) {
-      const file = await this.fileFor(lane, n);
+      let file: JournalFile;
+      try {
+        file = await this.fileFor(lane, n);
+      } catch (err) {
+        if (errorCode(err) !== 'ENOENT') throw err;
+        this.repairs.delete(lane); // the segment was set aside meanwhile
+        continue;
+      }
       await file.truncate(size);
       await file.datasync();
       this.repairs.delete(lane);
