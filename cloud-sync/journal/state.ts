@@ -1,0 +1,58 @@
+/**
+ * The journal's small state file: per-lane acknowledged cursors, ids acknowledged ahead of
+ * a cursor, and the last durable seq per stream (so seq stays gapless after the segments
+ * holding a stream's records are deleted). Written atomically: temp file, fsync, rename,
+ * fsync of the directory.
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import { errorCode, writeAll, type JournalFs } from './fs-seam.js';
+
+const Cursor = z.object({ seg: z.number().int().nonnegative(), offset: z.number().int().nonnegative() });
+
+const JournalStateSchema = z.object({
+  version: z.literal(1),
+  cursors: z.object({ live: Cursor, records: Cursor, bulk: Cursor }),
+  ackedAhead: z.object({ live: z.array(z.string()), records: z.array(z.string()), bulk: z.array(z.string()) }),
+  lastSeq: z.record(z.string(), z.number().int().nonnegative()),
+});
+
+export type JournalState = z.infer<typeof JournalStateSchema>;
+export type Cursor = z.infer<typeof Cursor>;
+
+export const STATE_FILE = 'journal-state.json';
+
+export type StateLoad = { type: 'absent' } | { type: 'loaded'; state: JournalState } | { type: 'invalid'; message: string };
+
+export async function loadState(fs: JournalFs, dir: string): Promise<StateLoad> {
+  let raw: Buffer;
+  try {
+    raw = await fs.readFile(join(dir, STATE_FILE));
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return { type: 'absent' };
+    throw err;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return { type: 'invalid', message: 'state file is not JSON' };
+  }
+  const parsed = JournalStateSchema.safeParse(json);
+  if (!parsed.success) return { type: 'invalid', message: parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ') };
+  return { type: 'loaded', state: parsed.data };
+}
+
+export async function saveState(fs: JournalFs, dir: string, state: JournalState): Promise<void> {
+  const path = join(dir, STATE_FILE);
+  const tmp = `${path}.tmp`;
+  const file = await fs.open(tmp, 'w');
+  try {
+    await writeAll(file, Buffer.from(JSON.stringify(state)), 0);
+    await file.datasync();
+  } finally {
+    await file.close();
+  }
+  await fs.rename(tmp, path);
+  await fs.syncDir(dir);
+}
