@@ -63,3 +63,13 @@ export function makeScan(text: string, raw: string, options: ScanOptions = {}): 
   }
   return scan;
 }
+
+/** The `scan` event payload of a read (the gateway adds the waybill verdict and its receive time). */
+export function scanPayload(scan: ScanRead): { code: string } & Omit<ScanRead, 'code'> {
+  const payload: { code: string } & Omit<ScanRead, 'code'> = { code: scan.code, raw: scan.raw };
+  if (scan.symbology !== undefined) payload.symbology = scan.symbology;
+  if (scan.aim !== undefined) payload.aim = scan.aim;
+  if (scan.gs1 !== undefined) payload.gs1 = scan.gs1;
+  if (scan.gs1Error !== undefined) payload.gs1Error = scan.gs1Error;
+  return payload;
+}
