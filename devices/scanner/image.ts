@@ -1,0 +1,161 @@
+/**
+ * Barcodes in camera images (PROTOCOLS.md §4.4): PNG or JPEG bytes -> RGBA -> one
+ * luminance byte per pixel (transparency composited on white) -> @zxing/library with
+ * ASSUME_GS1, TRY_HARDER and the parcel formats. zxing gives no symbology identifier: it
+ * is derived from the format (and from the `]C1` / leading GS zxing writes for GS1 data).
+ * Synchronous and CPU-bound: production runs it in a worker (image-decoder.ts).
+ */
+import {
+  BarcodeFormat, BinaryBitmap, DecodeHintType, HybridBinarizer, MultiFormatReader, NotFoundException, RGBLuminanceSource,
+} from '@zxing/library';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { CodecError, toHex } from '../codec.js';
+import { aimOfSymbology, type Symbology } from './aim.js';
+import { GS } from './gs1.js';
+import { makeScan, type ScanRead } from './scan.js';
+
+const protocol = 'image';
+
+export interface ImageOptions {
+  /** largest image file accepted; default 5 MiB */
+  maxBytes?: number;
+  /** largest width × height accepted; default 16 megapixels */
+  maxPixels?: number;
+  /** also try the image turned by 90° when nothing is found (vertical 1D codes); default true */
+  tryRotated?: boolean;
+}
+
+export interface ImageScan extends ScanRead {
+  /** the zxing format name, e.g. 'CODE_128' */
+  format: string;
+  image: { type: 'png' | 'jpeg'; width: number; height: number };
+}
+
+export const imageDefaults = { maxBytes: 5 * 1024 * 1024, maxPixels: 16_000_000, tryRotated: true } as const;
+
+const formats = [
+  BarcodeFormat.CODE_128, BarcodeFormat.QR_CODE, BarcodeFormat.DATA_MATRIX,
+  BarcodeFormat.EAN_13, BarcodeFormat.ITF, BarcodeFormat.PDF_417,
+];
+
+const symbologyOfFormat: Partial<Record<BarcodeFormat, Symbology>> = {
+  [BarcodeFormat.CODE_128]: 'code128',
+  [BarcodeFormat.QR_CODE]: 'qr',
+  [BarcodeFormat.DATA_MATRIX]: 'datamatrix',
+  [BarcodeFormat.EAN_13]: 'ean13',
+  [BarcodeFormat.ITF]: 'itf',
+  [BarcodeFormat.PDF_417]: 'pdf417',
+};
+
+export interface Rgba {
+  width: number;
+  height: number;
+  /** 4 bytes a pixel */
+  data: Uint8Array;
+}
+
+/** One luminance byte a pixel, each pixel composited on white by its alpha. */
+export function rgbaToLuminance(image: Rgba): Uint8ClampedArray {
+  const { width, height, data } = image;
+  const out = new Uint8ClampedArray(width * height);
+  for (let p = 0, i = 0; p < out.length; p++, i += 4) {
+    const a = data[i + 3];
+    const lum = (data[i] * 306 + data[i + 1] * 601 + data[i + 2] * 117) >> 10;
+    out[p] = (lum * a + 255 * (255 - a) + 127) / 255;
+  }
+  return out;
+}
+
+export function imageType(bytes: Uint8Array): 'png' | 'jpeg' | undefined {
+  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'png';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  return undefined;
+}
+
+function head(bytes: Uint8Array): string {
+  return toHex(bytes.subarray(0, 16));
+}
+
+/** Decodes PNG or JPEG bytes to RGBA, within the size limits. */
+export function readImage(bytes: Uint8Array, options: ImageOptions = {}): (Rgba & { type: 'png' | 'jpeg' }) | CodecError {
+  const maxBytes = options.maxBytes ?? imageDefaults.maxBytes;
+  const maxPixels = options.maxPixels ?? imageDefaults.maxPixels;
+  if (bytes.length > maxBytes) return new CodecError(protocol, 'TOO_LARGE', `${bytes.length} bytes > ${maxBytes}`, head(bytes));
+  const type = imageType(bytes);
+  if (type === undefined) return new CodecError(protocol, 'NOT_AN_IMAGE', 'neither PNG nor JPEG', head(bytes));
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    if (type === 'png') {
+      if (buffer.length < 24) return new CodecError(protocol, 'BAD_IMAGE', 'PNG header cut short', head(bytes));
+      const pixels = buffer.readUInt32BE(16) * buffer.readUInt32BE(20);
+      if (pixels > maxPixels) return new CodecError(protocol, 'TOO_MANY_PIXELS', `${pixels} pixels > ${maxPixels}`, head(bytes));
+      const png = PNG.sync.read(buffer);
+      return { type, width: png.width, height: png.height, data: png.data };
+    }
+    const img = jpeg.decode(buffer, {
+      useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1_000_000,
+      maxMemoryUsageInMB: Math.ceil((maxPixels * 8) / 1_000_000) + 64,
+    });
+    return { type, width: img.width, height: img.height, data: img.data };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const code = /maxResolutionInMP|resolution/i.test(message) ? 'TOO_MANY_PIXELS' : 'BAD_IMAGE';
+    return new CodecError(protocol, code, `${type}: ${message}`, head(bytes));
+  }
+}
+
+function rotate90(lum: Uint8ClampedArray, width: number, height: number): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(lum.length);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out[x * height + (height - 1 - y)] = lum[y * width + x];
+  return out;
+}
+
+type ZxingResult = ReturnType<MultiFormatReader['decode']>;
+
+function zxingDecode(lum: Uint8ClampedArray, width: number, height: number): ZxingResult | undefined {
+  const hints = new Map<DecodeHintType, unknown>([
+    [DecodeHintType.TRY_HARDER, true],
+    [DecodeHintType.ASSUME_GS1, true],
+    [DecodeHintType.POSSIBLE_FORMATS, formats],
+  ]);
+  const reader = new MultiFormatReader();
+  try {
+    return reader.decode(new BinaryBitmap(new HybridBinarizer(new RGBLuminanceSource(lum, width, height))), hints);
+  } catch (e) {
+    if (e instanceof NotFoundException) return undefined;
+    throw e;
+  }
+}
+
+/** Builds the scan from zxing's text and format: `]C1` and a leading GS mark GS1 data. */
+export function scanOfResult(text: string, format: BarcodeFormat): ScanRead {
+  let symbology = symbologyOfFormat[format];
+  let data = text;
+  if (format === BarcodeFormat.CODE_128 && data.startsWith(']C1')) {
+    symbology = 'gs1-128';
+    data = data.slice(3);
+  } else if (format === BarcodeFormat.DATA_MATRIX && data.startsWith(GS)) {
+    symbology = 'gs1-datamatrix';
+    data = data.slice(1);
+  }
+  const aim = symbology === undefined ? undefined : aimOfSymbology(symbology);
+  return makeScan(data, text, aim === undefined ? { aim: false } : { aimId: aim });
+}
+
+/** Finds one barcode in PNG or JPEG bytes. No barcode is a CodecError with code NO_BARCODE. */
+export function decodeImage(bytes: Uint8Array, options: ImageOptions = {}): ImageScan | CodecError {
+  const image = readImage(bytes, options);
+  if (image instanceof CodecError) return image;
+  const { width, height, type } = image;
+  try {
+    const lum = rgbaToLuminance(image);
+    let result = zxingDecode(lum, width, height);
+    if (result === undefined && (options.tryRotated ?? imageDefaults.tryRotated)) result = zxingDecode(rotate90(lum, width, height), height, width);
+    if (result === undefined) return new CodecError(protocol, 'NO_BARCODE', `no barcode found in the ${width}x${height} ${type}`, head(bytes));
+    const format = result.getBarcodeFormat();
+    return { ...scanOfResult(result.getText(), format), format: BarcodeFormat[format], image: { type, width, height } };
+  } catch (e) {
+    return new CodecError(protocol, 'DECODE_FAILED', e instanceof Error ? e.message : String(e), head(bytes));
+  }
+}
