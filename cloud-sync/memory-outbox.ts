@@ -94,7 +94,9 @@ export class MemoryOutbox extends EventEmitter implements Outbox {
     };
     Object.freeze(record);
     if (lane === 'live' && input.coalesceKey !== undefined) this.coalesce(input.coalesceKey);
-    this.lanes[lane].set(record.id, { record, bytes: Buffer.byteLength(JSON.stringify(record)), appendedAt: at });
+    // a record's JSON and one separator: a batch of them fits maxBytes as a JSON array
+    const bytes = Buffer.byteLength(JSON.stringify(record)) + 1;
+    this.lanes[lane].set(record.id, { record, bytes, appendedAt: at });
     this.counts.appended++;
     this.emit('appended', record);
     return record;

@@ -1,0 +1,54 @@
+import { once, type EventEmitter } from 'node:events';
+import sinon from 'sinon';
+import { MemoryOutbox } from '../../../cloud-sync/memory-outbox.js';
+import type { TimerPort } from '../../../cloud-sync/sync/timing.js';
+import type { RecordEnvelope, RecordInput } from '../../../rules/records.js';
+
+export type FakeClock = sinon.SinonFakeTimers;
+
+/**
+ * A sinon clock installed on a private object, not on the real globals: only the code
+ * handed the port sees fake time, while sockets and fetch keep real timers.
+ */
+export function fakeTimers(start = 1_700_000_000_000): { clock: FakeClock; timers: TimerPort } {
+  const target = { setTimeout, clearTimeout, setInterval, clearInterval, Date };
+  const clock = sinon.useFakeTimers({ global: target, now: start, toFake: ['setTimeout', 'clearTimeout', 'Date'] } as Parameters<
+    typeof sinon.useFakeTimers
+  >[0]);
+  return {
+    clock,
+    timers: {
+      setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
+      clearTimeout: (h) => clock.clearTimeout(h as Parameters<FakeClock['clearTimeout']>[0]),
+      now: () => clock.now,
+    },
+  };
+}
+
+export function memoryOutbox(gatewayId = 'gw-1'): MemoryOutbox {
+  return new MemoryOutbox({ gatewayId, bootId: 'boot-1', clock: () => 'ntp' });
+}
+
+export function pickup(kit: string, n: number): RecordInput {
+  return { kind: 'pickup.completed', stream: kit, kit, body: { waybill: `RR${String(n).padStart(9, '0')}CN`, grams: 1000 + n } };
+}
+
+export async function fill(outbox: MemoryOutbox, n: number, kits = ['kit-1', 'kit-2']): Promise<RecordEnvelope[]> {
+  const out: RecordEnvelope[] = [];
+  for (let i = 0; i < n; i++) out.push(await outbox.append(pickup(kits[i % kits.length], i)));
+  return out;
+}
+
+export async function nextEvent<T = unknown>(emitter: EventEmitter, name: string, timeoutMs = 10_000): Promise<T> {
+  const [v] = (await once(emitter, name, { signal: AbortSignal.timeout(timeoutMs) })) as [T];
+  return v;
+}
+
+/** resolves once cond() holds, polling on real time (for real sockets), failing after timeoutMs */
+export async function until(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
