@@ -2,6 +2,7 @@ import { once, type EventEmitter } from 'node:events';
 import sinon from 'sinon';
 import { MemoryOutbox } from '../../../cloud-sync/memory-outbox.js';
 import type { TimerPort } from '../../../cloud-sync/sync/timing.js';
+import type { DownlinkHandlers, DownlinkState, DownlinkStatePort } from '../../../cloud-sync/sync/downlink-items.js';
 import type { RecordEnvelope, RecordInput } from '../../../rules/records.js';
 
 export type FakeClock = sinon.SinonFakeTimers;
@@ -52,3 +53,33 @@ export async function until(cond: () => boolean, timeoutMs = 10_000, what = 'con
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+export class MemoryState implements DownlinkStatePort {
+  value: DownlinkState | undefined;
+  writes = 0;
+  constructor(initial?: DownlinkState) {
+    this.value = initial;
+  }
+  get(): DownlinkState | undefined {
+    return this.value === undefined ? undefined : structuredClone(this.value);
+  }
+  set(s: DownlinkState): void {
+    this.writes++;
+    this.value = structuredClone(s);
+  }
+}
+
+export function recordingHandlers(rulesetOk = true): DownlinkHandlers & { calls: unknown[][] } {
+  const calls: unknown[][] = [];
+  return {
+    calls,
+    onTask: (task, kind) => void calls.push([kind, task.id]),
+    onTaskCancel: (taskId) => void calls.push(['task.cancel', taskId]),
+    onRuleset: async (rs) => {
+      calls.push(['ruleset', rs.version]);
+      return rulesetOk ? { ok: true } : { ok: false, reason: 'fixture 3 failed' };
+    },
+    onConfigPatch: (patch) => void calls.push(['config', patch]),
+  };
+}
+
