@@ -83,3 +83,28 @@ export function recordingHandlers(rulesetOk = true): DownlinkHandlers & { calls:
   };
 }
 
+
+/** a real aedes broker on a loopback port; `accept(username, password)` decides CONNECT */
+export async function aedesBroker(
+  accept: (username: string | undefined, password: string | undefined) => boolean = () => true,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const { Aedes } = await import('aedes');
+  const net = await import('node:net');
+  const broker = await Aedes.createBroker({
+    authenticate: (_client, username, password, done) => {
+      if (accept(username, password?.toString('utf8'))) return done(null, true);
+      const err = Object.assign(new Error('bad credentials'), { returnCode: 4 as const });
+      done(err, false);
+    },
+  });
+  const server = net.createServer(broker.handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    close: async () => {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
