@@ -60,9 +60,16 @@ export class DispatchMqttSide {
     return this.client?.connected ?? false;
   }
 
-  publishDownlink(feed: DownlinkFeed): void {
-    if (this.client === undefined || feed.items.length === 0) return;
-    this.client.publish(`dispatch/v1/gateways/${feed.gatewayId}/downlink`, JSON.stringify({ items: feed.items }), { qos: 1 });
+  /** resolves once the broker has the items (PUBACK), or at once when there is nothing to send */
+  publishDownlink(feed: DownlinkFeed): Promise<void> {
+    const c = this.client;
+    if (c === undefined || feed.items.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      c.publish(`dispatch/v1/gateways/${feed.gatewayId}/downlink`, JSON.stringify({ items: feed.items }), { qos: 1 }, (err) => {
+        if (err) this.opts.log.warn({ err: err.message }, 'downlink publish failed');
+        resolve();
+      });
+    });
   }
 
   async close(): Promise<void> {
@@ -101,7 +108,7 @@ export class DispatchMqttSide {
     else send();
     if (!this.seen.has(gatewayId)) {
       this.seen.add(gatewayId);
-      this.publishDownlink({ gatewayId, items: this.opts.queue.all(gatewayId) });
+      void this.publishDownlink({ gatewayId, items: this.opts.queue.all(gatewayId) });
     }
   }
 }

@@ -50,7 +50,8 @@ export interface DispatchSim {
   summary(): DispatchSummary;
   records(filter?: { kind?: string; gatewayId?: string }): StoredRecord[];
   setFaults(patch: DispatchFaults): void;
-  addDownlink(feed: DownlinkFeed): void;
+  /** queues items for the long poll and publishes them over MQTT; resolves once the broker has them */
+  addDownlink(feed: DownlinkFeed): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -114,11 +115,12 @@ export async function startDispatchSim(opts: DispatchSimOptions = {}): Promise<D
           log,
         });
 
-  const addDownlink = (feed: DownlinkFeed): void => {
+  const addDownlink = (feed: DownlinkFeed): Promise<void> => {
     queue.add(feed);
-    mqttSide?.publishDownlink(feed);
+    return mqttSide?.publishDownlink(feed) ?? Promise.resolve();
   };
-  if (opts.downlinkFile !== undefined) for (const f of readDownlinkFile(opts.downlinkFile)) addDownlink(f);
+  // queued now; over MQTT a gateway gets its feed when first heard from
+  if (opts.downlinkFile !== undefined) for (const f of readDownlinkFile(opts.downlinkFile)) queue.add(f);
 
   /** true when a fault answered the request */
   async function applyFaults(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -198,7 +200,7 @@ export async function startDispatchSim(opts: DispatchSimOptions = {}): Promise<D
       } catch (err) {
         throw new HttpError(400, (err as Error).message);
       }
-      for (const f of feeds) addDownlink(f);
+      for (const f of feeds) void addDownlink(f);
       return send(res, 200, { queued: feeds.reduce((n, f) => n + f.items.length, 0) });
     }
     if (path === '/admin/faults' && req.method === 'POST') {

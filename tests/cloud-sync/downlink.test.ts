@@ -29,8 +29,8 @@ const assign = (id: string, taskId: string) => ({ id, kind: 'task.assign', task:
 describe('DownlinkPoller against the reference dispatch', () => {
   it('applies served items in order and saves the cursor after applying', async () => {
     const d = await sim();
-    d.addDownlink({ gatewayId: 'gw-1', items: [assign('i1', 't1'), assign('i2', 't2')] });
-    d.addDownlink({ gatewayId: 'gw-other', items: [assign('x1', 'tx')] });
+    await d.addDownlink({ gatewayId: 'gw-1', items: [assign('i1', 't1'), assign('i2', 't2')] });
+    await d.addDownlink({ gatewayId: 'gw-other', items: [assign('x1', 'tx')] });
     const state = new MemoryState();
     const { p, handlers } = poller(d, state);
     const applied = nextEvent<ItemResult[]>(p, 'applied');
@@ -69,7 +69,7 @@ describe('DownlinkPoller against the reference dispatch', () => {
 
   it('resumes from the saved cursor after a restart, and applies nothing twice when the cursor was lost', async () => {
     const d = await sim();
-    d.addDownlink({ gatewayId: 'gw-1', items: [assign('i1', 't1')] });
+    await d.addDownlink({ gatewayId: 'gw-1', items: [assign('i1', 't1')] });
     const state = new MemoryState();
     const first = poller(d, state);
     let applied = nextEvent(first.p, 'applied');
@@ -77,7 +77,7 @@ describe('DownlinkPoller against the reference dispatch', () => {
     await applied;
     await first.p.stop();
 
-    d.addDownlink({ gatewayId: 'gw-1', items: [assign('i2', 't2')] });
+    await d.addDownlink({ gatewayId: 'gw-1', items: [assign('i2', 't2')] });
     const second = poller(d, state);
     applied = nextEvent(second.p, 'applied');
     await second.p.start();
@@ -99,7 +99,7 @@ describe('DownlinkPoller against the reference dispatch', () => {
 
   it('a bad item is counted and skipped, the good ones after it applied', async () => {
     const d = await sim();
-    d.addDownlink({ gatewayId: 'gw-1', items: [{ id: 'bad', kind: 'task.assign', task: { id: 't0' } }, assign('i1', 't1')] });
+    await d.addDownlink({ gatewayId: 'gw-1', items: [{ id: 'bad', kind: 'task.assign', task: { id: 't0' } }, assign('i1', 't1')] });
     const { p, handlers, applier } = poller(d, new MemoryState());
     const applied = nextEvent<ItemResult[]>(p, 'applied');
     await p.start();
@@ -110,7 +110,7 @@ describe('DownlinkPoller against the reference dispatch', () => {
 
   it('backs off on 503 honouring Retry-After, then polls again', async () => {
     const d = await sim({ faults: { down: true, retryAfterSeconds: 3 } });
-    d.addDownlink({ gatewayId: 'gw-1', items: [assign('i1', 't1')] });
+    await d.addDownlink({ gatewayId: 'gw-1', items: [assign('i1', 't1')] });
     const { clock, timers } = fakeTimers();
     const { p } = poller(d, new MemoryState(), recordingHandlers(), { timers });
     const retry = nextEvent<{ delayMs: number; reason: string }>(p, 'retry');
@@ -125,7 +125,7 @@ describe('DownlinkPoller against the reference dispatch', () => {
 
   it('stops polling on 401 until reconfigured', async () => {
     const d = await sim();
-    d.addDownlink({ gatewayId: 'gw-1', items: [assign('i1', 't1')] });
+    await d.addDownlink({ gatewayId: 'gw-1', items: [assign('i1', 't1')] });
     const { timers } = fakeTimers();
     const applier = new DownlinkApplier({ handlers: recordingHandlers(), state: new MemoryState(), configWhitelist: [] });
     const p = new DownlinkPoller({ url: d.url, gatewayId: 'gw-1', token: 'bad', applier, timers, minIntervalMs: 0 });

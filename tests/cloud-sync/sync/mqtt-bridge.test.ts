@@ -98,13 +98,13 @@ describe('MqttBridge through a broker to the reference dispatch', () => {
     await subscribed;
     const item = { id: 'i1', kind: 'task.assign', task: { id: 't1', kit: 'kit-1' } };
     let applied = nextEvent<ItemResult[]>(b, 'applied');
-    d.addDownlink({ gatewayId: 'gw-1', items: [item, { id: 'i2', kind: 'task.cancel', taskId: 't1' }] });
+    await d.addDownlink({ gatewayId: 'gw-1', items: [item, { id: 'i2', kind: 'task.cancel', taskId: 't1' }] });
     expect((await applied).map((r) => [r.id, r.outcome])).toEqual([
       ['i1', 'applied'],
       ['i2', 'applied'],
     ]);
     applied = nextEvent<ItemResult[]>(b, 'applied');
-    d.addDownlink({ gatewayId: 'gw-1', items: [item] });
+    await d.addDownlink({ gatewayId: 'gw-1', items: [item] });
     expect((await applied).map((r) => r.outcome)).toEqual(['duplicate']);
     expect(handlers.calls).toEqual([
       ['task.assign', 't1'],
