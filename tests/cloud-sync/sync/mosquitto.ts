@@ -41,7 +41,7 @@ export class Mosquitto {
   readonly dir = mkdtempSync(join(tmpdir(), 'cg-mosquitto-'));
   log = '';
 
-  constructor(readonly port: number) {
+  constructor(readonly port: number, extraConfig: readonly string[] = []) {
     writeFileSync(
       join(this.dir, 'mosquitto.conf'),
       [
@@ -52,6 +52,7 @@ export class Mosquitto {
         'log_dest stderr',
         'log_type error',
         'log_type warning',
+        ...extraConfig,
         '',
       ].join('\n'),
     );
