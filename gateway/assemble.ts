@@ -14,6 +14,8 @@ export interface AssembleOptions {
 }
 
 export function assembleGateway(config: Config, options: AssembleOptions = {}): Gateway {
-  const gateway = new Gateway(config, options);
+  const sim = config.simulation;
+  const now = sim ? () => sim.simStart + (Date.now() - sim.realStart) * sim.factor : Date.now;
+  const gateway = new Gateway(config, { ...options, now });
   return gateway;
 }

@@ -85,6 +85,10 @@ export const configSchema = z.strictObject({
   tasks: z.looseObject({ file: z.string().optional() }).prefault({}),
   journal: z.looseObject({ quotaBytes: z.number().int().positive().optional() }).prefault({}),
   eta: z.looseObject({}).prefault({}),
+  /** a simulated clock for scenario runs: sim time = simStart + (now - realStart) * factor */
+  simulation: z
+    .strictObject({ simStart: z.number(), realStart: z.number(), factor: z.number().positive().max(10_000) })
+    .optional(),
   lockers: z.looseObject({}).prefault({}),
 });
 
