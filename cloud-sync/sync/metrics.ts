@@ -36,7 +36,7 @@ function counterFrom(registry: Registry, name: string, help: string, labelNames:
 export function registerLinkMetrics(registry: Registry, src: LinkMetricSources): void {
   const transport = (): string => src.link.stats().transport;
   new Gauge({
-    name: 'courier_sync_link_state',
+    name: 'cg_sync_link_state',
     help: 'record link state to dispatch: 1 for the current state',
     labelNames: ['transport', 'state'],
     registers: [registry],
@@ -47,13 +47,13 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricSources):
   });
   const fromLink = (key: 'sent' | 'acked' | 'rejected' | 'retried' | 'batches') => (c: Counter<string>) =>
     c.inc({ transport: transport() }, src.link.stats()[key]);
-  counterFrom(registry, 'courier_sync_records_sent_total', 'records sent to dispatch, resends included', ['transport'], fromLink('sent'));
-  counterFrom(registry, 'courier_sync_records_acked_total', 'records dispatch acknowledged', ['transport'], fromLink('acked'));
-  counterFrom(registry, 'courier_sync_records_rejected_total', 'records dispatch rejected for good', ['transport'], fromLink('rejected'));
-  counterFrom(registry, 'courier_sync_retries_total', 'failed sync attempts retried', ['transport'], fromLink('retried'));
-  counterFrom(registry, 'courier_sync_batches_total', 'batches sent to dispatch', ['transport'], fromLink('batches'));
+  counterFrom(registry, 'cg_sync_records_sent_total', 'records sent to dispatch, resends included', ['transport'], fromLink('sent'));
+  counterFrom(registry, 'cg_sync_records_acked_total', 'records dispatch acknowledged', ['transport'], fromLink('acked'));
+  counterFrom(registry, 'cg_sync_records_rejected_total', 'records dispatch rejected for good', ['transport'], fromLink('rejected'));
+  counterFrom(registry, 'cg_sync_retries_total', 'failed sync attempts retried', ['transport'], fromLink('retried'));
+  counterFrom(registry, 'cg_sync_batches_total', 'batches sent to dispatch', ['transport'], fromLink('batches'));
   new Gauge({
-    name: 'courier_sync_consecutive_failures',
+    name: 'cg_sync_consecutive_failures',
     help: 'failed attempts since the last success',
     labelNames: ['transport'],
     registers: [registry],
@@ -63,7 +63,7 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricSources):
     },
   });
   new Gauge({
-    name: 'courier_sync_last_success_timestamp_seconds',
+    name: 'cg_sync_last_success_timestamp_seconds',
     help: 'when dispatch last acknowledged a batch (0: never)',
     labelNames: ['transport'],
     registers: [registry],
@@ -75,7 +75,7 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricSources):
   const dl = src.downlink;
   if (dl !== undefined) {
     new Gauge({
-      name: 'courier_downlink_state',
+      name: 'cg_downlink_state',
       help: 'HTTP downlink long poll state: 1 for the current state',
       labelNames: ['state'],
       registers: [registry],
@@ -84,12 +84,12 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricSources):
         for (const st of STATES) this.set({ state: st }, s.state === st ? 1 : 0);
       },
     });
-    counterFrom(registry, 'courier_downlink_polls_total', 'downlink long polls made', [], (c) => c.inc(dl.stats().polls));
-    counterFrom(registry, 'courier_downlink_retries_total', 'failed downlink polls retried', [], (c) => c.inc(dl.stats().retried));
+    counterFrom(registry, 'cg_downlink_polls_total', 'downlink long polls made', [], (c) => c.inc(dl.stats().polls));
+    counterFrom(registry, 'cg_downlink_retries_total', 'failed downlink polls retried', [], (c) => c.inc(dl.stats().retried));
   }
   const ap = src.applier;
   if (ap !== undefined) {
-    counterFrom(registry, 'courier_downlink_items_total', 'downlink items by outcome', ['outcome'], (c) => {
+    counterFrom(registry, 'cg_downlink_items_total', 'downlink items by outcome', ['outcome'], (c) => {
       const s = ap.stats();
       for (const o of OUTCOMES) c.inc({ outcome: o }, s[o]);
     });

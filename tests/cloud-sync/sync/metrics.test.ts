@@ -24,26 +24,26 @@ describe('link metrics', () => {
     });
     const text = await registry.metrics();
     for (const line of [
-      'courier_sync_link_state{transport="http",state="down"} 1',
-      'courier_sync_link_state{transport="http",state="up"} 0',
-      'courier_sync_records_sent_total{transport="http"} 1500',
-      'courier_sync_records_acked_total{transport="http"} 1000',
-      'courier_sync_records_rejected_total{transport="http"} 2',
-      'courier_sync_retries_total{transport="http"} 3',
-      'courier_sync_batches_total{transport="http"} 4',
-      'courier_sync_consecutive_failures{transport="http"} 2',
-      'courier_sync_last_success_timestamp_seconds{transport="http"} 1714557600',
-      'courier_downlink_state{state="up"} 1',
-      'courier_downlink_polls_total 9',
-      'courier_downlink_items_total{outcome="applied"} 5',
-      'courier_downlink_items_total{outcome="invalid"} 2',
+      'cg_sync_link_state{transport="http",state="down"} 1',
+      'cg_sync_link_state{transport="http",state="up"} 0',
+      'cg_sync_records_sent_total{transport="http"} 1500',
+      'cg_sync_records_acked_total{transport="http"} 1000',
+      'cg_sync_records_rejected_total{transport="http"} 2',
+      'cg_sync_retries_total{transport="http"} 3',
+      'cg_sync_batches_total{transport="http"} 4',
+      'cg_sync_consecutive_failures{transport="http"} 2',
+      'cg_sync_last_success_timestamp_seconds{transport="http"} 1714557600',
+      'cg_downlink_state{state="up"} 1',
+      'cg_downlink_polls_total 9',
+      'cg_downlink_items_total{outcome="applied"} 5',
+      'cg_downlink_items_total{outcome="invalid"} 2',
     ]) {
       expect(text).toContain(line);
     }
     stats.state = 'up';
     stats.acked = 1498;
     const again = await registry.metrics();
-    expect(again).toContain('courier_sync_link_state{transport="http",state="up"} 1');
-    expect(again).toContain('courier_sync_records_acked_total{transport="http"} 1498');
+    expect(again).toContain('cg_sync_link_state{transport="http",state="up"} 1');
+    expect(again).toContain('cg_sync_records_acked_total{transport="http"} 1498');
   });
 });

@@ -1,0 +1,89 @@
+/**
+ * The link to dispatch as a gateway component: records from the journal over HTTP or the
+ * MQTT bridge, and the downlink (tasks, rule sets, config patches) applied through ports.
+ */
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Outbox } from '../cloud-sync/outbox.js';
+import {
+  DownlinkApplier,
+  DownlinkPoller,
+  HttpSyncer,
+  MqttBridge,
+  registerLinkMetrics,
+  type DownlinkHandlers,
+  type DownlinkState,
+  type SyncLink,
+} from '../cloud-sync/sync/index.js';
+import type { Config } from './config.js';
+import type { EventBus } from './event-bus.js';
+import type { Component } from './runtime.js';
+import type { StateFile } from './state-file.js';
+
+/** Config keys dispatch may change with a config.patch item. */
+export const configPatchWhitelist = ['eta.roadFactor', 'eta.geofenceM', 'eta.defaultDwellMin', 'rules.unknownTask', 'rules.pairingWindowMs'];
+
+export interface SyncComponentOptions {
+  config: Config;
+  outbox: () => Outbox;
+  handlers: DownlinkHandlers;
+  state: StateFile<{ downlink?: DownlinkState }>;
+  log: Logger;
+  registry: Registry;
+  bus: EventBus;
+  now: () => number;
+}
+
+export class SyncComponent implements Component {
+  readonly name = 'sync';
+  private link: (SyncLink & { start(): Promise<void> | void; stop(): Promise<void> | void }) | undefined;
+  private poller: DownlinkPoller | undefined;
+  private applier: DownlinkApplier | undefined;
+
+  constructor(private readonly o: SyncComponentOptions) {}
+
+  async start(): Promise<void> {
+    const { config, log, state } = this.o;
+    const d = config.dispatch;
+    if (d.transport === 'none' || !d.url) {
+      log.info('no dispatch configured: records stay in the journal');
+      return;
+    }
+    this.applier = new DownlinkApplier({
+      handlers: this.o.handlers,
+      state: { get: () => state.data.downlink, set: (s) => state.update((x) => void (x.downlink = s)) },
+      configWhitelist: configPatchWhitelist,
+      now: this.o.now,
+      log,
+    });
+    if (d.transport === 'http') {
+      const syncer = new HttpSyncer({ url: d.url, gatewayId: config.gateway.id, token: d.token ?? '', outbox: this.o.outbox(), log });
+      this.poller = new DownlinkPoller({ url: d.url, gatewayId: config.gateway.id, token: d.token ?? '', applier: this.applier, log });
+      this.link = syncer;
+    } else {
+      this.link = new MqttBridge({ url: d.url, gatewayId: config.gateway.id, username: d.username, password: d.password, outbox: this.o.outbox(), applier: this.applier, log });
+    }
+    const link = this.link as unknown as NodeJS.EventEmitter;
+    link.on('alarm', (a: { kind?: string; message?: string; active?: boolean }) =>
+      this.o.bus.emit('alarm', { kind: `sync-${a.kind ?? 'link'}`, source: 'sync', message: a.message ?? 'sync alarm', active: a.active ?? true, at: this.o.now() }),
+    );
+    link.on('state', (s: string) => {
+      if (s === 'up') this.o.bus.emit('alarm', { kind: 'sync-auth', source: 'sync', message: 'dispatch accepts the gateway again', active: false, at: this.o.now() });
+    });
+    registerLinkMetrics(this.o.registry, { link: this.link, downlink: this.poller, applier: this.applier });
+    await this.link.start();
+    await this.poller?.start();
+    log.info({ transport: d.transport }, 'sync to dispatch started');
+  }
+
+  async stop(): Promise<void> {
+    await this.poller?.stop();
+    await this.link?.stop();
+  }
+
+  status(): Record<string, unknown> {
+    if (!this.link) return { link: 'none' };
+    const s = this.link.stats();
+    return { link: s.state, transport: s.transport, acked: s.acked, rejected: s.rejected, retried: s.retried, lastError: s.lastError, downlink: this.poller?.stats().state, applied: this.applier?.stats().applied };
+  }
+}
