@@ -1,0 +1,23 @@
+/** ETA: positions in, eta.update records out, arrival and ETA-error figures kept. */
+export { EtaTracker, defaultEtaOptions } from './tracker.js';
+export type {
+  ClockView,
+  EtaOptions,
+  EtaOptionsInput,
+  EtaTask,
+  EtaTrackerPorts,
+  EtaTrackerStats,
+  EtaUpdateReason,
+} from './tracker.js';
+export { StraightLineModel } from './model.js';
+export type { EtaLeg, EtaModel, EtaRequest, EtaStop } from './model.js';
+export { haversineM, EARTH_RADIUS_M } from './geo.js';
+export type { LatLon } from './geo.js';
+export { etaErrorStats } from './error-stats.js';
+export type { EtaErrorStats } from './error-stats.js';
+export { PositionFilter, defaultPositionFilterOptions, positionRejectReasons } from './position-filter.js';
+export type { Fix, FilterResult, PositionFilterOptions, PositionRejectReason } from './position-filter.js';
+export { SpeedSmoother, DwellLearner } from './smoothing.js';
+export { ArrivalLog, timingOf } from './arrivals.js';
+export type { Arrival, ArrivalTiming, EtaError, OperatingFigures, StopVisit } from './arrivals.js';
+export { registerEtaMetrics } from './metrics.js';
