@@ -23,6 +23,15 @@ export const DownlinkItemSchema = z.discriminatedUnion('kind', [
   z.object({ id: Id, kind: z.literal('task.cancel'), taskId: Id }),
   z.object({ id: Id, kind: z.literal('ruleset.publish'), ruleset: Json }),
   z.object({ id: Id, kind: z.literal('config.patch'), patch: Json }),
+  z.object({
+    id: Id,
+    kind: z.literal('collection.code'),
+    bank: Id,
+    courier: Id,
+    code: z.string().min(4).max(64),
+    expiresAt: z.iso.datetime({ offset: true }),
+    waybills: z.array(z.string()).optional(),
+  }),
 ]);
 
 export type DownlinkItem = z.infer<typeof DownlinkItemSchema>;
@@ -36,6 +45,8 @@ export interface DownlinkHandlers {
   /** validates and swaps in the rule set; ok: false refuses it with a reason */
   onRuleset(ruleset: Record<string, unknown>): Promise<{ ok: boolean; reason?: string }>;
   onConfigPatch(patch: Record<string, unknown>): Promise<void> | void;
+  /** a locker collection code for a courier at a bank, until it expires (never logged) */
+  onCollectionCode?(code: { bank: string; courier: string; code: string; expiresAt: string; waybills?: string[] }): Promise<void> | void;
 }
 
 export interface DownlinkState {
@@ -204,6 +215,12 @@ export class DownlinkApplier {
         const bad = forbiddenPaths(item.patch, this.opts.configWhitelist);
         if (bad.length > 0) return { ...base, outcome: 'refused', reason: `keys not allowed: ${bad.join(', ')}` };
         await h.onConfigPatch(item.patch);
+        return { ...base, outcome: 'applied' };
+      }
+      case 'collection.code': {
+        if (!h.onCollectionCode) return { ...base, outcome: 'refused', reason: 'this gateway runs no locker bank' };
+        const { bank, courier, code, expiresAt, waybills } = item;
+        await h.onCollectionCode({ bank, courier, code, expiresAt, waybills });
         return { ...base, outcome: 'applied' };
       }
     }

@@ -143,3 +143,22 @@ describe('DownlinkApplier', () => {
     expect(order).toEqual(['start t1', 'end t1', 'start t2', 'end t2']);
   });
 });
+
+describe('collection codes on the downlink', () => {
+  const item = { id: 'c1', kind: 'collection.code', bank: 'bank-1', courier: 'c-123', code: '482913', expiresAt: '2026-11-23T18:00:00Z' };
+
+  it('hands a valid code to the locker port, once', async () => {
+    const got: unknown[] = [];
+    const handlers = { ...recordingHandlers(), onCollectionCode: (c: unknown) => void got.push(c) };
+    const a = new DownlinkApplier({ handlers, state: new MemoryState(), configWhitelist: [], now: () => 0 });
+    const results = await a.apply([item, item]);
+    expect(results.map((r) => r.outcome)).toEqual(['applied', 'duplicate']);
+    expect(got).toEqual([{ bank: 'bank-1', courier: 'c-123', code: '482913', expiresAt: '2026-11-23T18:00:00Z', waybills: undefined }]);
+  });
+
+  it('refuses a code where no locker runs, and a malformed one names the field', async () => {
+    const a = new DownlinkApplier({ handlers: recordingHandlers(), state: new MemoryState(), configWhitelist: [], now: () => 0 });
+    expect((await a.apply([item]))[0]).toMatchObject({ outcome: 'refused' });
+    expect(parseDownlinkItem({ ...item, expiresAt: 'tomorrow' })).toMatch(/^expiresAt: /);
+  });
+});
