@@ -266,7 +266,7 @@ export const PAGE_JS = String.raw`'use strict';
     if (v.deviceId) meta.push(v.deviceId);
     var rec = recordedText(v.recorded !== undefined ? v.recorded : v.receipt);
     add(li, head);
-    if (meta.length || rec) add(li, add(el('div', 'v-meta muted', meta.join(' · ')), rec ? el('span', 'recorded' + (v.recorded === false ? ' bad-text' : ''), rec) : null));
+    if (meta.length || rec) add(li, add(el('div', 'v-meta muted', meta.join(' · ')), rec ? el('span', 'recorded' + (v.recorded === false ? ' no' : ''), rec) : null));
     var reasons = Array.isArray(v.reasons) ? v.reasons : v.reason ? [v.reason] : [];
     if (reasons.length) {
       var ul = el('ul', 'reasons');
@@ -296,9 +296,11 @@ export const PAGE_JS = String.raw`'use strict';
       var where = t.address || t.customer || t.name || '';
       if (isObj(where)) where = where.street || where.line1 || short(where, 40);
       var win = isObj(t.window) ? clock(t.window.from || t.window.start) + '–' + clock(t.window.to || t.window.end) : t.due ? clock(t.due) : '';
+      var sub = [wb, win].filter(function (x) { return x; }).join(' · ');
       add(ol, add(el('li', 'task' + (status ? ' t-' + String(status).toLowerCase() : '')),
-        el('span', 'mono task-id', t.id || t.taskId || '?'), el('span', 'task-where', where), el('span', 'mono muted', wb),
-        el('span', 'muted', win), status ? el('span', 'pill small ' + (/done|completed/.test(status) ? 'ok' : /exception|failed|absent/.test(status) ? 'bad' : 'off'), status) : null));
+        add(el('div', 'task-main'), el('span', 'mono task-id', t.id || t.taskId || '?'), el('span', 'task-where', where)),
+        status ? el('span', 'pill small ' + (/done|completed/.test(status) ? 'ok' : /exception|failed|absent/.test(status) ? 'bad' : 'off'), status) : el('span'),
+        sub ? el('div', 'mono muted task-sub', sub) : null));
     });
     return add(box, ol);
   }
@@ -388,7 +390,9 @@ export const PAGE_JS = String.raw`'use strict';
     if (t[2] === 'devices' && t[4] === 'events') return reading({ type: t[5], payload: p });
     if (t[2] === 'devices' && t[4] === 'status' && isObj(p)) return p.state + (p.reason ? ' · ' + p.reason : '');
     if (t[2] === 'kits' && t[4] === 'verdicts' && isObj(p)) return (p.outcome || '?') + ' · ' + (p.waybill || '');
-    if (t[2] === 'gateway') return isObj(p) ? p.state : '';
+    if (t[2] === 'devices' && t[4] === 'errors' && isObj(p)) return (p.error || 'refused') + (p.reason ? ' · ' + p.reason : '');
+    if (t[2] === 'kits' && t[4] === 'tasks') { var tl = taskList(p); return tl ? tl.length + ' tasks' : short(p, 60); }
+    if (t[2] === 'gateway') return isObj(p) ? p.state + (Array.isArray(p.alarms) && p.alarms.length ? ' · ' + p.alarms.length + ' alarm(s)' : '') : '';
     return short(p, 60);
   }
   function renderActivity() {

@@ -82,10 +82,13 @@ tr.dev-offline td:first-child, tr.dev-connecting td:first-child { box-shadow: in
 
 .kit-grid { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); gap: 12px; }
 .task-list, .verdicts, .reasons, .activity { list-style: none; margin: 0; padding: 0; }
-.task { display: grid; grid-template-columns: auto 1fr auto; gap: 0 8px; padding: 5px 0; border-bottom: 1px dashed var(--line); align-items: baseline; }
+.task { display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: 1px 8px; padding: 5px 0; border-bottom: 1px dashed var(--line); align-items: baseline; }
 .task:last-child { border-bottom: 0; }
+.task-main { display: flex; gap: 8px; align-items: baseline; min-width: 0; }
+.task-id { font-weight: 600; }
 .task-where { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.task .pill { grid-column: 3; grid-row: 1; }
+.task-sub { grid-column: 1 / -1; font-size: 11.5px; }
+.task.t-done .task-where { color: var(--muted); }
 .verdicts { display: flex; flex-direction: column; gap: 6px; }
 .verdict { padding: 6px 8px; border-radius: 6px; border: 1px solid var(--line); border-left: 4px solid var(--off); }
 .verdict.v-ok { border-left-color: var(--ok); } .verdict.v-warn { border-left-color: var(--warn); } .verdict.v-bad { border-left-color: var(--bad); }
@@ -95,6 +98,7 @@ tr.dev-offline td:first-child, tr.dev-connecting td:first-child { box-shadow: in
 .v-time { margin-left: auto; font-variant-numeric: tabular-nums; }
 .v-meta { display: flex; gap: 8px; margin-top: 2px; }
 .recorded { margin-left: auto; color: var(--ok); font-weight: 600; }
+.recorded.no { color: var(--muted); font-weight: 400; }
 .reasons { margin-top: 3px; font-size: 12.5px; }
 .reasons li::before { content: "› "; color: var(--muted); }
 pre.raw { white-space: pre-wrap; word-break: break-all; font-family: var(--mono); font-size: 12px; margin: 0; }
@@ -119,10 +123,15 @@ dl.kv dd { margin: 0; text-align: right; overflow-wrap: anywhere; }
   body { font-size: 13px; }
   .app { padding: 8px; }
   .bar { padding: 6px 10px; }
+  .who { margin-left: auto; }
+  .pills { order: 3; flex-basis: 100%; }
   .kit-grid { grid-template-columns: minmax(0, 1fr); }
   .devices thead { display: none; }
   .devices tr { display: grid; grid-template-columns: 1fr auto; gap: 2px 8px; padding: 6px 12px; border-bottom: 1px solid var(--line); }
   .devices td { border: 0; padding: 0; }
+  .devices tr td:first-child { box-shadow: none !important; }
+  .devices tr.dev-online { box-shadow: inset 3px 0 0 var(--ok); }
+  .devices tr.dev-unavailable { box-shadow: inset 3px 0 0 var(--bad); }
   .devices td.kit { grid-column: 2; grid-row: 2; text-align: right; color: var(--muted); }
   .devices td.state { grid-column: 2; grid-row: 1; text-align: right; }
   .devices td.reading { grid-column: 1 / -1; }
