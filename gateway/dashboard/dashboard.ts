@@ -75,8 +75,7 @@ export class Dashboard {
   private lastDevices = '';
   private dummyHash: Promise<string> | undefined;
   private stopped = false;
-  private messages = 0;
-
+  
   constructor(private readonly gateway: Gateway, options: DashboardOptions = {}) {
     this.basePath = (options.basePath ?? '/dashboard').replace(/\/+$/, '');
     this.now = options.now ?? Date.now;
@@ -146,10 +145,11 @@ export class Dashboard {
   }
 
   private onMessage(topic: string, raw: Buffer): void {
-    this.messages += 1;
     const message = { topic, payload: redact(topic, parsePayload(raw)), at: new Date(this.now()).toISOString() };
     this.state.apply(message);
-    for (const c of this.clients) c.stream.send('bus', message);
+    if (this.clients.size === 0) return;
+    const json = JSON.stringify(message);
+    for (const c of this.clients) c.stream.sendSerialized('bus', json);
   }
 
   private heartbeat(): void {
@@ -162,18 +162,13 @@ export class Dashboard {
     }
   }
 
-  private devicesUpdate(): { devices: Snapshot['devices']; alarms: Snapshot['alarms'] } {
-    const snap = this.snapshot('');
-    return { devices: snap.devices, alarms: snap.alarms };
-  }
-
   private refreshDevices(): void {
     if (this.clients.size === 0 || !this.gateway.devices) return;
-    const update = this.devicesUpdate();
-    const text = JSON.stringify(update);
+    const { devices, alarms } = this.snapshot('');
+    const text = JSON.stringify({ devices, alarms });
     if (text === this.lastDevices) return;
     this.lastDevices = text;
-    for (const c of this.clients) c.stream.send('devices', update);
+    for (const c of this.clients) c.stream.sendSerialized('devices', text);
   }
 
   private snapshot(operator: string): Snapshot {
@@ -205,7 +200,7 @@ export class Dashboard {
     if (!get) return sendJson(res, 405, { error: 'use GET' }, { allow: 'GET' });
     if (sub === '/api/session') return sendJson(res, 200, { username: session.username, expiresAt: new Date(this.sessions.expiresAt(session)).toISOString() });
     if (sub === '/api/snapshot') return sendJson(res, 200, this.snapshot(session.username));
-    if (sub === '/api/stream') return this.openStream(req, res, token, session);
+    if (sub === '/api/stream') return req.method === 'GET' ? this.openStream(req, res, token, session) : sendJson(res, 405, { error: 'use GET' }, { allow: 'GET' });
     return sendJson(res, 404, { error: 'not found', path: url.pathname });
   }
 

@@ -41,7 +41,12 @@ export class SseStream {
   }
 
   send(event: string, data: unknown): void {
-    this.push(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.sendSerialized(event, JSON.stringify(data));
+  }
+
+  /** Sends data already serialized as one line of JSON (one serialization for many streams). */
+  sendSerialized(event: string, json: string): void {
+    this.push(`event: ${event}\ndata: ${json}\n\n`);
   }
 
   /** A comment line: keeps proxies and the browser from timing the stream out. */

@@ -206,6 +206,37 @@ describe('dashboard live stream', () => {
     expect((await api('/api/snapshot', { headers: { cookie } })).status).toBe(401);
   });
 
+  it('ends a stream when its session reaches its maximum age, and refuses streams over the limit', async () => {
+    const clock = { t: Date.now() };
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0, sessionMaxAgeMs: 60_000, heartbeatMs: 20, maxStreams: 1, now: () => clock.t } });
+    const cookie = await login(t.httpUrl);
+    const s = await stream(cookie);
+    await s.next((e) => e.event === 'snapshot');
+    const second = await api('/api/stream', { headers: { cookie } });
+    expect(second.status).toBe(503);
+    expect(second.headers.get('retry-after')).toBe('10');
+    clock.t += 59_999;
+    expect((await api('/api/session', { headers: { cookie } })).status).toBe(200);
+    clock.t += 1;
+    expect((await s.next((e) => e.event === 'expired')).data).toEqual({ reason: 'session expired' });
+    await s.ended;
+    expect((await api('/api/session', { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('re-sends the device list when a device counter or reading changed', async () => {
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0, deviceRefreshMs: 20 } });
+    const s = await stream(await login(t.httpUrl));
+    await s.next((e) => e.event === 'snapshot');
+    const scanner = await t.connect('scanner-1', DEVICE_PASSWORD);
+    await scanner.publishAsync('cg/v1/devices/scanner-1/events/scan', JSON.stringify({ code: 'RB123456785GB' }), { qos: 1 });
+    type Update = { devices: { id: string; state: string; lastEvent?: { type: string; payload: unknown } }[]; alarms: unknown[] };
+    const update = await s.next((e) => e.event === 'devices' && (e.data as Update).devices.some((d) => d.id === 'scanner-1' && d.lastEvent !== undefined));
+    const d = (update.data as Update).devices.find((x) => x.id === 'scanner-1')!;
+    expect(d.state).toBe('online');
+    expect(d.lastEvent).toMatchObject({ type: 'scan', payload: { code: 'RB123456785GB' } });
+    expect((update.data as Update).alarms).toEqual([]);
+  });
+
   it('closes open streams when the gateway stops', async () => {
     t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0 } });
     const s = await stream(await login(t.httpUrl));
