@@ -126,12 +126,10 @@ export const PAGE_JS = String.raw`'use strict';
 
   function onDevices(u) {
     if (!S) return;
-    var seen = {};
     (u.devices || []).forEach(function (d) {
       var old = S.devices[d.id];
       if (old && old.lastEvent && d.lastEvent && Date.parse(old.lastEvent.at) > Date.parse(d.lastEvent.at)) d.lastEvent = old.lastEvent;
       S.devices[d.id] = d;
-      seen[d.id] = true;
     });
     S.alarms = u.alarms || S.alarms;
     schedule();
