@@ -1,0 +1,285 @@
+/**
+ * The live operations dashboard: operator login, a snapshot API and a server-sent-events
+ * stream of every bus message, served on the gateway's HTTP side. It reads the gateway
+ * only through public things: the broker's general feed, the device list, the active
+ * alarms and the config.
+ */
+import { randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import type { Logger } from 'pino';
+import type { Gateway } from '../runtime.js';
+import { hashPassword, verifyPassword } from '../passwords.js';
+import { LiveState, type Snapshot } from './live-state.js';
+import { parsePayload, redact } from './redact.js';
+import { LoginThrottle, SessionStore, type Session } from './sessions.js';
+import { SseStream } from './sse.js';
+import { BodyError, clearedCookie, readCookie, readFields, redirect, sameOrigin, sendJson, sendText, sessionCookie, SECURITY_HEADERS } from './http-helpers.js';
+import { PAGE_HTML } from './assets/page.js';
+import { PAGE_JS } from './assets/script.js';
+import { PAGE_CSS } from './assets/style.js';
+
+export interface DashboardOptions {
+  /** where the dashboard lives on the HTTP side; default /dashboard */
+  basePath?: string;
+  /** a session unused this long expires (an open page keeps it used); default 30 min */
+  sessionIdleMs?: number;
+  /** a session ends this long after login; default 12 h */
+  sessionMaxAgeMs?: number;
+  /** default 200 */
+  maxSessions?: number;
+  /** every refused login is answered this late; default 500 ms */
+  failureDelayMs?: number;
+  /** refused logins per address and user name before that pair is blocked; default 3 */
+  freeFailures?: number;
+  /** the first block, doubled at each further failure up to 5 min; default 2 s */
+  baseBlockMs?: number;
+  /** events queued per browser while its socket is full; default 500 */
+  streamQueue?: number;
+  /** bytes queued per browser while its socket is full; default 1 MiB */
+  streamQueueBytes?: number;
+  /** concurrent streams; default 32 */
+  maxStreams?: number;
+  /** keep-alive comment and session check on every stream; default 15 s */
+  heartbeatMs?: number;
+  /** how often device counters (faults, last reading) are re-sent when they changed; default 2 s */
+  deviceRefreshMs?: number;
+  /** verdicts kept per kit for new browsers; default 50 */
+  verdictsPerKit?: number;
+  /** bus messages kept for new browsers; default 100 */
+  activity?: number;
+  /** mark the cookie Secure (only behind HTTPS); default false */
+  secureCookie?: boolean;
+  now?: () => number;
+}
+
+const COOKIE = 'cg_dashboard';
+const BUS_FEED = 'cg/v1/#';
+
+interface Client {
+  stream: SseStream;
+  token: string;
+  username: string;
+}
+
+export class Dashboard {
+  readonly basePath: string;
+  private readonly o: Required<Omit<DashboardOptions, 'basePath' | 'now'>>;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private readonly sessions: SessionStore;
+  private readonly throttle: LoginThrottle;
+  private readonly state: LiveState;
+  private readonly clients = new Set<Client>();
+  private unsubscribe: (() => void) | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private lastDevices = '';
+  private dummyHash: Promise<string> | undefined;
+  private stopped = false;
+  
+  constructor(private readonly gateway: Gateway, options: DashboardOptions = {}) {
+    this.basePath = (options.basePath ?? '/dashboard').replace(/\/+$/, '');
+    this.now = options.now ?? Date.now;
+    this.o = {
+      sessionIdleMs: options.sessionIdleMs ?? 30 * 60_000,
+      sessionMaxAgeMs: options.sessionMaxAgeMs ?? 12 * 3_600_000,
+      maxSessions: options.maxSessions ?? 200,
+      failureDelayMs: options.failureDelayMs ?? 500,
+      freeFailures: options.freeFailures ?? 3,
+      baseBlockMs: options.baseBlockMs ?? 2_000,
+      streamQueue: options.streamQueue ?? 500,
+      streamQueueBytes: options.streamQueueBytes ?? 1024 * 1024,
+      maxStreams: options.maxStreams ?? 32,
+      heartbeatMs: options.heartbeatMs ?? 15_000,
+      deviceRefreshMs: options.deviceRefreshMs ?? 2_000,
+      verdictsPerKit: options.verdictsPerKit ?? 50,
+      activity: options.activity ?? 100,
+      secureCookie: options.secureCookie ?? false,
+    };
+    this.log = gateway.log.child({ component: 'dashboard' });
+    this.sessions = new SessionStore({ idleMs: this.o.sessionIdleMs, maxAgeMs: this.o.sessionMaxAgeMs, maxSessions: this.o.maxSessions, now: this.now });
+    this.throttle = new LoginThrottle({
+      freeFailures: this.o.freeFailures,
+      baseBlockMs: this.o.baseBlockMs,
+      maxBlockMs: 5 * 60_000,
+      forgetMs: 15 * 60_000,
+      maxKeys: 10_000,
+      now: this.now,
+    });
+    this.state = new LiveState({ verdictsPerKit: this.o.verdictsPerKit, activity: this.o.activity });
+  }
+
+  /** Registers the routes on the gateway's HTTP side. */
+  mount(): void {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => this.handle(req, res, url);
+    this.gateway.http.route(this.basePath, handler);
+    this.gateway.http.route(`${this.basePath}/*`, handler);
+  }
+
+  /** Subscribes to the bus; the broker must be running. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.unsubscribe = this.gateway.broker.subscribe(BUS_FEED, (topic, payload) => this.onMessage(topic, payload));
+    this.timers = [setInterval(() => this.heartbeat(), this.o.heartbeatMs), setInterval(() => this.refreshDevices(), this.o.deviceRefreshMs)];
+    for (const t of this.timers) t.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopNow();
+  }
+
+  stopNow(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const c of this.clients) c.stream.close();
+    this.clients.clear();
+    this.sessions.clear();
+  }
+
+  status(): Record<string, unknown> {
+    let dropped = 0;
+    for (const c of this.clients) dropped += c.stream.dropped;
+    return { sessions: this.sessions.size, streams: this.clients.size, failedLogins: this.throttle.failedTotal, droppedEvents: dropped };
+  }
+
+  private onMessage(topic: string, raw: Buffer): void {
+    const message = { topic, payload: redact(topic, parsePayload(raw)), at: new Date(this.now()).toISOString() };
+    this.state.apply(message);
+    if (this.clients.size === 0) return;
+    const json = JSON.stringify(message);
+    for (const c of this.clients) c.stream.sendSerialized('bus', json);
+  }
+
+  private heartbeat(): void {
+    for (const c of [...this.clients]) {
+      if (!this.sessions.touch(c.token)) {
+        c.stream.send('expired', { reason: 'session expired' });
+        c.stream.close();
+        this.clients.delete(c);
+      } else c.stream.comment('ping');
+    }
+  }
+
+  private refreshDevices(): void {
+    if (this.clients.size === 0 || !this.gateway.devices) return;
+    const { devices, alarms } = this.snapshot('');
+    const text = JSON.stringify({ devices, alarms });
+    if (text === this.lastDevices) return;
+    this.lastDevices = text;
+    for (const c of this.clients) c.stream.sendSerialized('devices', text);
+  }
+
+  private snapshot(operator: string): Snapshot {
+    const { config } = this.gateway;
+    return this.state.snapshot({
+      gatewayId: config.gateway.id,
+      operator,
+      at: new Date(this.now()).toISOString(),
+      devices: this.gateway.devices?.list() ?? [],
+      alarms: this.gateway.activeAlarms(),
+      kits: config.kits,
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    if (this.stopped) return sendJson(res, 503, { error: 'dashboard stopped' });
+    const sub = url.pathname.slice(this.basePath.length);
+    const get = req.method === 'GET' || req.method === 'HEAD';
+    if (sub === '') return redirect(res, `${this.basePath}/`);
+    if (get && (sub === '/' || sub === '/index.html')) return sendText(res, 200, 'text/html', PAGE_HTML);
+    if (get && sub === '/app.js') return sendText(res, 200, 'text/javascript', PAGE_JS);
+    if (get && sub === '/app.css') return sendText(res, 200, 'text/css', PAGE_CSS);
+    if (sub === '/api/login') return req.method === 'POST' ? this.login(req, res) : sendJson(res, 405, { error: 'use POST' }, { allow: 'POST' });
+    if (sub === '/api/logout') return req.method === 'POST' ? this.logout(req, res) : sendJson(res, 405, { error: 'use POST' }, { allow: 'POST' });
+    if (!sub.startsWith('/api/')) return sendJson(res, 404, { error: 'not found', path: url.pathname });
+    const token = readCookie(req, COOKIE);
+    const session = this.sessions.touch(token);
+    if (!session || !token) return sendJson(res, 401, { error: 'login required' });
+    if (!get) return sendJson(res, 405, { error: 'use GET' }, { allow: 'GET' });
+    if (sub === '/api/session') return sendJson(res, 200, { username: session.username, expiresAt: new Date(this.sessions.expiresAt(session)).toISOString() });
+    if (sub === '/api/snapshot') return sendJson(res, 200, this.snapshot(session.username));
+    if (sub === '/api/stream') return req.method === 'GET' ? this.openStream(req, res, token, session) : sendJson(res, 405, { error: 'use GET' }, { allow: 'GET' });
+    return sendJson(res, 404, { error: 'not found', path: url.pathname });
+  }
+
+  private async login(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (!sameOrigin(req)) return sendJson(res, 403, { error: 'cross-origin login refused' });
+    let fields: Record<string, string>;
+    let form: boolean;
+    try {
+      ({ fields, form } = await readFields(req, 4096));
+    } catch (err) {
+      const status = err instanceof BodyError ? err.status : 400;
+      return sendJson(res, status, { error: (err as Error).message });
+    }
+    const username = (fields.username ?? '').trim();
+    const password = fields.password ?? '';
+    const remote = req.socket.remoteAddress ?? 'unknown';
+    const key = `${remote}|${username.toLowerCase()}`;
+    const wait = this.throttle.retryAfterMs(key);
+    if (wait > 0) {
+      const retryS = Math.ceil(wait / 1000);
+      this.log.warn({ username, remote, retryS }, 'dashboard login blocked after repeated failures');
+      if (form) return redirect(res, `${this.basePath}/?login=blocked`);
+      return sendJson(res, 429, { error: 'too many failed logins', retryAfterS: retryS }, { 'retry-after': String(retryS) });
+    }
+    const operator = this.gateway.config.operators.find((o) => o.username === username);
+    // an unknown user costs the same scrypt as a known one
+    const hash = operator?.passwordHash ?? (await (this.dummyHash ??= hashPassword(randomBytes(16).toString('hex'))));
+    const ok = (await verifyPassword(password, hash)) && operator !== undefined && username !== '';
+    if (!ok) {
+      const failures = this.throttle.fail(key);
+      this.log.warn({ username, remote, failures }, 'dashboard login refused');
+      await new Promise((resolve) => setTimeout(resolve, this.o.failureDelayMs));
+      if (form) return redirect(res, `${this.basePath}/?login=failed`);
+      return sendJson(res, 401, { error: 'wrong user name or password' });
+    }
+    this.throttle.succeed(key);
+    const token = this.sessions.create(username);
+    this.log.info({ operator: username, remote }, 'dashboard login');
+    const cookie = sessionCookie(COOKIE, token, { path: this.basePath, maxAgeS: Math.floor(this.o.sessionMaxAgeMs / 1000), secure: this.o.secureCookie });
+    if (form) return redirect(res, `${this.basePath}/`, { 'set-cookie': cookie });
+    sendJson(res, 200, { username }, { 'set-cookie': cookie });
+  }
+
+  private logout(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (!sameOrigin(req)) return sendJson(res, 403, { error: 'cross-origin logout refused' });
+    const token = readCookie(req, COOKIE);
+    const session = this.sessions.peek(token);
+    this.sessions.destroy(token);
+    for (const c of [...this.clients]) {
+      if (c.token === token) {
+        c.stream.send('expired', { reason: 'logged out' });
+        c.stream.close();
+        this.clients.delete(c);
+      }
+    }
+    if (session) this.log.info({ operator: session.username }, 'dashboard logout');
+    res.writeHead(204, { ...SECURITY_HEADERS, 'set-cookie': clearedCookie(COOKIE, { path: this.basePath, secure: this.o.secureCookie }), 'cache-control': 'no-store' });
+    res.end();
+  }
+
+  private openStream(req: http.IncomingMessage, res: http.ServerResponse, token: string, session: Session): void {
+    if (this.clients.size >= this.o.maxStreams) return sendJson(res, 503, { error: 'too many open dashboards' }, { 'retry-after': '10' });
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+    req.socket.setNoDelay(true);
+    const stream = new SseStream(res, { maxQueued: this.o.streamQueue, maxQueuedBytes: this.o.streamQueueBytes });
+    const client: Client = { stream, token, username: session.username };
+    this.clients.add(client);
+    res.on('close', () => {
+      stream.detach();
+      this.clients.delete(client);
+    });
+    stream.preamble('retry: 3000');
+    stream.send('snapshot', this.snapshot(session.username));
+  }
+}

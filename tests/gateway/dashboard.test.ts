@@ -1,0 +1,248 @@
+import vm from 'node:vm';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Component } from '../../gateway/runtime.js';
+import { DEVICE_PASSWORD, OPERATOR_PASSWORD, login, openStream, startDashboardGateway, type DashboardGateway, type SseEvent, type SseReader } from '../browser/dashboard-gateway.js';
+
+let t: DashboardGateway | undefined;
+const streams: SseReader[] = [];
+afterEach(async () => {
+  for (const s of streams.splice(0)) s.close();
+  await t?.stop();
+  t = undefined;
+});
+
+async function stream(cookie: string): Promise<SseReader> {
+  const s = await openStream(t!.httpUrl, cookie);
+  streams.push(s);
+  return s;
+}
+
+const api = (path: string, init: RequestInit = {}) => fetch(`${t!.httpUrl}/dashboard${path}`, init);
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  api(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+const bus = (topic: string) => (e: SseEvent) => e.event === 'bus' && (e.data as { topic: string }).topic === topic;
+const fakeJournal: Component = {
+  name: 'journal',
+  start: async () => undefined,
+  stop: async () => undefined,
+  status: () => ({ depth: { live: 1, records: 4, bulk: 12 }, oldestUnsentMs: 42_000, link: 'down' }),
+};
+
+describe('dashboard HTTP side', () => {
+  it('serves the page and its assets without a session, self-contained and under a strict CSP', async () => {
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0 } });
+    const root = await api('', { redirect: 'manual' });
+    expect(root.status).toBe(303);
+    expect(root.headers.get('location')).toBe('/dashboard/');
+    const page = await api('/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await page.text();
+    expect(html).toContain('<script src="app.js" defer></script>');
+    const js = await (await api('/app.js')).text();
+    const css = await (await api('/app.css')).text();
+    expect(() => new vm.Script(js)).not.toThrow();
+    for (const text of [html, js, css]) expect(text).not.toMatch(/https?:\/\//);
+    expect((await api('/nothing-here')).status).toBe(404);
+  });
+
+  it('answers 401 on every API and the stream without a session', async () => {
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0 } });
+    for (const path of ['/api/session', '/api/snapshot', '/api/stream']) {
+      const res = await api(path);
+      expect(res.status, path).toBe(401);
+      expect(await res.json()).toEqual({ error: 'login required' });
+    }
+    expect((await api('/api/snapshot', { headers: { cookie: 'cg_dashboard=made-up-token' } })).status).toBe(401);
+  });
+
+  it('refuses a wrong password and an unknown user, and gives a strict HttpOnly cookie for the right one', async () => {
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0 } });
+    const wrong = await post('/api/login', { username: 'tech', password: 'nope' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get('set-cookie')).toBeNull();
+    expect((await post('/api/login', { username: 'ghost', password: OPERATOR_PASSWORD })).status).toBe(401);
+    // a device account is not an operator
+    expect((await post('/api/login', { username: 'scanner-1', password: DEVICE_PASSWORD })).status).toBe(401);
+    const ok = await post('/api/login', { username: 'tech', password: OPERATOR_PASSWORD });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ username: 'tech' });
+    const cookie = ok.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^cg_dashboard=[A-Za-z0-9_-]{43}; Path=\/dashboard; Max-Age=43200; HttpOnly; SameSite=Strict$/);
+    const session = await api('/api/session', { headers: { cookie: cookie.split(';')[0] } });
+    expect(session.status).toBe(200);
+    expect((await session.json()) as { username: string }).toMatchObject({ username: 'tech' });
+    const status = (await (await fetch(`${t.httpUrl}/healthz`)).json()) as { components: { dashboard: unknown } };
+    expect(status.components.dashboard).toEqual({ sessions: 1, streams: 0, failedLogins: 3, droppedEvents: 0 });
+  });
+
+  it('logs in from a plain HTML form and refuses a cross-origin login', async () => {
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0 } });
+    const form = await api('/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `username=tech&password=${encodeURIComponent(OPERATOR_PASSWORD)}`,
+      redirect: 'manual',
+    });
+    expect(form.status).toBe(303);
+    expect(form.headers.get('location')).toBe('/dashboard/');
+    expect(form.headers.get('set-cookie')).toMatch(/^cg_dashboard=/);
+    const badForm = await api('/api/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=tech&password=x', redirect: 'manual' });
+    expect(badForm.headers.get('location')).toBe('/dashboard/?login=failed');
+    const cross = await post('/api/login', { username: 'tech', password: OPERATOR_PASSWORD }, { origin: 'http://evil.example' });
+    expect(cross.status).toBe(403);
+    expect(cross.headers.get('set-cookie')).toBeNull();
+    expect((await api('/api/login')).status).toBe(405);
+  });
+
+  it('blocks a user name after repeated failures with 429 and Retry-After, even for the right password', async () => {
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0, freeFailures: 2, baseBlockMs: 60_000 } });
+    expect((await post('/api/login', { username: 'tech', password: 'a' })).status).toBe(401);
+    expect((await post('/api/login', { username: 'tech', password: 'b' })).status).toBe(401);
+    expect((await post('/api/login', { username: 'tech', password: 'c' })).status).toBe(401);
+    const blocked = await post('/api/login', { username: 'tech', password: OPERATOR_PASSWORD });
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers.get('retry-after')).toBe('60');
+    expect(blocked.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('slows every refused login by the configured delay', async () => {
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 300 } });
+    const started = performance.now();
+    expect((await post('/api/login', { username: 'tech', password: 'nope' })).status).toBe(401);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(295);
+  });
+});
+
+describe('dashboard live stream', () => {
+  it('sends a snapshot, then a device going online, a verdict and the gateway status as they happen', async () => {
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0 }, components: [fakeJournal] });
+    const s = await stream(await login(t.httpUrl));
+    const snap = (await s.next((e) => e.event === 'snapshot')).data as {
+      operator: string;
+      gateway: { id: string };
+      devices: { id: string; state: string; kind: string; kit: string }[];
+      kits: { id: string; courierId: string; tasks: unknown; verdicts: unknown[] }[];
+      status: { state: string; journal: unknown };
+    };
+    expect(s.events[0].event).toBe('snapshot');
+    expect(snap.operator).toBe('tech');
+    expect(snap.gateway).toEqual({ id: 'gw-dash' });
+    expect(snap.devices.map((d) => [d.id, d.kind, d.kit, d.state])).toEqual([
+      ['scanner-1', 'scanner', 'van-1', 'offline'],
+      ['term-1', 'terminal', 'van-1', 'offline'],
+    ]);
+    expect(snap.kits).toEqual([{ id: 'van-1', courierId: 'c-17', tasks: null, verdicts: [] }]);
+    expect(snap.status.state).toBe('running');
+    expect(snap.status.journal).toEqual({ depth: { live: 1, records: 4, bulk: 12 }, oldestUnsentMs: 42_000, link: 'down' });
+
+    const device = await t.connect('scanner-1', DEVICE_PASSWORD);
+    const online = await s.next(bus('cg/v1/devices/scanner-1/status'));
+    expect((online.data as { payload: { state: string; kit: string } }).payload).toMatchObject({ state: 'online', kit: 'van-1' });
+
+    await device.publishAsync('cg/v1/devices/scanner-1/events/scan', JSON.stringify({ code: 'RB123456785GB', symbology: 'code128' }), { qos: 1 });
+    const scan = await s.next(bus('cg/v1/devices/scanner-1/events/scan'));
+    expect((scan.data as { payload: unknown }).payload).toEqual({ code: 'RB123456785GB', symbology: 'code128' });
+
+    const verdict = { outcome: 'accepted', waybill: 'RB123456785GB', taskId: 'T-1', reasons: [], recorded: 'R-0001' };
+    await t.gateway.broker.publish('cg/v1/kits/van-1/verdicts', verdict, { qos: 1 });
+    const got = await s.next(bus('cg/v1/kits/van-1/verdicts'));
+    expect((got.data as { payload: unknown }).payload).toEqual(verdict);
+
+    await t.gateway.broker.publish('cg/v1/kits/van-1/tasks', { tasks: [{ id: 'T-1', waybill: 'RB123456785GB' }] }, { retain: true, qos: 1 });
+    await s.next(bus('cg/v1/kits/van-1/tasks'));
+    const later = (await (await api('/api/snapshot', { headers: { cookie: await login(t.httpUrl) } })).json()) as {
+      devices: { id: string; state: string }[];
+      kits: { tasks: unknown; verdicts: { kit: string; verdict: unknown }[] }[];
+    };
+    expect(later.devices.find((d) => d.id === 'scanner-1')!.state).toBe('online');
+    expect(later.kits[0].verdicts.map((v) => v.verdict)).toEqual([verdict]);
+    expect(later.kits[0].tasks).toEqual({ tasks: [{ id: 'T-1', waybill: 'RB123456785GB' }] });
+
+    t.gateway.bus.emit('alarm', { kind: 'door-open', source: 'locker-1/A3', message: 'door A3 open for 5 min', active: true, at: Date.now() });
+    const status = await s.next((e) => bus('cg/v1/gateway/status')(e) && ((e.data as { payload: { alarms: unknown[] } }).payload.alarms.length > 0));
+    expect((status.data as { payload: { alarms: unknown } }).payload.alarms).toEqual([{ kind: 'door-open', source: 'locker-1/A3', message: 'door A3 open for 5 min' }]);
+
+    await device.endAsync();
+    const offline = await s.next((e) => bus('cg/v1/devices/scanner-1/status')(e) && (e.data as { payload: { state: string } }).payload.state === 'offline');
+    expect((offline.data as { payload: { reason: string } }).payload.reason).toBe('disconnected');
+  });
+
+  it('masks collection codes and counts refused payloads per device', async () => {
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0 } });
+    const cookie = await login(t.httpUrl);
+    const s = await stream(cookie);
+    await s.next((e) => e.event === 'snapshot');
+    const term = await t.connect('term-1', DEVICE_PASSWORD);
+    await term.publishAsync('cg/v1/devices/term-1/events/code', JSON.stringify({ code: '482913', bank: 'bank-A' }), { qos: 1 });
+    const code = await s.next(bus('cg/v1/devices/term-1/events/code'));
+    expect((code.data as { payload: unknown }).payload).toEqual({ code: '•••', bank: 'bank-A' });
+    expect(JSON.stringify(s.events)).not.toContain('482913');
+
+    await term.publishAsync('cg/v1/devices/term-1/events/weight', JSON.stringify({ grams: 'heavy' }), { qos: 1 });
+    await s.next(bus('cg/v1/devices/term-1/errors'));
+    const snap = (await (await api('/api/snapshot', { headers: { cookie } })).json()) as {
+      devices: { id: string; errors: number; lastError?: { reason: string }; lastEvent?: { payload: unknown } }[];
+    };
+    const d = snap.devices.find((x) => x.id === 'term-1')!;
+    expect(d.errors).toBe(1);
+    expect(d.lastError!.reason).toMatch(/^grams: /);
+    expect(d.lastEvent!.payload).toEqual({ code: '•••', bank: 'bank-A' });
+    expect(JSON.stringify(snap)).not.toContain('482913');
+    expect(JSON.stringify(snap)).not.toContain('scrypt$');
+  });
+
+  it('ends the stream of a session that logs out and refuses its cookie afterwards', async () => {
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0 } });
+    const cookie = await login(t.httpUrl);
+    const s = await stream(cookie);
+    await s.next((e) => e.event === 'snapshot');
+    const out = await api('/api/logout', { method: 'POST', headers: { cookie } });
+    expect(out.status).toBe(204);
+    expect(out.headers.get('set-cookie')).toBe('cg_dashboard=; Path=/dashboard; Max-Age=0; HttpOnly; SameSite=Strict');
+    expect((await s.next((e) => e.event === 'expired')).data).toEqual({ reason: 'logged out' });
+    await s.ended;
+    expect((await api('/api/snapshot', { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('ends a stream when its session reaches its maximum age, and refuses streams over the limit', async () => {
+    const clock = { t: Date.now() };
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0, sessionMaxAgeMs: 60_000, heartbeatMs: 20, maxStreams: 1, now: () => clock.t } });
+    const cookie = await login(t.httpUrl);
+    const s = await stream(cookie);
+    await s.next((e) => e.event === 'snapshot');
+    const second = await api('/api/stream', { headers: { cookie } });
+    expect(second.status).toBe(503);
+    expect(second.headers.get('retry-after')).toBe('10');
+    clock.t += 59_999;
+    expect((await api('/api/session', { headers: { cookie } })).status).toBe(200);
+    clock.t += 1;
+    expect((await s.next((e) => e.event === 'expired')).data).toEqual({ reason: 'session expired' });
+    await s.ended;
+    expect((await api('/api/session', { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('re-sends the device list when a device counter or reading changed', async () => {
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0, deviceRefreshMs: 20 } });
+    const s = await stream(await login(t.httpUrl));
+    await s.next((e) => e.event === 'snapshot');
+    const scanner = await t.connect('scanner-1', DEVICE_PASSWORD);
+    await scanner.publishAsync('cg/v1/devices/scanner-1/events/scan', JSON.stringify({ code: 'RB123456785GB' }), { qos: 1 });
+    type Update = { devices: { id: string; state: string; lastEvent?: { type: string; payload: unknown } }[]; alarms: unknown[] };
+    const update = await s.next((e) => e.event === 'devices' && (e.data as Update).devices.some((d) => d.id === 'scanner-1' && d.lastEvent !== undefined));
+    const d = (update.data as Update).devices.find((x) => x.id === 'scanner-1')!;
+    expect(d.state).toBe('online');
+    expect(d.lastEvent).toMatchObject({ type: 'scan', payload: { code: 'RB123456785GB' } });
+    expect((update.data as Update).alarms).toEqual([]);
+  });
+
+  it('closes open streams when the gateway stops', async () => {
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0 } });
+    const s = await stream(await login(t.httpUrl));
+    await s.next((e) => e.event === 'snapshot');
+    await t.stop();
+    t = undefined;
+    await s.ended;
+  });
+});
