@@ -13,6 +13,7 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import type { Logger } from 'pino';
 import { classifyWaybill } from '../devices/scanner/waybill.js';
+import { realTimers, type Timers } from './timers.js';
 
 const isoTime = z.iso.datetime({ offset: true });
 
@@ -85,16 +86,6 @@ export function checkTask(value: unknown, prefix = ''): TaskCheck {
     errors: r.error.issues.map((i) => `${[prefix, ...i.path.map(String)].filter((s) => s !== '').join('.') || '(task)'}: ${i.message}`),
   };
 }
-
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
 
 export interface TaskStoreOptions {
   /** folder of the lowdb file (tasks.json) */
