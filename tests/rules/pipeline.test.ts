@@ -121,6 +121,7 @@ describe('PickupPipeline', () => {
     const [verdict] = verdicts();
     expect(verdict).toMatchObject({
       type: 'verdict',
+      gatewayId: 'gw-test',
       kit: 'kit-1',
       outcome: 'accepted',
       reasons: [],
