@@ -188,7 +188,7 @@ export class PickupPipeline {
     });
     const evaluation = await set.engine.evaluate(facts, this.opts.severity);
     const verdictAt = this.now();
-    const ctx: VerdictContext = { verdictId: this.newId(), pair, waybill, task, facts, evaluation, rulesetVersion: set.version, verdictAt, evaluateMs: verdictAt - started, position };
+    const ctx: VerdictContext = { gatewayId: this.opts.gatewayId, verdictId: this.newId(), pair, waybill, task, facts, evaluation, rulesetVersion: set.version, verdictAt, evaluateMs: verdictAt - started, position };
     this.opts.publish(verdictTopic(pair.kit), verdictMessage(ctx), { qos: 1 });
     this.opts.publish(feedbackTopic(pair.scan.deviceId), feedbackFor(evaluation, waybill.waybill), { qos: 1 });
     this.opts.metrics?.observeLatency(Math.max(0, verdictAt - pair.closedAt));

@@ -20,7 +20,7 @@ export const rulesetFileSchema = z.object({
   name: z.string().min(1).max(100),
   description: z.string().max(2000).default(''),
   outcomes: z.record(
-    z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'outcome codes are UPPER_SNAKE_CASE'),
+    z.string().regex(/^[A-Z][A-Z0-9_]*$/),
     z.object({ severity: z.enum(['reject', 'review']), message: z.string().min(1).max(200) }),
   ),
 });
@@ -67,8 +67,12 @@ export interface CompileOptions {
   classify?: Classifier;
 }
 
-const issuesOf = (file: string, error: z.ZodError): string[] =>
-  error.issues.map((i) => `${file}${i.path.length ? ':' + i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : ''}: ${i.message}`);
+const issuesOf = (where: string, error: z.ZodError): string[] =>
+  error.issues.map((i) => {
+    const path = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+    const joined = path === '' ? where : where.endsWith(']') ? `${where}${path}` : `${where}:${path.replace(/^\./, '')}`;
+    return `${joined}: ${i.message}`;
+  });
 
 function checkCondition(node: unknown, where: string, errors: string[], top = false): void {
   if (typeof node !== 'object' || node === null || Array.isArray(node)) {
@@ -77,7 +81,10 @@ function checkCondition(node: unknown, where: string, errors: string[], top = fa
   }
   const c = node as Record<string, unknown>;
   const bool = ['all', 'any', 'not'].filter((k) => k in c);
-  if (bool.length > 1) errors.push(`${where}: one of all / any / not, not several`);
+  if (bool.length > 1) {
+    errors.push(`${where}: one of all / any / not, not several`);
+    return;
+  }
   if (bool.length === 1) {
     const k = bool[0];
     if (k === 'not') checkCondition(c.not, `${where}.not`, errors);
@@ -123,9 +130,15 @@ export async function compileRuleSet(source: RuleSetSource, opts: CompileOptions
   const classify = opts.classify ?? classifyWaybill;
   const files = source.files ?? {};
 
-  const head = rulesetFileSchema.safeParse(parseFile('ruleset.json', files['ruleset.json'], errors));
+  const rawHead = parseFile('ruleset.json', files['ruleset.json'], errors);
+  const head = rulesetFileSchema.safeParse(rawHead);
   if (!('ruleset.json' in files)) errors.push('ruleset.json: missing');
-  else if (!head.success) errors.push(...issuesOf('ruleset.json', head.error));
+  else if (!head.success) {
+    const rawOutcomes = (rawHead as { outcomes?: unknown } | null)?.outcomes;
+    const badCodes = typeof rawOutcomes === 'object' && rawOutcomes !== null ? Object.keys(rawOutcomes).filter((c) => !/^[A-Z][A-Z0-9_]*$/.test(c)) : [];
+    for (const code of badCodes) errors.push(`ruleset.json:outcomes.${code}: outcome codes are UPPER_SNAKE_CASE`);
+    errors.push(...issuesOf('ruleset.json', head.error).filter((e) => !badCodes.some((c) => e === `ruleset.json:outcomes.${c}: Invalid key in record`)));
+  }
   const version = head.success ? head.data.version : undefined;
   if (source.version !== undefined && version !== undefined && source.version !== version)
     errors.push(`version: the set says "${version}" but was sent as "${source.version}"`);

@@ -104,6 +104,11 @@ export class RuleSetManager {
     return this.active?.version;
   }
 
+  /** Resolves once every load or reload under way is done. */
+  async settled(): Promise<void> {
+    await this.queue;
+  }
+
   /** Reads the folder again and swaps the set in if it passes. */
   reload(): Promise<LoadOutcome> {
     return this.serialise(async () => this.take(await loadRuleSetDir(this.opts.dir, this.opts), `dir:${this.opts.dir}`));

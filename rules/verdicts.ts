@@ -12,6 +12,7 @@ import type { RecordInput } from './records.js';
 import type { Task } from './tasks.js';
 
 export interface VerdictContext {
+  gatewayId: string;
   verdictId: string;
   pair: Pair;
   waybill: WaybillInfo;
@@ -39,6 +40,7 @@ export function verdictMessage(ctx: VerdictContext): Record<string, unknown> {
   return {
     type: 'verdict',
     verdictId: ctx.verdictId,
+    gatewayId: ctx.gatewayId,
     kit: pair.kit,
     pairId: pair.pairId,
     scan: { deviceId: pair.scan.deviceId, code: pair.scan.code, symbology: pair.scan.symbology, at: iso(pair.scan.receivedAt) },

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cp, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sinon from 'sinon';
 import type { DeviceEvent, EventPayload, EventType } from '../../devices/events.js';
@@ -6,7 +7,7 @@ import { PickupPipeline, type PipelineMetrics } from '../../rules/pipeline.js';
 import { isValidReceipt } from '../../rules/receipt.js';
 import { RecordRefusedError, type RecordEnvelope, type RecordInput, type RecordSink } from '../../rules/records.js';
 import { TaskStore } from '../../rules/tasks.js';
-import { kitPosition, silentLog, task, tempDir } from './helpers.js';
+import { clockTimers, kitPosition, silentLog, task, tempDir } from './helpers.js';
 
 interface Published {
   topic: string;
@@ -120,6 +121,7 @@ describe('PickupPipeline', () => {
     const [verdict] = verdicts();
     expect(verdict).toMatchObject({
       type: 'verdict',
+      gatewayId: 'gw-test',
       kit: 'kit-1',
       outcome: 'accepted',
       reasons: [],
@@ -338,5 +340,37 @@ describe('PickupPipeline', () => {
     weigh(1210);
     await pipeline.whenIdle();
     expect(verdicts()[0]).toMatchObject({ outcome: 'needs-review', reasons: [{ code: 'OUT_OF_GEOFENCE' }] });
+  });
+
+  it('a replaced rule folder whose fixtures fail leaves the old version on new verdicts and counts the refusal', async () => {
+    const rulesDir = join(tmp.dir, 'pickup');
+    await cp('rules/sets/pickup', rulesDir, { recursive: true });
+    const timers = clockTimers(clock);
+    await start({ rulesDir, watchRules: true, rulesDebounceMs: 200, timers });
+
+    const next = join(tmp.dir, 'next');
+    await cp('rules/sets/pickup', next, { recursive: true });
+    const head = JSON.parse(await readFile(join(next, 'ruleset.json'), 'utf8')) as { version: string };
+    head.version = '9.0.0';
+    await writeFile(join(next, 'ruleset.json'), JSON.stringify(head));
+    const fixtures = JSON.parse(await readFile(join(next, 'fixtures.json'), 'utf8')) as { fixtures: { expect: unknown }[] };
+    fixtures.fixtures[0].expect = { outcome: 'rejected', reasons: ['NO_WEIGHT'] };
+    await writeFile(join(next, 'fixtures.json'), JSON.stringify(fixtures));
+
+    const scheduled = timers.scheduled();
+    await rename(rulesDir, join(tmp.dir, 'old'));
+    await rename(next, rulesDir);
+    await scheduled;
+    clock.tick(200);
+    await pipeline.rules.settled();
+    expect(metrics.refused).toBe(1);
+    expect(pipeline.rules.version).toBe('1.0.0');
+
+    here();
+    scan('RR123456785CN');
+    weigh(1210);
+    await pipeline.whenIdle();
+    expect(verdicts()[0]).toMatchObject({ outcome: 'accepted', rulesetVersion: '1.0.0' });
+    expect(sink.records[0].body.rulesetVersion).toBe('1.0.0');
   });
 });
