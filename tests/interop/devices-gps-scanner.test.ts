@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { MqttClient } from 'mqtt';
 import { GpsUnitStub } from '../../firmware-stubs/gps/gps-unit.js';
 import { SerialScannerStub } from '../../firmware-stubs/scanner/scanners.js';
 import { encodeGga, encodeRmc } from '../../devices/gps/nmea-encode.js';
@@ -36,7 +35,6 @@ let scanPort: PeerPort;
 let unit: GpsUnitStub;
 let ticker: NodeJS.Timeout | undefined;
 let t: TestGateway;
-let op: MqttClient;
 
 function startUnit(): void {
   ticker = setInterval(() => {
@@ -68,6 +66,11 @@ const lookupWithoutOptions = (name: string): ProtocolDefinition | undefined => {
   return p && (p.name === 'nmea' || p.name === 'serial-scanner') ? { ...p, options: undefined } : p;
 };
 
+/** a collector on its own operator connection: collect() sees every message of its client */
+async function watch(filter: string) {
+  return collect(await t.connect('tech', OPERATOR_PASSWORD), filter);
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'cg-gps-'));
   gpsPair = await ptyPair(dir, 'gps');
@@ -82,7 +85,6 @@ beforeAll(async () => {
       { id: 'scanner-1', kind: 'scanner', kit: 'van-1', protocol: 'serial-scanner', transport: { type: 'serial', path: scanPair.device, baudRate: 9600 } },
     ],
   }, { findProtocol: lookupWithoutOptions });
-  op = await t.connect('tech', OPERATOR_PASSWORD);
   await waitUntil(() => t.gateway.devices.list().every((d) => d.state === 'online'), 'both devices online');
 });
 
@@ -115,7 +117,7 @@ describe('config of the serial GPS and scanner devices (the real protocol regist
 
 describe('GPS unit (NMEA 0183) on a pseudo-terminal', () => {
   it('gives position events that match where the unit is on its route, one per GPS second', async () => {
-    const inbox = await collect(op, 'cg/v1/devices/gps-1/events/position');
+    const inbox = await watch('cg/v1/devices/gps-1/events/position');
     // the unit has been driving for two seconds: its first tick sends three epochs
     unit = new GpsUnitStub({ route, speedKmh: SPEED_KMH, startMs: Math.floor(Date.now() / 1000) * 1000 - 2000 });
     startUnit();
@@ -142,7 +144,7 @@ describe('GPS unit (NMEA 0183) on a pseudo-terminal', () => {
     const before = await metricValue(t.httpUrl, 'cg_device_faults_total', labels);
     stopUnit();
     await sleep(400);
-    const inbox = await collect(op, 'cg/v1/devices/gps-1/events/position');
+    const inbox = await watch('cg/v1/devices/gps-1/events/position');
     // an epoch the driver has not seen, otherwise perfect, each checksum off by one
     const at = Math.floor(Date.now() / 1000) * 1000 + 1000;
     const p = unit.positionAt(at);
@@ -166,14 +168,14 @@ describe('GPS unit (NMEA 0183) on a pseudo-terminal', () => {
 
 describe('serial scanner on a pseudo-terminal', () => {
   it('gives a scan event with the symbology of the AIM id', async () => {
-    const inbox = await collect(op, 'cg/v1/devices/scanner-1/events/scan');
+    const inbox = await watch('cg/v1/devices/scanner-1/events/scan');
     await scanPort.write(']C0RB123456785GB\r\n');
     const m = await inbox.next();
     expect(m.payload).toMatchObject({ code: 'RB123456785GB', symbology: 'code128', aim: ']C0', raw: ']C0RB123456785GB' });
   });
 
   it('joins a line split across writes, keeps GS1 elements, and takes the stub scanner’s QR reads', async () => {
-    const inbox = await collect(op, 'cg/v1/devices/scanner-1/events/scan');
+    const inbox = await watch('cg/v1/devices/scanner-1/events/scan');
     await scanPort.write(']C10037612345000000001642127');
     await sleep(50);
     await scanPort.write('610115\x1d10LOT7\r\n');
@@ -198,7 +200,7 @@ describe('serial scanner on a pseudo-terminal', () => {
   it('counts an overlong line without a terminator as a fault and keeps scanning', async () => {
     const labels = { device: 'scanner-1', kind: 'overflow' };
     const before = await metricValue(t.httpUrl, 'cg_device_faults_total', labels);
-    const inbox = await collect(op, 'cg/v1/devices/scanner-1/events/scan');
+    const inbox = await watch('cg/v1/devices/scanner-1/events/scan');
     await scanPort.write('X'.repeat(5000));
     await waitUntil(async () => (await metricValue(t.httpUrl, 'cg_device_faults_total', labels)) > before, 'an overflow fault');
     await scanPort.write('\r\n]E05901234123457\r\n');

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { MqttClient } from 'mqtt';
 import { MtSicsStub, ScalePlatform } from '../../firmware-stubs/scale/index.js';
 import { collect, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { ptyPair, type PtyPair } from '../helpers/pty.js';
@@ -30,11 +29,15 @@ let portSi: PeerPort;
 let sir: MtSicsPeer;
 let si: MtSicsPeer;
 let t: TestGateway;
-let op: MqttClient;
 
 async function health(): Promise<{ code: number; body: Health }> {
   const res = await fetch(`${t.httpUrl}/healthz`);
   return { code: res.status, body: (await res.json()) as Health };
+}
+
+/** a collector on its own operator connection: collect() sees every message of its client */
+async function watch(filter: string) {
+  return collect(await t.connect('tech', OPERATOR_PASSWORD), filter);
 }
 
 beforeAll(async () => {
@@ -59,7 +62,6 @@ beforeAll(async () => {
       { id: 'scale-ble', kind: 'scale', kit: 'van-1', protocol: 'ble-weight', transport: { type: 'ble' } },
     ],
   });
-  op = await t.connect('tech', OPERATOR_PASSWORD);
 });
 
 afterAll(async () => {
@@ -75,7 +77,7 @@ afterAll(async () => {
 
 describe('MT-SICS scale on a pseudo-terminal', () => {
   it('a BLE scale on a machine without Bluetooth is unavailable with a reason; the gateway and the serial scales run on', async () => {
-    const status = await collect(op, 'cg/v1/devices/scale-ble/status');
+    const status = await watch('cg/v1/devices/scale-ble/status');
     const retained = await status.next((m) => stateOf(m) === 'unavailable');
     expect((retained.payload as Status).reason).toMatch(/Bluetooth unavailable/);
     const { code, body } = await health();
@@ -88,7 +90,7 @@ describe('MT-SICS scale on a pseudo-terminal', () => {
   });
 
   it('polls with SIR and publishes weight events in grams, in motion while settling and then stable by the device flag', async () => {
-    const inbox = await collect(op, 'cg/v1/devices/scale-1/events/weight');
+    const inbox = await watch('cg/v1/devices/scale-1/events/weight');
     await waitUntil(() => sir.commands.includes('SIR'), 'the gateway to send SIR');
     sir.stub.platform.setLoad(1234, Date.now());
     const stable = await inbox.next((m) => weightOf(m).grams === 1234 && weightOf(m).stable, 5000);
@@ -104,7 +106,7 @@ describe('MT-SICS scale on a pseudo-terminal', () => {
   });
 
   it('polls with SI at the configured rate and converts kilograms to grams', async () => {
-    const inbox = await collect(op, 'cg/v1/devices/scale-2/events/weight');
+    const inbox = await watch('cg/v1/devices/scale-2/events/weight');
     si.stub.platform.setLoad(2750, Date.now());
     const stable = await inbox.next((m) => weightOf(m).grams === 2750 && weightOf(m).stable, 5000);
     expect(stable.payload).toMatchObject({ grams: 2750, stable: true, stableBy: 'device', unit: 'kg' });
@@ -125,7 +127,7 @@ describe('MT-SICS scale on a pseudo-terminal', () => {
     const { code, body } = await health();
     expect(code).toBe(200);
     expect(body.devices.find((d) => d.id === 'scale-1')?.state).toBe('online');
-    const inbox = await collect(op, 'cg/v1/devices/scale-1/events/weight');
+    const inbox = await watch('cg/v1/devices/scale-1/events/weight');
     sir.stub.platform.setLoad(500, Date.now());
     const m = await inbox.next((x) => weightOf(x).grams === 500 && weightOf(x).stable, 5000);
     expect(m.payload).toMatchObject({ grams: 500, stable: true });
@@ -134,9 +136,9 @@ describe('MT-SICS scale on a pseudo-terminal', () => {
   });
 
   it('goes offline when the pseudo-terminal disappears and comes back online, reading again, when it is recreated', async () => {
-    const status = await collect(op, 'cg/v1/devices/scale-1/status');
+    const status = await watch('cg/v1/devices/scale-1/status');
     await status.next((m) => stateOf(m) === 'online');
-    const weights = await collect(op, 'cg/v1/devices/scale-1/events/weight');
+    const weights = await watch('cg/v1/devices/scale-1/events/weight');
 
     // unplug
     sir.stop();
@@ -146,7 +148,7 @@ describe('MT-SICS scale on a pseudo-terminal', () => {
     expect(offline.payload).toMatchObject({ state: 'offline', kind: 'scale', kit: 'van-1', path: pairSir.device });
     await waitUntil(async () => (await health()).body.devices.find((d) => d.id === 'scale-1')?.state === 'offline', '/healthz to show scale-1 offline');
     // the offline status is retained for late subscribers
-    const late = await collect(await t.connect('tech', OPERATOR_PASSWORD), 'cg/v1/devices/scale-1/status');
+    const late = await watch('cg/v1/devices/scale-1/status');
     expect((await late.next()).payload).toMatchObject({ state: 'offline' });
     // the other scale is untouched
     expect((await health()).body.devices.find((d) => d.id === 'scale-2')?.state).toBe('online');
