@@ -135,6 +135,22 @@ describe('MT-SICS scale on a pseudo-terminal', () => {
     expect(await metricValue(t.httpUrl, 'cg_device_faults_total', labels)).toBe(before + 4);
   });
 
+  it('answers a tare command from the bus with the scale’s reply, then weighs net and repeats again', async () => {
+    const status = await watch('cg/v1/devices/scale-1/status');
+    const weights = await watch('cg/v1/devices/scale-1/events/weight');
+    const op = await t.connect('tech', OPERATOR_PASSWORD);
+    const sirBefore = sir.commands.filter((c) => c === 'SIR').length;
+    await op.publishAsync('cg/v1/devices/scale-1/commands/tare', JSON.stringify({ id: 'tare-1' }), { qos: 1 });
+    const answer = await status.next((m) => (m.payload as { lastCommand?: { id?: string } }).lastCommand?.id === 'tare-1', 5000);
+    expect((answer.payload as { lastCommand: unknown }).lastCommand).toMatchObject({ id: 'tare-1', name: 'tare', ok: true, tareGrams: 500 });
+    expect(sir.commands).toContain('T');
+    // the 500 g on the platform are now the tare: the scale reads 0 net, and SIR was sent again
+    const net = await weights.next((m) => weightOf(m).grams === 0 && weightOf(m).stable, 5000);
+    expect(net.payload).toMatchObject({ grams: 0, stable: true, status: 'zero' });
+    expect(sir.commands.filter((c) => c === 'SIR').length).toBe(sirBefore + 1);
+    sir.stub.platform.reset(); // clear the tare for the next test
+  });
+
   it('goes offline when the pseudo-terminal disappears and comes back online, reading again, when it is recreated', async () => {
     const status = await watch('cg/v1/devices/scale-1/status');
     await status.next((m) => stateOf(m) === 'online');
