@@ -171,8 +171,7 @@ export function parseConfig(
       problems.push({ path: `${at}.transport.type`, message: `protocol ${protocol.name} runs over ${protocol.transports.join(' or ')}` });
     }
     if (protocol.options) {
-      const { id: _id, kind: _kind, kit: _kit, protocol: _p, transport: _t, credentials: _c, ...rest } = d;
-      const options = protocol.options.safeParse(rest);
+      const options = protocol.options.safeParse(d);
       if (!options.success) {
         for (const i of options.error.issues) problems.push({ path: `${at}.${pathOf(i.path)}`, message: describeIssue(i) });
       } else {

@@ -410,7 +410,7 @@ export class EtaTracker {
     try {
       await this.ports.sink.append({
         kind: 'eta.update',
-        stream: st.kit,
+        stream: `eta:${st.kit}`,
         kit: st.kit,
         devices: st.device ? [st.device] : undefined,
         coalesceKey: `eta:${st.kit}:${leg.taskId}`,
