@@ -272,11 +272,12 @@ export class EtaTracker {
     const fix = res.fix;
     st.last = fix;
     st.device = device;
-    st.speed.add(fix.speedKmh, fix.t);
     const tasks = this.openTasks(st);
     let cause: EvalCause = 'position';
     if (this.departure(st, fix)) cause = 'departure';
     if (this.arrival(st, fix, tasks)) cause = 'arrival';
+    // the speed is the driving speed: stops are planned as dwell, not as a slow van
+    if (!st.stop && st.slowSince === undefined) st.speed.add(fix.speedKmh, fix.t);
     if (cause !== 'position' || st.tasksDirty || now - st.lastEvalAt >= this.opts.evalEveryMs) {
       await this.evaluate(st, cause);
     }
