@@ -124,6 +124,7 @@ describe('EtaTracker on a replayed route', () => {
       speedKmh: 43.2,
       dwellMs: 240_000,
       positionAt: iso(0),
+      clockOffsetMs: 0,
     });
   });
 

@@ -118,6 +118,7 @@ describe('EtaTracker', () => {
     }
     expect(sink.records[0].body.eta).toBe(iso(T0 - OFF));
     expect(sink.records[0].body.positionAt).toBe(iso(T0 - OFF));
+    expect(sink.records[0].body.clockOffsetMs).toBe(OFF);
     const [a] = tr.arrivals(KIT);
     expect(a.arrivedAt).toBe(iso(T0 - OFF));
     // true arrival 07:58:30 is before the window 07:59:00-07:59:50 (on system time it would be late)
