@@ -110,7 +110,7 @@ describe('EtaTracker on a replayed route', () => {
   it('writes the record the journal coalesces per task', () => {
     const first = sink.records[1];
     expect(first.kind).toBe('eta.update');
-    expect(first.stream).toBe(KIT);
+    expect(first.stream).toBe(`eta:${KIT}`);
     expect(first.kit).toBe(KIT);
     expect(first.devices).toEqual(['gps-1']);
     expect(first.coalesceKey).toBe('eta:van-1:B');

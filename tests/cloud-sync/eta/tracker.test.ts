@@ -179,11 +179,11 @@ describe('EtaTracker', () => {
     const registry = new Registry();
     registerEtaMetrics(registry, tr);
     const text = await registry.metrics();
-    expect(text).toContain('courier_gw_eta_error_mae_minutes{horizon="0m"} 0');
-    expect(text).toContain('courier_gw_eta_error_samples{horizon="0m"} 1');
-    expect(text).toContain('courier_gw_eta_arrivals{timing="on-time"} 1');
-    expect(text).toContain('courier_gw_eta_updates 1');
-    expect(text).toContain('courier_gw_eta_positions_dropped{reason="stale"} 0');
+    expect(text).toContain('cg_eta_error_mae_minutes{horizon="0m"} 0');
+    expect(text).toContain('cg_eta_error_samples{horizon="0m"} 1');
+    expect(text).toContain('cg_eta_arrivals{timing="on-time"} 1');
+    expect(text).toContain('cg_eta_updates 1');
+    expect(text).toContain('cg_eta_positions_dropped{reason="stale"} 0');
     await tr.stop();
   });
 });
