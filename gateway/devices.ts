@@ -57,6 +57,9 @@ export class DeviceManager {
   private readonly throttle = new LogThrottle();
   private readonly now: () => number;
   private unsubscribe: (() => void) | undefined;
+  private alarmTimer: NodeJS.Timeout | undefined;
+  /** driver alarms currently raised on the gateway's alarm bus, by key */
+  private readonly raised = new Map<string, { kind: string; source: string }>();
 
   constructor(private readonly o: DeviceManagerOptions) {
     this.now = o.now ?? Date.now;
@@ -84,9 +87,40 @@ export class DeviceManager {
       if (e.config.transport.type === 'mqtt') continue;
       await this.startDriver(e);
     }
+    this.alarmTimer = setInterval(() => this.syncDriverAlarms(), 1000);
+    this.alarmTimer.unref();
+  }
+
+  /**
+   * Drivers keep their alarms in describe().alarms ({ kind, message, compartment?, board? });
+   * each one raised or cleared there is raised or cleared on the gateway's alarm bus, so it
+   * shows on /healthz, /metrics and the gateway status.
+   */
+  syncDriverAlarms(): void {
+    const seen = new Set<string>();
+    for (const e of this.entries.values()) {
+      const alarms = (e.driver?.describe?.() as { alarms?: unknown } | undefined)?.alarms;
+      if (!Array.isArray(alarms)) continue;
+      for (const a of alarms as { kind?: unknown; message?: unknown; compartment?: unknown; board?: unknown }[]) {
+        if (typeof a?.kind !== 'string') continue;
+        const where = a.compartment ?? (a.board === undefined ? undefined : `board ${String(a.board)}`);
+        const source = where === undefined ? e.config.id : `${e.config.id}:${String(where)}`;
+        const key = `${a.kind}|${source}`;
+        seen.add(key);
+        if (this.raised.has(key)) continue;
+        this.raised.set(key, { kind: a.kind, source });
+        this.o.bus.emit('alarm', { kind: a.kind, source, message: typeof a.message === 'string' ? a.message : a.kind, active: true, at: this.now() });
+      }
+    }
+    for (const [key, a] of this.raised) {
+      if (seen.has(key)) continue;
+      this.raised.delete(key);
+      this.o.bus.emit('alarm', { kind: a.kind, source: a.source, message: `${a.kind} cleared`, active: false, at: this.now() });
+    }
   }
 
   async stop(): Promise<void> {
+    if (this.alarmTimer) clearInterval(this.alarmTimer);
     this.unsubscribe?.();
     this.o.bus.off('devices');
     await Promise.all(
