@@ -14,6 +14,7 @@ import { classifyWaybill } from '../devices/scanner/waybill.js';
 import { ClockMonitor } from '../cloud-sync/clock.js';
 import { EtaTracker, registerEtaMetrics, type EtaTask } from '../cloud-sync/eta/index.js';
 import { PickupPipeline } from '../rules/pipeline.js';
+import { TelemetryRecorder } from '../cloud-sync/telemetry.js';
 import type { DownlinkState } from '../cloud-sync/sync/index.js';
 import { TaskStore } from '../rules/tasks.js';
 import { packageRoot, saveConfigPatch, type Config } from './config.js';
@@ -133,12 +134,18 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
     now,
   });
 
+  const telemetry = new TelemetryRecorder({ sink: journal, log: log.child({ component: 'telemetry' }), now });
+  bus.on('telemetry', 'device-status', (st) => {
+    if (st.state !== 'connecting') telemetry.health(st.deviceId, st.kit, st.state, st.detail);
+  });
+
   const lockerDevices = lockers.ownedDevices();
   const gpsDevices = new Set(config.devices.filter((d) => d.kind === 'gps').map((d) => d.id));
   const route = (e: DeviceEvent) => {
     if (lockerDevices.has(e.deviceId)) return;
     if (e.type === 'position') {
       void eta.handle(e);
+      telemetry.position(e as DeviceEvent<'position'>);
       const at = (e.payload as { at?: string; fix?: string }).at;
       if (at && gpsDevices.has(e.deviceId) && (e.payload as { fix?: string }).fix !== 'none') clock.offerGps(at, e.receivedAt);
     }
