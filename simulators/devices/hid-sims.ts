@@ -55,12 +55,18 @@ abstract class HidSim implements SimDevice {
   /** an output report from the gateway */
   protected onWrite(_bytes: Uint8Array): void {}
 
+  /** noise shaped as this device's report (so it is a bad report, not another report to ignore) */
+  protected asReport(noise: Uint8Array): Uint8Array {
+    return noise;
+  }
+
   get actions(): Readonly<Record<string, SimAction>> {
     return {
       unplug: action('pull the USB cable: the device leaves the HID list', noArgs, () => this.setPlugged(false)),
       replug: action('plug it back in', noArgs, () => this.setPlugged(true)),
       garbage: action('send a report the codec cannot decode (hex, or count bytes of noise)', garbageArgs, (args) => {
-        const bytes = garbageBytes(args, ++this.garbageSent);
+        const noise = garbageBytes(args, ++this.garbageSent);
+        const bytes = args.hex ? noise : this.asReport(noise);
         return { ok: true, bytes: bytes.length, delivered: this.host.hidReport(this.path, bytes) };
       }),
       mute: action('the device stops sending reports (still plugged in)', noArgs, () => ((this.muted = true), { ok: true, muted: true })),
@@ -145,6 +151,11 @@ export class HidScaleSim extends HidSim {
 
   protected override onWrite(bytes: Uint8Array): void {
     if (this.stub.write([...bytes], this.ctx.now())) this.zeroReports++;
+  }
+
+  /** a data report id (3) with the wrong length */
+  protected override asReport(noise: Uint8Array): Uint8Array {
+    return Uint8Array.from([0x03, ...noise]);
   }
 
   protected ownActions(): Record<string, SimAction> {
