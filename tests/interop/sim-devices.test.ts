@@ -63,6 +63,7 @@ beforeAll(async () => {
       { id: 'hidscale-1', protocol: 'hid-pos-scale', settleMs: 300, gateway: { ...quick, hotplugMs: 200 } },
       { id: 'blescale-1', protocol: 'ble-weight', settleMs: 300, gateway: { ...quick, reconnectMs: 200 } },
       { id: 'wedge-1', protocol: 'hid-keyboard', gateway: { pollMs: 200 } },
+      { id: 'locker-1', protocol: 'kerong-cu16', boards: [1], user: { closeAfterMs: 300, parcel: 'put' }, gateway: { pollMs: 100 } },
     ],
   });
   remote = createSimRemoteBackends(sims.remoteUrl!);
@@ -154,5 +155,26 @@ describe('simulated devices on real transports, read by a real gateway', () => {
     expect(await sims.control('wedge-1', 'scan', { code: 'RB123456785GB' })).toMatchObject({ ok: true, reports: 28 });
     const s = await inbox.next(isEvent('wedge-1', 'scan'), 5000);
     expect(s.payload).toMatchObject({ code: 'RB123456785GB' });
+  });
+
+  it('lock board on a pty: a door opens on the open command and the user closes it; a silent board takes the bank offline', async () => {
+    await inbox.next(statusOf('locker-1', 'online'), 10_000);
+    const expiresAt = new Date(Date.now() + 60_000).toISOString();
+    await op.publishAsync('cg/v1/devices/locker-1/commands/open', JSON.stringify({ id: 'c-1', compartment: 'B1-02', expiresAt }), { qos: 1 });
+    const door = (state: string) => (m: Message) => {
+      const p = m.payload as { door: string; compartment: string };
+      return isEvent('locker-1', 'locker')(m) && p.compartment === 'B1-02' && p.door === state;
+    };
+    const opened = await inbox.next(door('open'), 5000);
+    expect(opened.payload).toMatchObject({ compartment: 'B1-02', door: 'open' });
+    expect(sims.describe('locker-1')).toMatchObject({ openDoors: ['1/2'] });
+    const closed = await inbox.next((m) => inbox.messages.indexOf(m) > inbox.messages.indexOf(opened) && door('closed')(m), 5000);
+    expect(closed.payload).toMatchObject({ compartment: 'B1-02', door: 'closed', occupied: true });
+
+    const mark = inbox.messages.length;
+    expect(await sims.control('locker-1', 'mute', { board: 1 })).toEqual({ ok: true, board: 1, muted: true });
+    expect((await inbox.next(statusOf('locker-1', 'offline', mark), 5000)).payload).toMatchObject({ reason: 'no board answers' });
+    await sims.control('locker-1', 'unmute', { board: 1 });
+    await inbox.next(statusOf('locker-1', 'online', mark), 5000);
   });
 });
