@@ -223,6 +223,7 @@ class Connection extends EventEmitter {
     if (this.closed) return;
     const { minMs, maxMs } = this.options.backoff ?? { minMs: 200, maxMs: 5000 };
     this.timer = setTimeout(() => this.connect(), backoffDelay(this.attempt++, minMs, maxMs));
+    this.timer.unref();
   }
 
   private onMessage(value: unknown): void {
