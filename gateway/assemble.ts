@@ -11,6 +11,8 @@ import type { Transports } from '../devices/transports/types.js';
 import type { ProtocolDefinition } from '../devices/driver.js';
 import type { DeviceEvent } from '../devices/events.js';
 import { classifyWaybill } from '../devices/scanner/waybill.js';
+import { createTransports } from '../devices/transports/index.js';
+import { createSimRemoteBackends } from '../devices/transports/sim-remote.js';
 import { ClockMonitor } from '../cloud-sync/clock.js';
 import { EtaTracker, registerEtaMetrics, type EtaTask } from '../cloud-sync/eta/index.js';
 import { PickupPipeline } from '../rules/pipeline.js';
@@ -39,7 +41,10 @@ export const shippedRulesDir = path.join(packageRoot, 'rules', 'sets', 'pickup')
 export function assembleGateway(config: Config, options: AssembleOptions = {}): Gateway {
   const sim = config.simulation;
   const now = sim ? () => sim.simStart + (Date.now() - sim.realStart) * sim.factor : Date.now;
-  const gateway = new Gateway(config, { ...options, now });
+  const simRemote = config.simTransport ? createSimRemoteBackends(config.simTransport) : undefined;
+  const transports = options.transports ?? (simRemote ? { ...createTransports(), hid: simRemote.hid, ble: simRemote.ble } : undefined);
+  const gateway = new Gateway(config, { ...options, transports, now });
+  if (simRemote) gateway.add({ name: 'sim-transport', start: async () => undefined, stop: () => simRemote.close() });
   const { log, bus, broker, metrics } = gateway;
   const dataDir = config.gateway.dataDir;
   mountDashboard(gateway, options.dashboard);

@@ -101,6 +101,8 @@ export const configSchema = z.strictObject({
   tasks: z.looseObject({ file: z.string().optional() }).prefault({}),
   journal: z.looseObject({ quotaBytes: z.number().int().positive().optional() }).prefault({}),
   eta: z.looseObject({}).prefault({}),
+  /** HID and BLE devices served by a device simulator (`courier-gw sim devices`) instead of node-hid / noble */
+  simTransport: z.string().regex(/^tcp:\/\/[^/]+:\d+$/, 'tcp://host:port of a device simulator').optional(),
   /** a simulated clock for scenario runs: sim time = simStart + (now - realStart) * factor */
   simulation: z
     .strictObject({ simStart: z.number(), realStart: z.number(), factor: z.number().positive().max(10_000) })

@@ -6,8 +6,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import type { ProtocolDefinition } from '../../devices/driver.js';
-import { findProtocol } from '../../devices/registry.js';
 import { createTransports } from '../../devices/transports/index.js';
 import { createSimRemoteBackends, type SimRemoteBackends } from '../../devices/transports/sim-remote.js';
 import { startSimulators, type Simulators } from '../../simulators/devices/index.js';
@@ -21,17 +19,6 @@ const route = [
   { lat: 52.2397, lon: 21.0222 },
 ];
 const quick = { stability: { holdMs: 200 } };
-
-/**
- * The gateway's config check parses a device's protocol options without its `transport`,
- * and the nmea and scanner option schemas require one: on this branch those protocols
- * are looked up without their option schema (each driver parses its own entry at start).
- */
-const needsTransport = new Set(['nmea', 'hid-keyboard', 'hid-pos-scanner', 'serial-scanner']);
-const lookup = (name: string): ProtocolDefinition | undefined => {
-  const p = findProtocol(name);
-  return p && needsTransport.has(p.name) ? { ...p, options: undefined } : p;
-};
 
 let sims: Simulators;
 let remote: SimRemoteBackends;
@@ -73,7 +60,7 @@ beforeAll(async () => {
       kits: [{ id: 'van-017' }],
       devices: sims.gatewayConfig().devices,
     },
-    { transports: { ...createTransports(), hid: remote.hid, ble: remote.ble }, findProtocol: lookup },
+    { transports: { ...createTransports(), hid: remote.hid, ble: remote.ble } },
   );
   op = await t.connect('tech', OPERATOR_PASSWORD);
   inbox = await collect(op, 'cg/v1/devices/#');

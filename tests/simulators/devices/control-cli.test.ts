@@ -127,7 +127,7 @@ describe('courier-gw sim devices (CLI core)', () => {
       { id: 'hidscale-1', kind: 'scale', kit: 'van-017', protocol: 'hid-pos-scale', transport: { type: 'hid', path: 'sim:hidscale-1' }, hotplugMs: 500 },
       { id: 'blescale-1', kind: 'scale', kit: 'van-017', protocol: 'ble-weight', transport: { type: 'ble', address: '02:00:5c:00:00:02' } },
     ]);
-    expect(parseConfig({ kits: [{ id: 'van-017' }], devices: config.devices }).devices).toHaveLength(2);
+    expect(parseConfig({ kits: [{ id: 'van-017' }], simTransport: config.simTransport, devices: config.devices }).devices).toHaveLength(2);
 
     stdin.write('hidscale-1 load grams=420\nnobody unplug\nblescale-1 status\n');
     await waitFor('"ok":true,"id":"blescale-1"');
