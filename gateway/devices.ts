@@ -215,7 +215,9 @@ export class DeviceManager {
             d.devices[id] = { ...(d.devices[id] ?? {}), [key]: value };
           }),
       },
-      now: this.now,
+      // drivers time real hardware (poll periods, settle times, door alarms): the real clock,
+      // even when a scenario runs the gateway's own clock faster
+      now: () => Date.now(),
     };
   }
 
