@@ -85,6 +85,8 @@ export const configSchema = z.strictObject({
       token: z.string().optional(),
       username: z.string().optional(),
       password: z.string().optional(),
+      /** MQTT bridge: a batch dispatch has not acknowledged within this long is sent again */
+      ackTimeoutMs: z.number().int().positive().default(30_000),
     })
     .prefault({}),
   rules: z

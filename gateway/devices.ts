@@ -58,8 +58,8 @@ export class DeviceManager {
   private readonly now: () => number;
   private unsubscribe: (() => void) | undefined;
   private alarmTimer: NodeJS.Timeout | undefined;
-  /** driver alarms currently raised on the gateway's alarm bus, by key */
-  private readonly raised = new Map<string, { kind: string; source: string }>();
+  /** driver alarms currently raised on the gateway's alarm bus, per device, by key */
+  private readonly raised = new Map<string, Map<string, { kind: string; source: string }>>();
 
   constructor(private readonly o: DeviceManagerOptions) {
     this.now = o.now ?? Date.now;
@@ -94,28 +94,31 @@ export class DeviceManager {
   /**
    * Drivers keep their alarms in describe().alarms ({ kind, message, compartment?, board? });
    * each one raised or cleared there is raised or cleared on the gateway's alarm bus, so it
-   * shows on /healthz, /metrics and the gateway status.
+   * shows on /healthz, /metrics and the gateway status. Checked when the driver reports a
+   * fault or an event, and every second.
    */
-  syncDriverAlarms(): void {
-    const seen = new Set<string>();
-    for (const e of this.entries.values()) {
+  syncDriverAlarms(only?: Entry): void {
+    for (const e of only ? [only] : this.entries.values()) {
       const alarms = (e.driver?.describe?.() as { alarms?: unknown } | undefined)?.alarms;
       if (!Array.isArray(alarms)) continue;
+      const raised = (this.raised.get(e.config.id) ?? new Map<string, { kind: string; source: string }>());
+      this.raised.set(e.config.id, raised);
+      const seen = new Set<string>();
       for (const a of alarms as { kind?: unknown; message?: unknown; compartment?: unknown; board?: unknown }[]) {
         if (typeof a?.kind !== 'string') continue;
         const where = a.compartment ?? (a.board === undefined ? undefined : `board ${String(a.board)}`);
         const source = where === undefined ? e.config.id : `${e.config.id}:${String(where)}`;
         const key = `${a.kind}|${source}`;
         seen.add(key);
-        if (this.raised.has(key)) continue;
-        this.raised.set(key, { kind: a.kind, source });
+        if (raised.has(key)) continue;
+        raised.set(key, { kind: a.kind, source });
         this.o.bus.emit('alarm', { kind: a.kind, source, message: typeof a.message === 'string' ? a.message : a.kind, active: true, at: this.now() });
       }
-    }
-    for (const [key, a] of this.raised) {
-      if (seen.has(key)) continue;
-      this.raised.delete(key);
-      this.o.bus.emit('alarm', { kind: a.kind, source: a.source, message: `${a.kind} cleared`, active: false, at: this.now() });
+      for (const [key, a] of raised) {
+        if (seen.has(key)) continue;
+        raised.delete(key);
+        this.o.bus.emit('alarm', { kind: a.kind, source: a.source, message: `${a.kind} cleared`, active: false, at: this.now() });
+      }
     }
   }
 
@@ -228,6 +231,7 @@ export class DeviceManager {
       return;
     }
     if (e.summary.state !== 'online') this.setStatus(e, 'online');
+    this.syncDriverAlarms(e);
   }
 
   /**
@@ -245,6 +249,7 @@ export class DeviceManager {
   }
 
   private fault(e: Entry, kind: string, error: Error, detail?: Record<string, unknown>): void {
+    this.syncDriverAlarms(e);
     e.summary.faults[kind] = (e.summary.faults[kind] ?? 0) + 1;
     this.o.metrics.deviceFaults.inc({ device: e.config.id, kind });
     if (this.throttle.shouldLog(`${e.config.id}:${kind}`)) {
