@@ -56,6 +56,11 @@ export interface PipelineOptions {
   settings?: Partial<FactSettings>;
   /** e.g. { UNKNOWN_TASK: 'reject' } */
   severity?: SeverityOverrides;
+  /**
+   * the clock of the courier's own actions: the pairing window and the measured latencies
+   * are real time even when a scenario runs `now` faster (default Date.now)
+   */
+  actionNow?: () => number;
   /** how long a needs-review verdict can be confirmed (default 1 h) */
   reviewTtlMs?: number;
   timers?: Timers;
@@ -74,6 +79,7 @@ export class PickupPipeline {
   private readonly settings: FactSettings;
   private readonly receipts: ReceiptSource & { start?(): Promise<void> };
   private readonly now: () => number;
+  private readonly actionNow: () => number;
   private readonly newId: () => string;
   private readonly log: Logger;
   private running = false;
@@ -81,6 +87,7 @@ export class PickupPipeline {
   constructor(private readonly opts: PipelineOptions) {
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
+    this.actionNow = opts.actionNow ?? (() => Date.now());
     const ulid = monotonicFactory();
     this.newId = () => ulid(this.now());
     this.settings = { ...defaultFactSettings, ...opts.settings, services: { ...defaultFactSettings.services, ...opts.settings?.services } };
@@ -99,7 +106,7 @@ export class PickupPipeline {
     this.pairing = new Pairing({
       windowMs: opts.pairingWindowMs,
       timers: opts.timers,
-      now: this.now,
+      now: this.actionNow,
       onPair: (pair) => this.track(this.judge(pair)),
     });
   }
@@ -169,7 +176,7 @@ export class PickupPipeline {
 
   private async judge(pair: Pair): Promise<void> {
     const set = this.rules.current;
-    const started = this.now();
+    const started = this.actionNow();
     const waybill = (this.opts.classify ?? classifyWaybill)(pair.scan.code);
     const position = this.positions.get(pair.kit);
     const { task, match } = findTask(this.opts.tasks, pair.kit, waybill.waybill, position);
@@ -188,10 +195,12 @@ export class PickupPipeline {
     });
     const evaluation = await set.engine.evaluate(facts, this.opts.severity);
     const verdictAt = this.now();
-    const ctx: VerdictContext = { gatewayId: this.opts.gatewayId, verdictId: this.newId(), pair, waybill, task, facts, evaluation, rulesetVersion: set.version, verdictAt, evaluateMs: verdictAt - started, position };
+    const doneAt = this.actionNow();
+    const pairToVerdictMs = Math.max(0, doneAt - pair.closedAt);
+    const ctx: VerdictContext = { gatewayId: this.opts.gatewayId, verdictId: this.newId(), pair, waybill, task, facts, evaluation, rulesetVersion: set.version, verdictAt, evaluateMs: doneAt - started, pairToVerdictMs, position };
     this.opts.publish(verdictTopic(pair.kit), verdictMessage(ctx), { qos: 1 });
     this.opts.publish(feedbackTopic(pair.scan.deviceId), feedbackFor(evaluation, waybill.waybill), { qos: 1 });
-    this.opts.metrics?.observeLatency(Math.max(0, verdictAt - pair.closedAt));
+    this.opts.metrics?.observeLatency(pairToVerdictMs);
     this.opts.metrics?.countVerdict(evaluation.outcome);
     this.log.info({ kit: pair.kit, verdict: ctx.verdictId, waybill: waybill.waybill, outcome: evaluation.outcome, reasons: evaluation.reasons.map((r) => r.code), ruleset: set.version }, 'verdict');
     if (evaluation.outcome === 'accepted') await this.record(ctx);

@@ -23,6 +23,8 @@ export interface VerdictContext {
   /** ms since epoch */
   verdictAt: number;
   evaluateMs: number;
+  /** real ms from the pair closing to the verdict */
+  pairToVerdictMs: number;
   position?: KitPosition;
 }
 
@@ -61,10 +63,10 @@ export function verdictMessage(ctx: VerdictContext): Record<string, unknown> {
     timings: {
       scanAt: iso(pair.scan.receivedAt),
       weightAt: w ? iso(w.receivedAt) : null,
-      pairedAt: iso(pair.closedAt),
+      pairedAt: iso(ctx.verdictAt - ctx.pairToVerdictMs),
       verdictAt: iso(ctx.verdictAt),
       scanToVerdictMs: ctx.verdictAt - pair.scan.receivedAt,
-      pairToVerdictMs: ctx.verdictAt - pair.closedAt,
+      pairToVerdictMs: ctx.pairToVerdictMs,
       evaluateMs: ctx.evaluateMs,
     },
   };

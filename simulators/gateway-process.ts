@@ -2,9 +2,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../gateway/config.js';
 
-const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'gateway', 'cli.js');
+/** the compiled CLI (the gateway runs compiled, whether the runner does or not) */
+const cli = path.join(packageRoot, 'dist', 'gateway', 'cli.js');
 
 export class GatewayProcess {
   private child: ChildProcess | undefined;

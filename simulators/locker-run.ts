@@ -63,7 +63,7 @@ export function lockerGatewayDevices(l: Lockers, kit: string, sims: Simulators, 
   const board = sims.devices.find((d) => d.id === l.bank)!;
   return [
     { id: 'terminal-1', kind: 'terminal', kit, transport: { type: 'mqtt' }, credentials: { passwordHash: terminalHash }, lockerBank: l.bank },
-    { id: l.bank, kind: 'locker', kit, protocol: 'kerong-cu16', transport: board.transport, lockedBit: 0, pollMs: 150, doorOpenAlarmMs: 60_000, compartments: l.compartments },
+    { id: l.bank, kind: 'locker', kit, protocol: 'kerong-cu16', transport: board.transport, lockedBit: 0, pollMs: 150, doorOpenAlarmMs: l.doorOpenAlarmS * 1000, compartments: l.compartments },
   ];
 }
 

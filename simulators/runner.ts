@@ -104,6 +104,8 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   const simDevices: Record<string, unknown>[] = [];
   const scaleOnPty = wantPty && s.stops.length > 0;
   if (scaleOnPty) simDevices.push({ protocol: 'mt-sics', id: 'scale-1', settleMs: 400 });
+  if (s.devices.serialGps && wantPty) simDevices.push({ protocol: 'nmea', id: 'gps-2', route: [s.depot, ...s.stops.map((x) => ({ lat: x.address.lat, lon: x.address.lon })), s.depot], speedKmh: s.driveKmh });
+  if ((s.faults.length > 0 || s.devices.serialGps) && !wantPty) throw new ScenarioError(`scenario ${s.name} simulates device faults: it needs Debian's socat`);
   if (s.lockers) simDevices.push(lockerSimSpec(s.lockers));
   const sims: Simulators | undefined = simDevices.length
     ? await startSimulators({ kit: s.kit, tickMs: 0, devices: simDevices }, { now: () => simNow(clock), tickMs: 50 })
@@ -123,9 +125,10 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
       scaleEntry,
       { id: 'gps-1', kind: 'gps', kit: s.kit, transport: { type: 'mqtt' }, credentials: { passwordHash: gpsHash } },
       ...(s.lockers && sims ? lockerGatewayDevices(s.lockers, s.kit, sims, terminalHash) : []),
+      ...(sims?.devices.filter((d) => d.id === 'gps-2').map((d) => ({ ...d.entry, kit: `${s.kit}-tracker` })) ?? []),
     ],
     // a courier takes real seconds between scan and weighing, whatever the time factor
-    rules: { pairingWindowMs: 30_000 * speed },
+    rules: { pairingWindowMs: s.pairingWindowS * 1000 },
     dispatch: { transport: 'http', url: dispatch.url, token },
     simulation: clock,
   };
@@ -180,6 +183,18 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
       );
     }
 
+    for (const f of s.faults) {
+      background.push(
+        (async () => {
+          await sleepUntilSim(clock, at(f.at));
+          if (stopTimers || !sims) return;
+          const r = await sims.control(f.device, f.fault, f.args);
+          log(`${f.at} fault: ${f.device} ${f.fault}${r.ok ? '' : ` failed: ${r.message ?? r.error}`}`);
+          if (f.open) await operatorOpen(mqttUrl, passwords.operator, f.device, f.open);
+        })(),
+      );
+    }
+
     // the GPS reports the van's position every 5 simulated seconds
     let pos = { ...s.depot };
     let kmh = 0;
@@ -218,6 +233,17 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
         visit.exception = stop.event;
       } else {
         for (const parcel of stop.parcels) {
+          if (stop.event === 'stuck-scale' && sims) {
+            // the scale never settles: the scan is refused (WEIGHT_UNSTABLE); once it settles the courier weighs again
+            await sims.control('scale-1', 'motion', { on: true });
+            const mark = app.mark;
+            await app.publish('scan', { code: parcel.waybill, symbology: 'code128', at: new Date(simNow(clock)).toISOString() });
+            await sims.control('scale-1', 'load', { grams: parcel.grams });
+            const stuck = await app.waitVerdict((v) => v.type === 'verdict' && v.scan?.code === parcel.waybill, mark, s.pairingWindowS * 1000 + 5000);
+            visit.verdicts.push(stuck);
+            await sims.control('scale-1', 'motion', { on: false });
+            await scale.load(0);
+          }
           const v = await pickUp(app, scale, stop, parcel, clock, log);
           visit.verdicts.push(v);
           if (v?.recorded) visit.pickedUp++;
@@ -247,6 +273,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     }
     const figures = computeFigures(visits, dispatch, at);
     failures.push(...checkExpectations(s, figures, dispatch, expected));
+    failures.push(...(await checkDeviceExpectations(s, httpUrl, dispatch, visits)));
     return { ok: failures.length === 0, failures, figures, workDir, httpUrl, realSeconds: Math.round((Date.now() - t0) / 100) / 10 };
   } finally {
     stopTimers = true;
@@ -257,6 +284,45 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     await dispatch.close();
     if (!options.keep && failures.length === 0) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** An operator opens a compartment (the bank's own command topic), as a technician would from the dashboard. */
+async function operatorOpen(mqttUrl: string, password: string, bank: string, compartment: string): Promise<void> {
+  const op = new MqttDevice(mqttUrl, 'tech', password);
+  try {
+    await op.connected();
+    const cmd = { id: `open-${compartment}-${Date.now()}`, compartment, expiresAt: new Date(Date.now() + 60_000).toISOString() };
+    await op.client.publishAsync(`cg/v1/devices/${bank}/commands/open`, JSON.stringify(cmd), { qos: 1 });
+  } finally {
+    await op.close();
+  }
+}
+
+/** What the devices must have shown: fault counts on /metrics, alarms on /healthz, states at dispatch, verdict reasons. */
+async function checkDeviceExpectations(s: Scenario, httpUrl: string, dispatch: DispatchSim, visits: VisitLog[]): Promise<string[]> {
+  const out: string[] = [];
+  const e = s.expect;
+  if (Object.keys(e.minFaults).length > 0) {
+    const text = await (await fetch(`${httpUrl}/metrics`)).text();
+    for (const [key, min] of Object.entries(e.minFaults)) {
+      const [device, kind] = key.split(':');
+      const line = text.split('\n').find((l) => l.startsWith('cg_device_faults_total{') && l.includes(`device="${device}"`) && l.includes(`kind="${kind}"`));
+      const n = line ? Number(line.split(' ').at(-1)) : 0;
+      if (n < min) out.push(`expected at least ${min} "${kind}" fault(s) of ${device} on /metrics, got ${n}`);
+    }
+  }
+  if (e.alarms.length > 0) {
+    const health = (await (await fetch(`${httpUrl}/healthz`)).json()) as { alarms?: { kind: string }[] };
+    for (const kind of e.alarms) if (!health.alarms?.some((a) => a.kind === kind)) out.push(`expected an active "${kind}" alarm on /healthz`);
+  }
+  for (const [device, states] of Object.entries(e.deviceStates)) {
+    const seen = new Set(dispatch.records({ kind: 'device.health' }).filter((r) => (r.body as { device?: string }).device === device).map((r) => (r.body as { state: string }).state));
+    for (const st of states) if (!seen.has(st)) out.push(`expected dispatch to hear ${device} ${st} (device.health), heard ${[...seen].join(', ') || 'nothing'}`);
+  }
+  const reasons = new Set(visits.flatMap((v) => v.verdicts.flatMap((x) => (x?.reasons ?? []).map((r) => r.code))));
+  // an entry may name alternatives: "WEIGHT_UNSTABLE|NO_WEIGHT"
+  for (const want of e.verdictReasons) if (!want.split('|').some((c) => reasons.has(c))) out.push(`expected a verdict with ${want.split('|').join(' or ')}`);
+  return out;
 }
 
 function round6(n: number): number {

@@ -5,15 +5,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { s10CheckDigit } from '../devices/scanner/waybill.js';
+import { packageRoot } from '../gateway/config.js';
 
 const hhmm = z.string().regex(/^\d{1,2}:\d{2}$/, 'a time of day HH:MM');
 const point = z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
 
-export const stopEvents = ['customer-absent', 'parcel-not-ready', 'refused', 'damaged', 'address-not-found', 'reweigh', 'wrong-weight', 'bad-waybill'] as const;
+export const stopEvents = ['customer-absent', 'parcel-not-ready', 'refused', 'damaged', 'address-not-found', 'reweigh', 'wrong-weight', 'bad-waybill', 'stuck-scale'] as const;
 
 const parcelSchema = z.strictObject({
   waybill: z.string().min(1),
@@ -35,8 +35,13 @@ const stopSchema = z.strictObject({
 
 const faultSchema = z.strictObject({
   at: hhmm,
+  /** a simulated device of the scenario: scale-1 (the kit's MT-SICS scale), gps-2 (a serial GPS unit), bank-1 (the lock board) */
   device: z.string(),
-  fault: z.enum(['unplug', 'replug', 'garbage', 'bad-checksum', 'stuck-motion', 'no-fix', 'fix', 'door-stuck']),
+  /** an action of that simulator (docs/simulators.md), with its arguments */
+  fault: z.enum(['unplug', 'replug', 'garbage', 'bad-checksum', 'motion', 'no-fix', 'fix', 'door-stuck', 'mute', 'unmute']),
+  args: z.record(z.string(), z.unknown()).default({}),
+  /** for door-stuck: an operator opens this compartment right after, and nobody closes it */
+  open: z.string().optional(),
 });
 
 const lockerSchema = z.strictObject({
@@ -44,6 +49,8 @@ const lockerSchema = z.strictObject({
   compartments: z.array(z.strictObject({ id: z.string(), board: z.number().int().min(0).max(15), lock: z.number().int().min(1).max(16), size: z.enum(['S', 'M', 'L']) })).min(1),
   dropOffs: z.array(z.strictObject({ at: hhmm, waybill: z.string(), grams: z.number().positive(), size: z.enum(['S', 'M', 'L']).default('S') })).default([]),
   collection: z.strictObject({ at: hhmm, courierId: z.string(), code: z.string().min(4) }).optional(),
+  /** real seconds a door may stay open before the alarm */
+  doorOpenAlarmS: z.number().positive().default(60),
 });
 
 export const scenarioSchema = z.strictObject({
@@ -76,8 +83,12 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       /** serial devices on pseudo-terminals (needs socat), or everything as MQTT-native devices */
       serial: z.enum(['auto', 'pty', 'mqtt']).default('auto'),
+      /** a serial GPS unit (gps-2) driving the depot's loop, beside the app's positions */
+      serialGps: z.boolean().default(false),
     })
     .prefault({}),
+  /** real seconds a courier has between scan and weighing (the pairing window) */
+  pairingWindowS: z.number().positive().default(30),
   faults: z.array(faultSchema).default([]),
   lockers: lockerSchema.optional(),
   expect: z
@@ -85,7 +96,14 @@ export const scenarioSchema = z.strictObject({
       allRecordsAtDispatch: z.boolean().default(true),
       pickups: z.number().int().min(0).optional(),
       exceptions: z.record(z.string(), z.number().int().min(0)).default({}),
+      /** at least this many faults per `device:kind` on /metrics at the end */
       minFaults: z.record(z.string(), z.number().int().min(0)).default({}),
+      /** alarm kinds active at the end (/healthz) */
+      alarms: z.array(z.string()).default([]),
+      /** device states that must have reached dispatch as device.health records, per device */
+      deviceStates: z.record(z.string(), z.array(z.string())).default({}),
+      /** reason codes that must show among the kit's verdicts ("A|B": either) */
+      verdictReasons: z.array(z.string()).default([]),
       lockerEvents: z.record(z.string(), z.number().int().min(0)).default({}),
       noSeqGaps: z.boolean().default(true),
     })
@@ -95,7 +113,7 @@ export const scenarioSchema = z.strictObject({
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type Stop = z.infer<typeof stopSchema>;
 
-export const scenariosDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'simulators', 'scenarios');
+export const scenariosDir = path.join(packageRoot, 'simulators', 'scenarios');
 
 export class ScenarioError extends Error {
   override readonly name = 'ScenarioError';
