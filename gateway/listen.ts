@@ -1,5 +1,5 @@
 /** Opening listeners with errors that name the port. */
-import type { Server } from 'node:net';
+import net, { type Server } from 'node:net';
 
 export class PortInUseError extends Error {
   override readonly name = 'PortInUseError';
@@ -30,5 +30,26 @@ export function closeServer(server: Server): Promise<void> {
     if (!server.listening) return resolve();
     server.close(() => resolve());
     (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+  });
+}
+
+/** A TCP port free on this host now (for tests, benchmarks and simulations). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Whether a port can be listened on now. */
+export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, host, () => s.close(() => resolve(true)));
   });
 }

@@ -20,6 +20,41 @@ export interface Verdict {
   [key: string]: unknown;
 }
 
+/** Messages as they arrive, and waiting for the first after a mark that matches. */
+export class Inbox<T> {
+  readonly messages: T[] = [];
+  private readonly waiters = new Set<() => void>();
+
+  push(m: T): void {
+    this.messages.push(m);
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** How many have arrived: a mark to wait from. */
+  get mark(): number {
+    return this.messages.length;
+  }
+
+  /** The first message since `from` matching `pred`, or undefined after `timeoutMs`. */
+  wait(pred: (m: T) => boolean, from: number, timeoutMs: number): Promise<T | undefined> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const m = this.messages.slice(from).find(pred);
+        if (m === undefined) return;
+        this.waiters.delete(check);
+        clearTimeout(timer);
+        resolve(m);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        resolve(undefined);
+      }, timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+}
+
 export class MqttDevice {
   client: MqttClient;
 
@@ -58,8 +93,7 @@ export class MqttDevice {
 
 /** The in-van app: publishes scans and exceptions, follows the kit's verdicts. */
 export class KitApp extends MqttDevice {
-  private readonly verdicts: Verdict[] = [];
-  private readonly waiters = new Set<() => void>();
+  readonly verdicts = new Inbox<Verdict>();
 
   constructor(url: string, id: string, password: string, readonly kit: string) {
     super(url, id, password);
@@ -68,33 +102,16 @@ export class KitApp extends MqttDevice {
       try {
         this.verdicts.push(JSON.parse(buf.toString()) as Verdict);
       } catch {
-        return;
+        // not JSON: not a verdict
       }
-      for (const w of [...this.waiters]) w();
     });
   }
 
-  /** Waits for a verdict message matching `pred` that arrived after index `from`. */
   waitVerdict(pred: (v: Verdict) => boolean, from: number, timeoutMs: number): Promise<Verdict | undefined> {
-    return new Promise((resolve) => {
-      const check = () => {
-        const v = this.verdicts.slice(from).find(pred);
-        if (v) {
-          this.waiters.delete(check);
-          clearTimeout(timer);
-          resolve(v);
-        }
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        resolve(undefined);
-      }, timeoutMs);
-      this.waiters.add(check);
-      check();
-    });
+    return this.verdicts.wait(pred, from, timeoutMs);
   }
 
   get mark(): number {
-    return this.verdicts.length;
+    return this.verdicts.mark;
   }
 }

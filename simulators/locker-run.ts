@@ -6,7 +6,7 @@
 import type { Simulators } from './devices/index.js';
 import type { DispatchSim } from './dispatch/index.js';
 import { simNow, sleepUntilSim, type SimClockSpec } from './clock.js';
-import { MqttDevice } from './kit.js';
+import { Inbox, MqttDevice } from './kit.js';
 import type { Scenario } from './scenario.js';
 
 export interface LockerRunResult {
@@ -24,37 +24,17 @@ interface TerminalMessage {
 
 /** The terminal's view: commands from the gateway (show, feedback) as they arrive. */
 class Terminal extends MqttDevice {
-  readonly inbox: TerminalMessage[] = [];
-  private readonly waiters = new Set<() => void>();
+  readonly commands = new Inbox<TerminalMessage>();
 
   constructor(url: string, id: string, password: string) {
     super(url, id, password);
     this.client.on('connect', () => void this.client.subscribeAsync(`cg/v1/devices/${id}/commands/#`, { qos: 1 }).catch(() => undefined));
     this.client.on('message', (topic, buf) => {
       try {
-        this.inbox.push({ topic, payload: JSON.parse(buf.toString()) as TerminalMessage['payload'] });
+        this.commands.push({ topic, payload: JSON.parse(buf.toString()) as TerminalMessage['payload'] });
       } catch {
-        return;
+        // not JSON: not a command of the terminal protocol
       }
-      for (const w of [...this.waiters]) w();
-    });
-  }
-
-  wait(pred: (m: TerminalMessage) => boolean, from: number, timeoutMs: number): Promise<TerminalMessage | undefined> {
-    return new Promise((resolve) => {
-      const check = () => {
-        const m = this.inbox.slice(from).find(pred);
-        if (!m) return;
-        this.waiters.delete(check);
-        clearTimeout(timer);
-        resolve(m);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        resolve(undefined);
-      }, timeoutMs);
-      this.waiters.add(check);
-      check();
     });
   }
 }
@@ -85,9 +65,9 @@ export async function runLockers(
   try {
     for (const d of l.dropOffs) {
       await sleepUntilSim(clock, ctx.at(d.at));
-      const mark = terminal.inbox.length;
+      const mark = terminal.commands.mark;
       await terminal.publish('scan', { code: d.waybill, symbology: 'code128', size: d.size, at: new Date(simNow(clock)).toISOString() });
-      const show = await terminal.wait((m) => m.payload.screen === 'drop-off' || m.payload.result === 'rejected' || m.payload.result === 'error', mark, 10_000);
+      const show = await terminal.commands.wait((m) => m.payload.screen === 'drop-off' || m.payload.result === 'rejected' || m.payload.result === 'error', mark, 10_000);
       if (!show?.payload.compartment) {
         result.refused.push(`${d.waybill}: ${show?.payload.reasons?.join(', ') ?? 'no answer'}`);
         log(`${hhmm(simNow(clock))} drop-off ${d.waybill} refused: ${show?.payload.text ?? 'no answer'}`);
@@ -98,7 +78,7 @@ export async function runLockers(
       await new Promise((r) => setTimeout(r, 300));
       await sims.control(l.bank, 'parcel', { board: c.board, lock: c.lock, present: true });
       await sims.control(l.bank, 'close', { board: c.board, lock: c.lock });
-      const done = await terminal.wait((m) => m.topic.endsWith('/feedback') && (m.payload.result === 'accepted' || m.payload.result === 'error' || m.payload.result === 'rejected'), mark, 15_000);
+      const done = await terminal.commands.wait((m) => m.topic.endsWith('/feedback') && (m.payload.result === 'accepted' || m.payload.result === 'error' || m.payload.result === 'rejected'), mark, 15_000);
       if (done?.payload.result === 'accepted') result.droppedOff++;
       log(`${hhmm(simNow(clock))} drop-off ${d.waybill} in ${c.id}: ${done?.payload.result ?? 'no answer'}`);
     }
@@ -110,19 +90,19 @@ export async function runLockers(
       });
       await sleepUntilSim(clock, ctx.at(col.at));
       // a wrong code first, as fingers slip
-      let mark = terminal.inbox.length;
+      let mark = terminal.commands.mark;
       await terminal.publish('code', { code: `${col.code}9` });
-      const wrong = await terminal.wait((m) => m.topic.endsWith('/feedback'), mark, 10_000);
+      const wrong = await terminal.commands.wait((m) => m.topic.endsWith('/feedback'), mark, 10_000);
       if (wrong?.payload.result === 'rejected') log(`${hhmm(simNow(clock))} wrong collection code refused`);
       // the downlink may take a poll to arrive: retry the right code a few times
       for (let attempt = 0; attempt < 10; attempt++) {
-        mark = terminal.inbox.length;
+        mark = terminal.commands.mark;
         await terminal.publish('code', { code: col.code });
-        const first = await terminal.wait((m) => m.payload.screen === 'collection' || m.topic.endsWith('/feedback'), mark, 10_000);
+        const first = await terminal.commands.wait((m) => m.payload.screen === 'collection' || m.topic.endsWith('/feedback'), mark, 10_000);
         if (first?.payload.screen === 'collection') {
           const opened = new Set<string>();
           for (;;) {
-            const open = await terminal.wait((m) => (m.payload.screen === 'collection' && !!m.payload.compartment && !opened.has(m.payload.compartment)) || (m.topic.endsWith('/feedback') && m.payload.result !== 'info'), mark, 20_000);
+            const open = await terminal.commands.wait((m) => (m.payload.screen === 'collection' && !!m.payload.compartment && !opened.has(m.payload.compartment)) || (m.topic.endsWith('/feedback') && m.payload.result !== 'info'), mark, 20_000);
             if (!open || !open.payload.compartment || open.topic.endsWith('/feedback')) break;
             opened.add(open.payload.compartment);
             const c = where(open.payload.compartment);
@@ -130,7 +110,7 @@ export async function runLockers(
             await sims.control(l.bank, 'parcel', { board: c.board, lock: c.lock, present: false });
             await sims.control(l.bank, 'close', { board: c.board, lock: c.lock });
           }
-          const done = await terminal.wait((m) => m.topic.endsWith('/feedback') && m.payload.result !== 'info', mark, 20_000);
+          const done = await terminal.commands.wait((m) => m.topic.endsWith('/feedback') && m.payload.result !== 'info', mark, 20_000);
           result.collected = opened.size;
           log(`${hhmm(simNow(clock))} collection by ${col.courierId}: ${opened.size} compartment(s), ${done?.payload.result ?? 'no answer'}`);
           break;

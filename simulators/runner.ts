@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { hashPassword } from '../gateway/passwords.js';
+import { freePort, portIsFree } from '../gateway/listen.js';
 import { startDispatchSim, type DispatchSim } from './dispatch/index.js';
 import { atTimeOfDay, simNow, sleepUntilSim, type SimClockSpec } from './clock.js';
 import { GatewayProcess } from './gateway-process.js';
@@ -51,28 +52,9 @@ function distanceKm(a: { lat: number; lon: number }, b: { lat: number; lon: numb
   return 2 * R_KM * Math.asin(Math.sqrt(h));
 }
 
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as import('node:net').AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** The wanted port when it is free, else any free one. */
 async function portOr(wanted: number | undefined): Promise<number> {
-  if (!wanted) return freePort();
-  const net = await import('node:net');
-  const free = await new Promise<boolean>((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(wanted, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-  return free ? wanted : freePort();
+  return wanted && (await portIsFree(wanted)) ? wanted : freePort();
 }
 
 export async function runScenario(options: ScenarioRunOptions): Promise<ScenarioReport> {
