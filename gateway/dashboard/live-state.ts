@@ -94,8 +94,15 @@ export class LiveState {
     if (parts[0] === 'kits' && parts.length === 3 && parts[1]) {
       const kit = this.kit(parts[1]);
       if (parts[2] === 'verdicts') {
-        kit.verdicts.unshift({ kit: parts[1], at: m.at, verdict: m.payload });
-        if (kit.verdicts.length > this.o.verdictsPerKit) kit.verdicts.length = this.o.verdictsPerKit;
+        // a 'recorded' message completes the verdict it names
+        const p = m.payload as { type?: string; verdictId?: string; recorded?: boolean; receipt?: string; reason?: string } | null;
+        const done = p?.type === 'recorded' ? kit.verdicts.find((e) => (e.verdict as { verdictId?: string } | null)?.verdictId === p.verdictId) : undefined;
+        if (done && p) {
+          done.verdict = { ...(done.verdict as object), recorded: p.recorded, receipt: p.receipt, reason: p.reason };
+        } else {
+          kit.verdicts.unshift({ kit: parts[1], at: m.at, verdict: m.payload });
+          if (kit.verdicts.length > this.o.verdictsPerKit) kit.verdicts.length = this.o.verdictsPerKit;
+        }
       } else if (parts[2] === 'tasks') {
         kit.tasks = m.payload;
         kit.tasksAt = m.at;

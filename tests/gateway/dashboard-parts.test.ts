@@ -220,6 +220,16 @@ describe('LiveState', () => {
     expect(snap.activity.map((m) => m.topic)).toEqual(['cg/v1/kits/van-1/verdicts', 'cg/v1/kits/van-2/tasks', 'cg/v1/gateway/status']);
   });
 
+  it("completes a verdict with its 'recorded' follow-up instead of listing it twice", () => {
+    const st = new LiveState({ verdictsPerKit: 5, activity: 5 });
+    st.apply({ topic: 'cg/v1/kits/van-1/verdicts', payload: { type: 'verdict', verdictId: 'v1', outcome: 'accepted', waybill: { value: 'RR123456785CN' } }, at });
+    st.apply({ topic: 'cg/v1/kits/van-1/verdicts', payload: { type: 'recorded', verdictId: 'v1', recorded: true, receipt: 'ABC-1234' }, at });
+    const snap = st.snapshot({ gatewayId: 'gw', operator: 'tech', at, devices: [], alarms: [], kits: [] });
+    expect(snap.kits[0].verdicts).toEqual([
+      { kit: 'van-1', at, verdict: { type: 'verdict', verdictId: 'v1', outcome: 'accepted', waybill: { value: 'RR123456785CN' }, recorded: true, receipt: 'ABC-1234', reason: undefined } },
+    ]);
+  });
+
   it('shows a device with its unavailable reason, faults, refused payloads and a redacted last reading', () => {
     const st = new LiveState({ verdictsPerKit: 5, activity: 5 });
     st.apply({ topic: 'cg/v1/devices/s1/errors', payload: { error: 'INVALID_PAYLOAD', reason: 'grams: expected number' }, at });

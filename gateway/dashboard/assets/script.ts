@@ -105,8 +105,14 @@ export const PAGE_JS = String.raw`'use strict';
     } else if (t[2] === 'kits' && t[3]) {
       var k = kit(t[3]);
       if (t[4] === 'verdicts') {
-        k.verdicts.unshift({ kit: t[3], at: m.at, verdict: p, fresh: Date.now() });
-        if (k.verdicts.length > MAX_VERDICTS) k.verdicts.length = MAX_VERDICTS;
+        // a 'recorded' message completes the verdict it names; the rest are new entries
+        var done = isObj(p) && p.type === 'recorded' && k.verdicts.find(function (e) { return isObj(e.verdict) && e.verdict.verdictId === p.verdictId; });
+        if (done) {
+          done.verdict = Object.assign({}, done.verdict, { recorded: p.recorded, receipt: p.receipt, reason: p.reason });
+        } else {
+          k.verdicts.unshift({ kit: t[3], at: m.at, verdict: isObj(p) && p.type === 'exception' ? Object.assign({ outcome: 'exception', code: p.taskId }, p) : p, fresh: Date.now() });
+          if (k.verdicts.length > MAX_VERDICTS) k.verdicts.length = MAX_VERDICTS;
+        }
       } else if (t[4] === 'tasks') {
         k.tasks = p;
         k.tasksAt = m.at;
@@ -251,7 +257,7 @@ export const PAGE_JS = String.raw`'use strict';
   function renderVerdict(entry) {
     var v = isObj(entry.verdict) ? entry.verdict : { outcome: 'unknown', note: entry.verdict };
     var outcome = v.outcome || v.result || v.status || 'unknown';
-    var waybill = v.waybill || v.code || (isObj(v.scan) && v.scan.code) || '';
+    var waybill = (isObj(v.waybill) ? v.waybill.value : v.waybill) || v.code || (isObj(v.scan) && v.scan.code) || '';
     var g = num(v.grams) ? v.grams : isObj(v.weight) && num(v.weight.grams) ? v.weight.grams : undefined;
     var fresh = entry.fresh && Date.now() - entry.fresh < 4000;
     var li = el('li', 'verdict v-' + outcomeClass(outcome) + (fresh ? ' fresh' : ''));
@@ -262,7 +268,7 @@ export const PAGE_JS = String.raw`'use strict';
     if (v.taskId) meta.push('task ' + v.taskId);
     if (g !== undefined) meta.push(grams(g));
     if (v.deviceId) meta.push(v.deviceId);
-    var rec = recordedText(v.recorded !== undefined ? v.recorded : v.receipt);
+    var rec = recordedText(v.receipt && v.recorded !== false ? v.receipt : v.recorded);
     add(li, head);
     if (meta.length || rec) add(li, add(el('div', 'v-meta muted', meta.join(' · ')), rec ? el('span', 'recorded' + (v.recorded === false ? ' no' : ''), rec) : null));
     var reasons = Array.isArray(v.reasons) ? v.reasons : v.reason ? [v.reason] : [];
@@ -387,7 +393,7 @@ export const PAGE_JS = String.raw`'use strict';
     var t = m.topic.split('/'), p = m.payload;
     if (t[2] === 'devices' && t[4] === 'events') return reading({ type: t[5], payload: p });
     if (t[2] === 'devices' && t[4] === 'status' && isObj(p)) return p.state + (p.reason ? ' · ' + p.reason : '');
-    if (t[2] === 'kits' && t[4] === 'verdicts' && isObj(p)) return (p.outcome || '?') + ' · ' + (p.waybill || '');
+    if (t[2] === 'kits' && t[4] === 'verdicts' && isObj(p)) return (p.type === 'recorded' ? (p.recorded ? 'recorded ' + (p.receipt || '') : 'not recorded') : (p.outcome || p.type || '?')) + ' · ' + ((isObj(p.waybill) ? p.waybill.value : p.waybill) || p.taskId || '');
     if (t[2] === 'devices' && t[4] === 'errors' && isObj(p)) return (p.error || 'refused') + (p.reason ? ' · ' + p.reason : '');
     if (t[2] === 'kits' && t[4] === 'tasks') { var tl = taskList(p); return tl ? tl.length + ' tasks' : short(p, 60); }
     if (t[2] === 'gateway') return isObj(p) ? p.state + (Array.isArray(p.alarms) && p.alarms.length ? ' · ' + p.alarms.length + ' alarm(s)' : '') : '';
