@@ -106,13 +106,15 @@ export class Broker {
     aedes.on('clientError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'mqtt client error'));
     aedes.on('connectionError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'mqtt connection error'));
 
-    const tcp = net.createServer(aedes.handle);
+    // verdicts are small and latency matters: no Nagle delay on any of the broker's sockets
+    const tcp = net.createServer({ noDelay: true }, aedes.handle);
     this.servers.push(tcp);
     this.ports.mqtt = await listen(tcp, config.mqtt.port, config.mqtt.host, 'MQTT');
     if (config.mqtt.wsPort !== null) {
       const httpServer = http.createServer((_req, res) => {
         res.writeHead(426).end('MQTT over WebSocket only\n');
       });
+      httpServer.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
       this.servers.push(httpServer);
       this.wss = new WebSocketServer({ server: httpServer });
       this.wss.on('connection', (socket, req) => aedes.handle(createWebSocketStream(socket), req));
@@ -121,6 +123,7 @@ export class Broker {
     if (config.mqtt.tls) {
       const [cert, key] = await Promise.all([readFile(config.mqtt.tls.cert), readFile(config.mqtt.tls.key)]);
       const secure = tls.createServer({ cert, key }, aedes.handle);
+      secure.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
       this.servers.push(secure);
       this.ports.tls = await listen(secure, config.mqtt.tls.port, config.mqtt.host, 'MQTT TLS');
     }

@@ -108,6 +108,10 @@ export class TaskStore {
   private watcher: FSWatcher | undefined;
   private debounce: unknown;
   private byWaybill = new Map<string, StoredTask[]>();
+  private byId = new Map<string, StoredTask>();
+  /** the write in flight, and whether another must follow it (changes made meanwhile) */
+  private writing: Promise<void> | undefined;
+  private writeAgain: Promise<void> | undefined;
   private refusedCount = 0;
   private readonly timers: Timers;
   private readonly normalise: (waybill: string) => string;
@@ -151,7 +155,7 @@ export class TaskStore {
       return check;
     }
     const data = this.data();
-    const old = data.tasks.find((t) => t.task.id === check.task.id);
+    const old = this.byId.get(check.task.id);
     const kits = [check.task.kit];
     if (old) {
       kits.push(old.task.kit);
@@ -161,15 +165,15 @@ export class TaskStore {
     } else {
       data.tasks.push({ task: check.task, source, cancelled: false, exceptions: [] });
     }
-    await this.commit(kits);
+    await this.commit(kits, true);
     return check;
   }
 
   async cancel(id: string): Promise<boolean> {
-    const stored = this.data().tasks.find((t) => t.task.id === id);
+    const stored = this.byId.get(id);
     if (!stored || stored.cancelled) return false;
     stored.cancelled = true;
-    await this.commit([stored.task.kit]);
+    await this.commit([stored.task.kit], true);
     return true;
   }
 
@@ -182,7 +186,7 @@ export class TaskStore {
   }
 
   get(id: string): Task | undefined {
-    return this.data().tasks.find((t) => t.task.id === id)?.task;
+    return this.byId.get(id)?.task;
   }
 
   /** The kit's task expecting this (normalised) waybill, picked up or not; cancelled ones never. */
@@ -200,7 +204,7 @@ export class TaskStore {
     const byWaybill = this.data().pickedUp[waybill];
     if (byWaybill) return byWaybill;
     if (taskId === undefined) return undefined;
-    const task = this.data().tasks.find((t) => t.task.id === taskId);
+    const task = this.byId.get(taskId);
     return task?.pickedUp && task.task.waybill !== undefined ? task.pickedUp : undefined;
   }
 
@@ -209,7 +213,7 @@ export class TaskStore {
     data.pickedUp[mark.waybill] = mark;
     const kits: string[] = [];
     if (mark.taskId !== undefined) {
-      const stored = data.tasks.find((t) => t.task.id === mark.taskId);
+      const stored = this.byId.get(mark.taskId);
       if (stored) {
         stored.pickedUp = mark;
         kits.push(stored.task.kit);
@@ -220,7 +224,7 @@ export class TaskStore {
 
   /** Records an exception at the task's stop; false when the task is unknown. */
   async markException(taskId: string, mark: TaskExceptionMark): Promise<boolean> {
-    const stored = this.data().tasks.find((t) => t.task.id === taskId);
+    const stored = this.byId.get(taskId);
     if (!stored) return false;
     stored.exceptions.push(mark);
     await this.commit([]);
@@ -228,7 +232,7 @@ export class TaskStore {
   }
 
   exceptions(taskId: string): TaskExceptionMark[] {
-    return [...(this.data().tasks.find((t) => t.task.id === taskId)?.exceptions ?? [])];
+    return [...(this.byId.get(taskId)?.exceptions ?? [])];
   }
 
   /** Reads the tasks file now; invalid entries are refused one by one, the valid ones load. */
@@ -264,8 +268,9 @@ export class TaskStore {
       if (!keep) touched.add(t.task.kit);
       return keep;
     });
+    const current = new Map(data.tasks.map((t) => [t.task.id, t]));
     for (const task of valid.values()) {
-      const old = data.tasks.find((t) => t.task.id === task.id);
+      const old = current.get(task.id);
       if (old) {
         touched.add(old.task.kit);
         old.task = task;
@@ -275,7 +280,7 @@ export class TaskStore {
       }
       touched.add(task.kit);
     }
-    await this.commit([...touched]);
+    await this.commit([...touched], true);
     this.opts.log.info({ file, loaded: valid.size, refused: refused.length }, 'tasks file loaded');
     return { loaded: valid.size, refused };
   }
@@ -314,7 +319,9 @@ export class TaskStore {
 
   private reindex(): void {
     this.byWaybill.clear();
+    this.byId.clear();
     for (const stored of this.data().tasks) {
+      this.byId.set(stored.task.id, stored);
       if (stored.task.waybill === undefined) continue;
       const key = this.normalise(stored.task.waybill);
       const list = this.byWaybill.get(key);
@@ -323,10 +330,28 @@ export class TaskStore {
     }
   }
 
-  private async commit(kits: string[]): Promise<void> {
-    this.reindex();
-    await this.db!.write();
+  /**
+   * Saves the change and tells the kits. Only a change of the tasks themselves re-indexes;
+   * writes are coalesced: changes made while a write runs share the next one.
+   */
+  private async commit(kits: string[], tasksChanged = false): Promise<void> {
+    if (tasksChanged) this.reindex();
+    await this.write();
     for (const kit of new Set(kits)) this.publish(kit);
+  }
+
+  private write(): Promise<void> {
+    if (!this.writing) {
+      this.writing = this.db!.write().finally(() => {
+        this.writing = undefined;
+      });
+      return this.writing;
+    }
+    this.writeAgain ??= this.writing.catch(() => undefined).then(() => {
+      this.writeAgain = undefined;
+      return this.write();
+    });
+    return this.writeAgain;
   }
 
   private publish(kit: string): void {
