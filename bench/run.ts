@@ -4,8 +4,9 @@
  */
 import { formatTable, writeResults, type Bench, type BenchRow } from './harness.js';
 import { mqttHopBench } from './mqtt-hop.js';
+import { journalBench } from './journal.js';
 
-const benches: Bench[] = [mqttHopBench];
+const benches: Bench[] = [mqttHopBench, journalBench];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
