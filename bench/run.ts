@@ -5,8 +5,9 @@
 import { formatTable, writeResults, type Bench, type BenchRow } from './harness.js';
 import { mqttHopBench } from './mqtt-hop.js';
 import { journalBench } from './journal.js';
+import { drainBench } from './drain.js';
 
-const benches: Bench[] = [mqttHopBench, journalBench];
+const benches: Bench[] = [mqttHopBench, journalBench, drainBench];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
