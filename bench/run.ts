@@ -6,8 +6,9 @@ import { formatTable, writeResults, type Bench, type BenchRow } from './harness.
 import { mqttHopBench } from './mqtt-hop.js';
 import { journalBench } from './journal.js';
 import { drainBench } from './drain.js';
+import { footprintBench } from './footprint.js';
 
-const benches: Bench[] = [mqttHopBench, journalBench, drainBench];
+const benches: Bench[] = [mqttHopBench, journalBench, drainBench, footprintBench];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
