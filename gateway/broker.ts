@@ -146,10 +146,20 @@ export class Broker {
     return new Promise((resolve, reject) => aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
   }
 
-  /** Subscribes the gateway itself to a filter; returns the unsubscribe function. */
-  subscribe(filter: string, handler: (topic: string, payload: Buffer) => void): () => void {
+  /**
+   * Subscribes the gateway itself to a filter; returns the unsubscribe function. With
+   * `retained`, the retained messages matching the filter are handed over first, as an
+   * MQTT client gets them on SUBSCRIBE.
+   */
+  subscribe(filter: string, handler: (topic: string, payload: Buffer) => void, options: { retained?: boolean } = {}): () => void {
     const aedes = this.aedes;
     if (!aedes) throw new Error('broker not started');
+    if (options.retained) {
+      void this.retained(filter).then(
+        (list) => list.forEach((m) => handler(m.topic, m.payload)),
+        (err: Error) => this.options.log.warn({ err, filter }, 'reading retained messages failed'),
+      );
+    }
     const deliver = (packet: AedesPublishPacket, cb: () => void) => {
       try {
         handler(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
@@ -160,6 +170,24 @@ export class Broker {
     };
     aedes.subscribe(filter, deliver, () => undefined);
     return () => aedes.unsubscribe(filter, deliver, () => undefined);
+  }
+
+  /** Answers a device on its errors topic (something it sent could not be used). */
+  answerDevice(deviceId: string, error: string, reason: string, extra: Record<string, unknown> = {}): void {
+    const answer = { error, reason, ...extra, at: new Date(this.now()).toISOString() };
+    void this.publish(topics.deviceErrors(deviceId), answer, { qos: 1 }).catch(() => undefined);
+  }
+
+  /** The retained messages matching a filter. */
+  async retained(filter: string): Promise<{ topic: string; payload: Buffer }[]> {
+    const persistence = (this.aedes as unknown as { persistence?: { createRetainedStreamCombi(p: string[]): AsyncIterable<{ topic: string; payload: Buffer | string }> } })?.persistence;
+    if (!persistence) return [];
+    const out: { topic: string; payload: Buffer }[] = [];
+    for await (const p of persistence.createRetainedStreamCombi([filter])) {
+      if (p.topic.startsWith('$')) continue;
+      out.push({ topic: p.topic, payload: Buffer.isBuffer(p.payload) ? p.payload : Buffer.from(p.payload) });
+    }
+    return out;
   }
 
   private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<boolean> {
@@ -244,8 +272,7 @@ export class Broker {
     if (this.throttle.shouldLog(`${deviceId}:${reason}`)) {
       this.options.log.warn({ device: deviceId, topic: packet.topic, reason, message }, 'device payload refused');
     }
-    const answer = { error: reason.toUpperCase(), reason: message, field, topic: packet.topic, at: new Date(this.now()).toISOString() };
-    void this.publish(topics.deviceErrors(deviceId), answer, { qos: 1 }).catch(() => undefined);
+    this.answerDevice(deviceId, reason.toUpperCase(), message, { field, topic: packet.topic });
     this.divert(packet);
   }
 

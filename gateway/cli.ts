@@ -11,6 +11,7 @@ import { VERSION } from './runtime.js';
 import { runDecode } from './decode.js';
 import { decoders } from '../devices/registry.js';
 import { listVisibleDevices } from './visible-devices.js';
+import { createLogger } from './logger.js';
 
 function portArg(value: string): number {
   const n = Number(value);
@@ -116,6 +117,86 @@ export function buildCli(): Command {
       }
     });
 
+  const rules = program.command('rules').description('check and try rule sets');
+  rules
+    .command('test')
+    .description('run one scan+weight event through a rule set and show the verdict and which rules fired, with their facts')
+    .requiredOption('--rules <dir>', 'the rule-set folder')
+    .requiredOption('--event <file>', 'the event (JSON: kit, scan, weight, tasks, position, ...)')
+    .action(async (opts: { rules: string; event: string }) => {
+      const { rulesTest } = await import('../rules/cli.js');
+      const result = await rulesTest({ rulesDir: opts.rules, eventFile: opts.event });
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    });
+  rules
+    .command('check')
+    .description("validate a rule set and run its fixtures (exit 1 on a failure)")
+    .argument('<dir>', 'the rule-set folder')
+    .action(async (dir: string) => {
+      const { rulesCheck } = await import('../rules/cli.js');
+      const result = await rulesCheck(dir);
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      if (!result.ok) process.exitCode = 1;
+    });
+
+  program
+    .command('dispatch-sim')
+    .description('run the reference dispatch service (HTTP API, downlink, admin API, faults; MQTT side with --mqtt-url)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .addHelpText('after', '\n' + '(see: courier-gw dispatch-sim --help)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { runDispatchSimCli, dispatchSimUsage } = await import('../simulators/dispatch/index.js');
+      if (cmd.args.includes('--help') || cmd.args.includes('-h')) {
+        process.stdout.write(`${dispatchSimUsage}\n`);
+        return;
+      }
+      let sim;
+      try {
+        sim = await runDispatchSimCli(cmd.args, createLogger('info'));
+      } catch (err) {
+        if (err instanceof Error && /--|unknown|option/i.test(err.message)) throw new InvalidArgumentError(err.message);
+        throw err;
+      }
+      process.stdout.write(`dispatch-sim listening on ${sim.url}\n`);
+    });
+
+  const locker = program.command('locker').description('locker banks of a running gateway');
+  locker
+    .command('status')
+    .description('compartments, doors and alarms of a locker bank')
+    .argument('<id>', 'the bank device id')
+    .option('--url <url>', 'the gateway HTTP address', 'http://127.0.0.1:8080')
+    .action(async (id: string, opts: { url: string }) => {
+      const res = await fetch(new URL(`/status/devices/${encodeURIComponent(id)}`, opts.url), { signal: AbortSignal.timeout(5000) });
+      const body = await res.json();
+      process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+      if (!res.ok) process.exitCode = 1;
+    });
+
+  const sim = program.command('sim').description('device simulators and scenarios');
+  sim
+    .command('scenario')
+    .description('run a scenario (a shipped name such as van-day, or a YAML file) against a gateway and the reference dispatch')
+    .argument('<scenario>', 'van-day | locker-bank | offline-shift | bad-devices | a file')
+    .option('--speed <n>', 'simulated seconds per real second', (v) => Number(v))
+    .option('--keep', 'keep the work folder (config, data, gateway log)')
+    .action(async (name: string, opts: { speed?: number; keep?: boolean }) => {
+      const { runScenarioCli } = await import('../simulators/cli.js');
+      process.exitCode = await runScenarioCli(name, opts);
+    });
+
+  program
+    .command('demo')
+    .description('the reference dispatch, a gateway and a simulated van running the van-day scenario fast, with a summary')
+    .option('--speed <n>', 'simulated seconds per real second', (v) => Number(v))
+    .option('--keep', 'keep the work folder')
+    .action(async (opts: { speed?: number; keep?: boolean }) => {
+      const { runScenarioCli } = await import('../simulators/cli.js');
+      process.exitCode = await runScenarioCli('van-day', { ...opts, demo: true });
+    });
+
   return program;
 }
 
@@ -129,7 +210,7 @@ export async function main(argv: string[]): Promise<void> {
     if (err instanceof CommanderError) {
       process.exit(err.exitCode === 0 ? 0 : 2);
     }
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || (err instanceof Error && err.name === 'ScenarioError')) {
       process.stderr.write(`courier-gw: ${err.message}\n`);
       process.exit(2);
     }

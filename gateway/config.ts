@@ -2,21 +2,27 @@
  * The gateway's configuration: one zod schema holds the shape, the defaults and the
  * types. No file at all is a valid config. Errors name the field path.
  */
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { deviceKinds, type ProtocolDefinition } from '../devices/driver.js';
 import { findProtocol } from '../devices/registry.js';
+import { carrierSchemeSchema } from '../devices/scanner/waybill.js';
 
 const port = z.number().int().min(0).max(65535);
 const host = z.string().min(1);
 const passwordHash = z.string().regex(/^scrypt\$/, 'a hash made by `courier-gw hash-password` (scrypt$...)');
 const idString = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (at most 64), no / + #');
 
-/** The package root, for files the gateway ships (rule sets, the dashboard). */
-export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The package root (the folder of package.json), for files the gateway ships (rule sets, scenarios). */
+export const packageRoot = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
 
 const transportSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('mqtt') }),
@@ -81,7 +87,17 @@ export const configSchema = z.strictObject({
       password: z.string().optional(),
     })
     .prefault({}),
-  rules: z.looseObject({ dir: z.string().optional() }).prefault({}),
+  rules: z
+    .looseObject({
+      /** the rule-set folder; the shipped pickup set by default */
+      dir: z.string().optional(),
+      /** what an unknown task means */
+      unknownTask: z.enum(['review', 'reject']).default('review'),
+      pairingWindowMs: z.number().int().positive().default(30_000),
+      /** carrier waybill schemes that win over guessing: { name, pattern, checkDigit } */
+      carriers: z.array(carrierSchemeSchema).optional(),
+    })
+    .prefault({}),
   tasks: z.looseObject({ file: z.string().optional() }).prefault({}),
   journal: z.looseObject({ quotaBytes: z.number().int().positive().optional() }).prefault({}),
   eta: z.looseObject({}).prefault({}),
@@ -179,6 +195,31 @@ export interface ConfigOverrides {
   host?: string;
 }
 
+const PATCH_FILE = 'config-patch.json';
+
+function mergeDeep(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...target };
+  for (const [k, v] of Object.entries(patch)) {
+    const cur = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur) ? mergeDeep(cur as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+/** Keeps a config patch from dispatch (already checked against the whitelist) for the next start. */
+export async function saveConfigPatch(dataDir: string, patch: Record<string, unknown>): Promise<void> {
+  const file = path.join(dataDir, PATCH_FILE);
+  let current: Record<string, unknown> = {};
+  try {
+    current = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    current = {};
+  }
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, JSON.stringify(mergeDeep(current, patch), null, 2));
+  await rename(tmp, file);
+}
+
 /** Reads the YAML (or JSON) file, validates it, applies overrides; relative paths resolve against the file's folder. */
 export async function loadConfig(file?: string, overrides: ConfigOverrides = {}): Promise<Config> {
   let raw: unknown = {};
@@ -197,7 +238,14 @@ export async function loadConfig(file?: string, overrides: ConfigOverrides = {})
     }
     base = path.dirname(path.resolve(file));
   }
-  const config = parseConfig(raw, { file });
+  let config = parseConfig(raw, { file });
+  const dataDirOf = (c: Config) => path.resolve(base, overrides.dataDir ?? c.gateway.dataDir);
+  try {
+    const patch = JSON.parse(await readFile(path.join(dataDirOf(config), PATCH_FILE), 'utf8')) as Record<string, unknown>;
+    config = parseConfig(mergeDeep(raw as Record<string, unknown>, patch), { file: `${file ?? 'defaults'} + ${PATCH_FILE}` });
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+  }
   if (overrides.mqttPort !== undefined) config.mqtt.port = overrides.mqttPort;
   if (overrides.wsPort !== undefined) config.mqtt.wsPort = overrides.wsPort;
   if (overrides.httpPort !== undefined) config.http.port = overrides.httpPort;

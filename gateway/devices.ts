@@ -186,16 +186,26 @@ export class DeviceManager {
   }
 
   private emitEvent<T extends EventType>(e: Entry, type: T, payload: EventPayload<T>): void {
-    const check = checkEventPayload(type, payload);
-    if (!check.ok) {
-      this.fault(e, 'invalid_event', new Error(`driver produced an invalid ${type} event: ${check.reason}`));
+    const error = this.publishEvent(e.config.id, e.config.kit, type, payload);
+    if (error) {
+      this.fault(e, 'invalid_event', new Error(`driver produced an invalid ${type} event: ${error}`));
       return;
     }
-    const receivedAt = this.now();
-    const event: DeviceEvent = { deviceId: e.config.id, kit: e.config.kit, type, payload: check.value as DeviceEvent['payload'], receivedAt };
     if (e.summary.state !== 'online') this.setStatus(e, 'online');
-    void this.o.broker.publish(topics.deviceEvent(e.config.id, type), check.value, { qos: 0 }).catch(() => undefined);
+  }
+
+  /**
+   * Publishes an event on behalf of a device (a driver, or the gateway deriving one, as a
+   * scan read from a terminal's image) and hands it to the pipeline. Returns the reason
+   * when the payload is not valid for its type.
+   */
+  publishEvent<T extends EventType>(deviceId: string, kit: string | undefined, type: T, payload: EventPayload<T>): string | undefined {
+    const check = checkEventPayload(type, payload);
+    if (!check.ok) return check.reason;
+    const event: DeviceEvent = { deviceId, kit, type, payload: check.value as DeviceEvent['payload'], receivedAt: this.now() };
+    void this.o.broker.publish(topics.deviceEvent(deviceId, type), check.value, { qos: 0 }).catch(() => undefined);
     this.o.bus.emit('device-event', event);
+    return undefined;
   }
 
   private fault(e: Entry, kind: string, error: Error, detail?: Record<string, unknown>): void {

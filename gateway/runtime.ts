@@ -44,7 +44,7 @@ export class Gateway {
   readonly http: HttpServer;
   devices!: DeviceManager;
   state!: StateFile<{ devices: Record<string, Record<string, unknown>> }>;
-  private readonly components: Component[] = [];
+  readonly components: Component[] = [];
   private readonly alarms = new Map<string, Alarm>();
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly startedAt: number;
@@ -64,6 +64,15 @@ export class Gateway {
       components: Object.fromEntries(this.components.map((c) => [c.name, c.status?.() ?? {}])),
     }));
     this.bus.on('gateway', 'alarm', (a) => this.onAlarm(a));
+    this.http.route('/status/devices/*', (_req, res, url) => {
+      const id = decodeURIComponent(url.pathname.slice('/status/devices/'.length));
+      const device = this.devices?.list().find((d) => d.id === id);
+      res.writeHead(device ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(device ?? { error: 'no such device', id }));
+    });
+  }
+
+  component(name: string): Component | undefined {
+    return this.components.find((c) => c.name === name);
   }
 
   /** Adds a component; call before start(). */

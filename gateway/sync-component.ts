@@ -12,13 +12,12 @@ import {
   MqttBridge,
   registerLinkMetrics,
   type DownlinkHandlers,
-  type DownlinkState,
+  type DownlinkStatePort,
   type SyncLink,
 } from '../cloud-sync/sync/index.js';
 import type { Config } from './config.js';
 import type { EventBus } from './event-bus.js';
 import type { Component } from './runtime.js';
-import type { StateFile } from './state-file.js';
 
 /** Config keys dispatch may change with a config.patch item. */
 export const configPatchWhitelist = ['eta.roadFactor', 'eta.geofenceM', 'eta.defaultDwellMin', 'rules.unknownTask', 'rules.pairingWindowMs'];
@@ -27,7 +26,8 @@ export interface SyncComponentOptions {
   config: Config;
   outbox: () => Outbox;
   handlers: DownlinkHandlers;
-  state: StateFile<{ downlink?: DownlinkState }>;
+  /** where the downlink cursor and applied ids are kept */
+  state: DownlinkStatePort;
   log: Logger;
   registry: Registry;
   bus: EventBus;
@@ -51,7 +51,7 @@ export class SyncComponent implements Component {
     }
     this.applier = new DownlinkApplier({
       handlers: this.o.handlers,
-      state: { get: () => state.data.downlink, set: (s) => state.update((x) => void (x.downlink = s)) },
+      state,
       configWhitelist: configPatchWhitelist,
       now: this.o.now,
       log,

@@ -118,7 +118,7 @@ export class Dashboard {
   /** Subscribes to the bus; the broker must be running. */
   async start(): Promise<void> {
     this.stopped = false;
-    this.unsubscribe = this.gateway.broker.subscribe(BUS_FEED, (topic, payload) => this.onMessage(topic, payload));
+    this.unsubscribe = this.gateway.broker.subscribe(BUS_FEED, (topic, payload) => this.onMessage(topic, payload), { retained: true });
     this.timers = [setInterval(() => this.heartbeat(), this.o.heartbeatMs), setInterval(() => this.refreshDevices(), this.o.deviceRefreshMs)];
     for (const t of this.timers) t.unref();
   }

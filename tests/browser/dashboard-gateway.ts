@@ -11,7 +11,7 @@ import pino from 'pino';
 import { parseConfig } from '../../gateway/config.js';
 import { assembleGateway } from '../../gateway/assemble.js';
 import type { Component, Gateway } from '../../gateway/runtime.js';
-import { mountDashboard, type DashboardOptions } from '../../gateway/dashboard/index.js';
+import type { DashboardOptions } from '../../gateway/dashboard/index.js';
 import { OPERATOR_PASSWORD, operatorHash, testHash } from '../helpers/gateway.js';
 
 export { DEVICE_PASSWORD, OPERATOR_PASSWORD } from '../helpers/gateway.js';
@@ -42,8 +42,7 @@ export async function startDashboardGateway(
     mqtt: { host: '127.0.0.1', port: 0, wsPort: null },
     http: { host: '127.0.0.1', port: 0 },
   });
-  const gateway = assembleGateway(config, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
-  mountDashboard(gateway, options.dashboard);
+  const gateway = assembleGateway(config, { log: pino({ level: process.env.TEST_LOG ?? 'silent' }), dashboard: options.dashboard });
   for (const c of options.components ?? []) gateway.add(c);
   await gateway.start();
   const mqttUrl = `mqtt://127.0.0.1:${gateway.broker.ports.mqtt}`;

@@ -123,3 +123,14 @@ describe('embedded broker', () => {
     expect(text).toContain('cg_process_resident_memory_bytes');
   });
 });
+
+describe('in-process subscriptions', () => {
+  it('hand over the retained messages first when asked', async () => {
+    await t.gateway.broker.publish('cg/v1/kits/van-017/tasks', { tasks: [{ id: 'T1' }] }, { retain: true, qos: 1 });
+    const got: string[] = [];
+    const off = t.gateway.broker.subscribe('cg/v1/kits/+/tasks', (topic, payload) => got.push(`${topic} ${payload.toString()}`), { retained: true });
+    await new Promise((r) => setTimeout(r, 50));
+    off();
+    expect(got).toEqual(['cg/v1/kits/van-017/tasks {"tasks":[{"id":"T1"}]}']);
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * Camera images from terminals (`events/image`): decoded in a worker thread, off the hot
+ * path of scans and verdicts; a barcode found becomes a `scan` event of the same device, a
+ * failure is answered on the device's errors topic and counted.
+ */
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { createImageDecoder, imageBytesFromPayload, scanOfImage, type ImageDecoder } from '../devices/scanner/image-decoder.js';
+import { scanPayload } from '../devices/scanner/scan.js';
+import { CodecError } from '../devices/codec.js';
+import type { DeviceEvent } from '../devices/events.js';
+import type { Broker } from './broker.js';
+import type { DeviceManager } from './devices.js';
+import type { EventBus } from './event-bus.js';
+import type { Component } from './runtime.js';
+
+export interface ImageComponentOptions {
+  bus: EventBus;
+  broker: Broker;
+  devices: () => DeviceManager;
+  log: Logger;
+  registry: Registry;
+  maxBytes?: number;
+}
+
+export class ImageComponent implements Component {
+  readonly name = 'images';
+  private decoder: ImageDecoder | undefined;
+  private readonly results: Counter<'result'>;
+
+  constructor(private readonly o: ImageComponentOptions) {
+    this.results = new Counter({ name: 'cg_images_total', help: 'Camera images decoded, by result (scan or the error code)', labelNames: ['result'], registers: [o.registry] });
+  }
+
+  async start(): Promise<void> {
+    this.o.bus.on('images', 'device-event', (e) => {
+      if (e.type === 'image') void this.decode(e as DeviceEvent<'image'>);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.o.bus.off('images');
+    await this.decoder?.close();
+  }
+
+  private async decode(e: DeviceEvent<'image'>): Promise<void> {
+    this.decoder ??= createImageDecoder({ maxBytes: this.o.maxBytes });
+    const bytes = imageBytesFromPayload(e.payload, this.o.maxBytes);
+    const result = bytes instanceof CodecError ? bytes : await this.decoder.decode(bytes);
+    if (result instanceof CodecError) {
+      this.results.inc({ result: result.code });
+      this.o.broker.answerDevice(e.deviceId, result.code, result.message, { topic: `cg/v1/devices/${e.deviceId}/events/image` });
+      return;
+    }
+    this.results.inc({ result: 'scan' });
+    const scan = { ...scanPayload(scanOfImage(result)), source: 'image', ...(e.payload.at ? { at: e.payload.at } : {}) };
+    const problem = this.o.devices().publishEvent(e.deviceId, e.kit, 'scan', scan);
+    if (problem) this.o.log.warn({ device: e.deviceId, problem }, 'scan read from an image is not a valid scan event');
+  }
+}

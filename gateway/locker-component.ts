@@ -1,0 +1,111 @@
+/**
+ * Locker banks with their drop-point terminals: one LockerFlows per terminal whose config
+ * names a bank (`lockerBank: bank-1`), fed with that terminal's events and the bank's door
+ * events. Collection codes arrive from dispatch; only an HMAC of each is kept.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { LockerFlows, HashedCollectionCodes, type CollectionCodeInput } from '../rules/lockers/index.js';
+import type { LockerBankPort } from '../rules/lockers/ports.js';
+import type { RecordSink } from '../rules/records.js';
+import type { Config } from './config.js';
+import type { Broker } from './broker.js';
+import type { DeviceManager } from './devices.js';
+import type { EventBus } from './event-bus.js';
+import type { Component } from './runtime.js';
+import { StateFile } from './state-file.js';
+
+export interface LockerComponentOptions {
+  config: Config;
+  devices: () => DeviceManager;
+  broker: Broker;
+  bus: EventBus;
+  sink: RecordSink;
+  log: Logger;
+  now: () => number;
+}
+
+interface LockerState {
+  secret?: string;
+  [key: string]: unknown;
+}
+
+/** Terminals of the config that run a locker bank: { terminal, bank, hasScale }. */
+export function lockerTerminals(config: Config): { terminal: string; bank: string; kit: string; hasScale: boolean }[] {
+  return config.devices
+    .filter((d) => d.kind === 'terminal' && typeof d.lockerBank === 'string')
+    .map((d) => ({ terminal: d.id, bank: d.lockerBank as string, kit: d.kit, hasScale: d.hasScale === true }));
+}
+
+export class LockerComponent implements Component {
+  readonly name = 'lockers';
+  private readonly flows = new Map<string, LockerFlows>();
+  private codes: HashedCollectionCodes | undefined;
+
+  constructor(private readonly o: LockerComponentOptions) {}
+
+  /** Device ids whose events belong to a locker flow, not to the pickup pipeline. */
+  ownedDevices(): Set<string> {
+    return new Set(lockerTerminals(this.o.config).flatMap((t) => [t.terminal, t.bank]));
+  }
+
+  async start(): Promise<void> {
+    const pairs = lockerTerminals(this.o.config);
+    if (pairs.length === 0) return;
+    const state = await StateFile.open<LockerState>(path.join(this.o.config.gateway.dataDir, 'lockers.json'), {});
+    if (!state.data.secret) await state.update((s) => void (s.secret = randomBytes(32).toString('base64')));
+    this.codes = new HashedCollectionCodes(Buffer.from(state.data.secret!, 'base64'), {
+      get: <T>(key: string) => state.data[key] as T | undefined,
+      set: (key, value) => state.update((s) => void (s[key] = value)),
+    });
+    for (const p of pairs) {
+      const bank = this.o.devices().driver(p.bank) as unknown as LockerBankPort | undefined;
+      if (!bank || typeof bank.findFree !== 'function') {
+        this.o.log.error({ terminal: p.terminal, bank: p.bank }, 'terminal names a locker bank that is not a configured kerong-cu16 device');
+        continue;
+      }
+      const flows = new LockerFlows({
+        bankId: p.bank,
+        terminalId: p.terminal,
+        kit: p.kit,
+        bank,
+        sink: this.o.sink,
+        publish: (topic, payload) => this.o.broker.publish(topic, payload, { qos: 1 }),
+        codes: this.codes,
+        hasScale: p.hasScale,
+        log: this.o.log.child({ terminal: p.terminal, bank: p.bank }),
+        now: this.o.now,
+      });
+      await flows.start();
+      this.flows.set(p.terminal, flows);
+    }
+    this.o.bus.on('lockers', 'device-event', (e) => {
+      for (const [terminal, flows] of this.flows) {
+        const bankId = pairs.find((x) => x.terminal === terminal)!.bank;
+        if (e.deviceId === terminal || e.deviceId === bankId) {
+          flows.handle(e).catch((err: Error) => this.o.log.error({ err, device: e.deviceId }, 'locker flow failed on an event'));
+        }
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.o.bus.off('lockers');
+    for (const f of this.flows.values()) await f.stop();
+  }
+
+  /** A collection code from dispatch's downlink. */
+  async setCollectionCode(code: CollectionCodeInput): Promise<void> {
+    if (!this.codes) throw new Error('no locker bank runs here');
+    await this.codes.set(code);
+  }
+
+  get running(): boolean {
+    return this.flows.size > 0;
+  }
+
+  status(): Record<string, unknown> {
+    return Object.fromEntries([...this.flows].map(([t, f]) => [t, f.describe()]));
+  }
+}

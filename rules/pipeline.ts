@@ -1,0 +1,277 @@
+/**
+ * The pickup pipeline: device events in (scan, weight, position, exception, confirm),
+ * verdicts, feedback and records out. Each scan is paired with a stable weight, its facts
+ * computed, the active rule set run, and the verdict published on cg/v1/kits/{kit}/verdicts
+ * with a feedback command to the scanning device. An accepted verdict (or a needs-review
+ * one the courier confirms) becomes a pickup.completed record; the kit hears
+ * `recorded: true` only after the sink said the record is durable.
+ */
+import type { Logger } from 'pino';
+import { monotonicFactory } from 'ulid';
+import { classifyWaybill, type WaybillInfo } from '../devices/scanner/waybill.js';
+import type { DeviceEvent } from '../devices/events.js';
+import type { SeverityOverrides, Outcome } from './engine.js';
+import { computeFacts, defaultFactSettings, findTask, type FactSettings, type KitPosition } from './facts.js';
+import { Pairing, type Pair } from './pairing.js';
+import { RecordRefusedError, type ClockQuality, type RecordSink } from './records.js';
+import { ReceiptCounter, type ReceiptSource } from './receipt.js';
+import { RuleSetManager, type LoadOutcome, type RuleSetSource } from './ruleset.js';
+import type { TaskStore } from './tasks.js';
+import type { Timers } from './timers.js';
+import { exceptionRecord, feedbackFor, pickupRecord, verdictMessage, type VerdictContext } from './verdicts.js';
+
+export type PublishFn = (topic: string, payload: object, opts?: { retain?: boolean; qos?: 0 | 1 }) => void;
+
+/** Plain callbacks the gateway maps to prom-client. */
+export interface PipelineMetrics {
+  /** ms from the pair's completing event to its verdict being published */
+  observeLatency(ms: number): void;
+  countVerdict(outcome: Outcome): void;
+  countRulesetRefused(): void;
+  /** a record handed to the sink: ok, or refused with its reason */
+  countRecord?(kind: 'pickup.completed' | 'pickup.exception', result: 'ok' | string): void;
+}
+
+export interface PipelineOptions {
+  gatewayId: string;
+  publish: PublishFn;
+  sink: RecordSink;
+  tasks: TaskStore;
+  log: Logger;
+  metrics?: PipelineMetrics;
+  /** the waybill classifier (carrier schemes from config bound in) */
+  classify?: (code: string) => WaybillInfo;
+  now?: () => number;
+  clockQuality?: () => ClockQuality;
+  /** the rule-set folder, e.g. rules/sets/pickup */
+  rulesDir: string;
+  /** hot reload of the rule-set folder (default true) */
+  watchRules?: boolean;
+  rulesDebounceMs?: number;
+  /** where the receipt counter lives (lowdb); or give `receipts` */
+  dataDir?: string;
+  receipts?: ReceiptSource;
+  pairingWindowMs?: number;
+  /** service limits, billing step, default service */
+  settings?: Partial<FactSettings>;
+  /** e.g. { UNKNOWN_TASK: 'reject' } */
+  severity?: SeverityOverrides;
+  /** how long a needs-review verdict can be confirmed (default 1 h) */
+  reviewTtlMs?: number;
+  timers?: Timers;
+}
+
+const verdictTopic = (kit: string): string => `cg/v1/kits/${kit}/verdicts`;
+const feedbackTopic = (deviceId: string): string => `cg/v1/devices/${deviceId}/commands/feedback`;
+
+export class PickupPipeline {
+  readonly rules: RuleSetManager;
+  private readonly pairing: Pairing;
+  private readonly positions = new Map<string, KitPosition>();
+  private readonly reviews = new Map<string, { ctx: VerdictContext; expires: number }>();
+  private readonly inFlight = new Set<string>();
+  private readonly busy = new Set<Promise<unknown>>();
+  private readonly settings: FactSettings;
+  private readonly receipts: ReceiptSource & { start?(): Promise<void> };
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private readonly log: Logger;
+  private running = false;
+
+  constructor(private readonly opts: PipelineOptions) {
+    this.log = opts.log;
+    this.now = opts.now ?? Date.now;
+    const ulid = monotonicFactory();
+    this.newId = () => ulid(this.now());
+    this.settings = { ...defaultFactSettings, ...opts.settings, services: { ...defaultFactSettings.services, ...opts.settings?.services } };
+    if (!opts.receipts && !opts.dataDir) throw new Error('PickupPipeline needs dataDir or receipts');
+    this.receipts = opts.receipts ?? new ReceiptCounter({ dataDir: opts.dataDir!, now: this.now });
+    this.rules = new RuleSetManager({
+      dir: opts.rulesDir,
+      log: opts.log.child({ component: 'rulesets' }),
+      watch: opts.watchRules,
+      debounceMs: opts.rulesDebounceMs,
+      timers: opts.timers,
+      settings: this.settings,
+      classify: opts.classify,
+      onRefused: () => opts.metrics?.countRulesetRefused(),
+    });
+    this.pairing = new Pairing({
+      windowMs: opts.pairingWindowMs,
+      timers: opts.timers,
+      now: this.now,
+      onPair: (pair) => this.track(this.judge(pair)),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.receipts.start?.();
+    await this.rules.start();
+    this.running = true;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.pairing.stop();
+    await this.rules.stop();
+    await this.whenIdle();
+  }
+
+  /** A rule set pushed as JSON (dispatch): checked, dry-run, then swapped in. */
+  loadRuleSet(source: RuleSetSource, origin = 'dispatch'): Promise<LoadOutcome> {
+    return this.rules.load(source, origin);
+  }
+
+  /** Resolves when every verdict and record under way is done. */
+  async whenIdle(): Promise<void> {
+    while (this.busy.size > 0) await Promise.allSettled([...this.busy]);
+  }
+
+  handle(event: DeviceEvent): void {
+    if (!this.running) return;
+    const kit = event.kit;
+    if (kit === undefined) {
+      this.log.debug({ device: event.deviceId, type: event.type }, 'event without a kit: not part of a pickup');
+      return;
+    }
+    switch (event.type) {
+      case 'scan': {
+        const p = (event as DeviceEvent<'scan'>).payload;
+        this.pairing.scan(kit, { deviceId: event.deviceId, code: p.code, symbology: p.symbology, receivedAt: event.receivedAt, deviceAt: p.at });
+        return;
+      }
+      case 'weight': {
+        const p = (event as DeviceEvent<'weight'>).payload;
+        this.pairing.weight(kit, { deviceId: event.deviceId, grams: p.grams, stable: p.stable, status: p.status, receivedAt: event.receivedAt, deviceAt: p.at });
+        return;
+      }
+      case 'position': {
+        const p = (event as DeviceEvent<'position'>).payload;
+        if (p.fix !== 'none') this.positions.set(kit, { lat: p.lat, lon: p.lon, at: event.receivedAt });
+        return;
+      }
+      case 'exception':
+        this.track(this.exception(kit, event as DeviceEvent<'exception'>));
+        return;
+      case 'confirm':
+        this.track(this.confirm(kit, event as DeviceEvent<'confirm'>));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    const guarded = p.catch((e: unknown) => this.log.error({ err: e }, 'pickup pipeline step failed'));
+    this.busy.add(guarded);
+    void guarded.finally(() => this.busy.delete(guarded));
+  }
+
+  private async judge(pair: Pair): Promise<void> {
+    const set = this.rules.current;
+    const started = this.now();
+    const waybill = (this.opts.classify ?? classifyWaybill)(pair.scan.code);
+    const position = this.positions.get(pair.kit);
+    const { task, match } = findTask(this.opts.tasks, pair.kit, waybill.waybill, position);
+    const duplicate = waybill.waybill !== '' && (this.inFlight.has(waybill.waybill) || this.opts.tasks.pickedUp(waybill.waybill) !== undefined);
+    const facts = computeFacts({
+      waybill,
+      weight: pair.weight,
+      task,
+      taskMatch: match,
+      duplicate,
+      position,
+      scannedAt: pair.scan.receivedAt,
+      now: this.now(),
+      clockQuality: this.opts.clockQuality?.() ?? 'unsynced',
+      settings: this.settings,
+    });
+    const evaluation = await set.engine.evaluate(facts, this.opts.severity);
+    const verdictAt = this.now();
+    const ctx: VerdictContext = { gatewayId: this.opts.gatewayId, verdictId: this.newId(), pair, waybill, task, facts, evaluation, rulesetVersion: set.version, verdictAt, evaluateMs: verdictAt - started, position };
+    this.opts.publish(verdictTopic(pair.kit), verdictMessage(ctx), { qos: 1 });
+    this.opts.publish(feedbackTopic(pair.scan.deviceId), feedbackFor(evaluation, waybill.waybill), { qos: 1 });
+    this.opts.metrics?.observeLatency(Math.max(0, verdictAt - pair.closedAt));
+    this.opts.metrics?.countVerdict(evaluation.outcome);
+    this.log.info({ kit: pair.kit, verdict: ctx.verdictId, waybill: waybill.waybill, outcome: evaluation.outcome, reasons: evaluation.reasons.map((r) => r.code), ruleset: set.version }, 'verdict');
+    if (evaluation.outcome === 'accepted') await this.record(ctx);
+    else if (evaluation.outcome === 'needs-review') {
+      this.sweepReviews(verdictAt);
+      this.reviews.set(ctx.verdictId, { ctx, expires: verdictAt + (this.opts.reviewTtlMs ?? 3_600_000) });
+    }
+  }
+
+  private async confirm(kit: string, event: DeviceEvent<'confirm'>): Promise<void> {
+    const verdictId = event.payload.verdictId;
+    this.sweepReviews(this.now());
+    const review = this.reviews.get(verdictId);
+    const refuse = (reason: string, message: string): void =>
+      this.opts.publish(verdictTopic(kit), { type: 'recorded', verdictId, kit, recorded: false, reason, message }, { qos: 1 });
+    if (!review) return refuse('NOT_CONFIRMABLE', 'no needs-review verdict with this id is waiting (unknown, expired, rejected or already recorded)');
+    if (review.ctx.pair.kit !== kit) return refuse('WRONG_KIT', 'this verdict belongs to another kit');
+    const wb = review.ctx.waybill.waybill;
+    if (wb !== '' && (this.inFlight.has(wb) || this.opts.tasks.pickedUp(wb) !== undefined)) {
+      this.reviews.delete(verdictId);
+      return refuse('DUPLICATE_PICKUP', 'this parcel was picked up in the meantime');
+    }
+    this.reviews.delete(verdictId);
+    await this.record(review.ctx, { deviceId: event.deviceId, at: this.now() });
+  }
+
+  private async record(ctx: VerdictContext, confirmed?: { deviceId: string; at: number }): Promise<void> {
+    const kit = ctx.pair.kit;
+    const wb = ctx.waybill.waybill;
+    this.inFlight.add(wb);
+    try {
+      const receipt = await this.receipts.next();
+      const input = pickupRecord(ctx, receipt, confirmed);
+      const envelope = await this.opts.sink.append(input);
+      this.opts.metrics?.countRecord?.('pickup.completed', 'ok');
+      try {
+        await this.opts.tasks.markPickedUp({ waybill: wb, kit, taskId: ctx.task?.id, verdictId: ctx.verdictId, receipt, at: ctx.verdictAt });
+      } catch (e) {
+        this.log.error({ err: e, verdict: ctx.verdictId }, 'pickup recorded but not marked in the task store');
+      }
+      this.opts.publish(
+        verdictTopic(kit),
+        { type: 'recorded', verdictId: ctx.verdictId, kit, recorded: true, recordId: envelope.id, receipt, rulesetVersion: ctx.rulesetVersion },
+        { qos: 1 },
+      );
+    } catch (e) {
+      const reason = e instanceof RecordRefusedError ? e.reason : 'IO';
+      this.opts.metrics?.countRecord?.('pickup.completed', reason);
+      this.log.error({ err: e, verdict: ctx.verdictId, reason }, 'pickup record refused');
+      this.opts.publish(verdictTopic(kit), { type: 'recorded', verdictId: ctx.verdictId, kit, recorded: false, reason, message: e instanceof Error ? e.message : String(e) }, { qos: 1 });
+      this.opts.publish(feedbackTopic(ctx.pair.scan.deviceId), { beep: 'error', light: 'red', text: 'Not recorded: keep the parcel and try again.' }, { qos: 1 });
+      if (confirmed === undefined && ctx.evaluation.outcome === 'needs-review') this.reviews.set(ctx.verdictId, { ctx, expires: this.now() + (this.opts.reviewTtlMs ?? 3_600_000) });
+    } finally {
+      this.inFlight.delete(wb);
+    }
+  }
+
+  private async exception(kit: string, event: DeviceEvent<'exception'>): Promise<void> {
+    const p = event.payload;
+    const task = this.opts.tasks.get(p.taskId);
+    const position = this.positions.get(kit);
+    const exceptionId = this.newId();
+    const ack = (payload: Record<string, unknown>): void =>
+      this.opts.publish(verdictTopic(kit), { type: 'exception', exceptionId, kit, taskId: p.taskId, reason: p.reason, ...payload }, { qos: 1 });
+    try {
+      const envelope = await this.opts.sink.append(exceptionRecord({ exceptionId, kit, event, task, position, now: this.now() }));
+      this.opts.metrics?.countRecord?.('pickup.exception', 'ok');
+      if (task) await this.opts.tasks.markException(p.taskId, { reason: p.reason, at: event.receivedAt, recordId: envelope.id });
+      ack({ recorded: true, recordId: envelope.id, taskKnown: task !== undefined });
+      this.opts.publish(feedbackTopic(event.deviceId), { beep: 'ok', light: 'green', text: `Exception recorded: ${p.reason.replace(/-/g, ' ')}.` }, { qos: 1 });
+    } catch (e) {
+      const reason = e instanceof RecordRefusedError ? e.reason : 'IO';
+      this.opts.metrics?.countRecord?.('pickup.exception', reason);
+      this.log.error({ err: e, kit, taskId: p.taskId, reason }, 'exception record refused');
+      ack({ recorded: false, reason, message: e instanceof Error ? e.message : String(e) });
+      this.opts.publish(feedbackTopic(event.deviceId), { beep: 'error', light: 'red', text: 'Exception not recorded: try again.' }, { qos: 1 });
+    }
+  }
+
+  private sweepReviews(now: number): void {
+    for (const [id, r] of this.reviews) if (r.expires <= now) this.reviews.delete(id);
+  }
+}

@@ -1,0 +1,339 @@
+/**
+ * The kits' pickup tasks: validated, kept in lowdb, loaded from a local JSON file
+ * (`{ "tasks": [...] }`, watched for changes) and from dispatch, and handed to a
+ * `publishTasks(kit, tasks)` port after every change (the gateway publishes them retained
+ * on cg/v1/kits/{kit}/tasks). Also remembers what was picked up, per waybill and task,
+ * so a second pickup of the same parcel is known.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import type { Logger } from 'pino';
+import { classifyWaybill } from '../devices/scanner/waybill.js';
+import { realTimers, type Timers } from './timers.js';
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const taskSchema = z.object({
+  id: z.string().min(1).max(100),
+  kit: z.string().min(1).max(100),
+  /** the expected waybill; absent for "any parcel from this customer" */
+  waybill: z.string().min(1).max(64).optional(),
+  customer: z.string().min(1).max(200),
+  address: z.object({
+    text: z.string().min(1).max(500),
+    lat: z.number().min(-90).max(90),
+    lon: z.number().min(-180).max(180),
+  }),
+  window: z
+    .object({ from: isoTime, to: isoTime })
+    .refine((w) => !(Date.parse(w.from) > Date.parse(w.to)), { message: 'from must not be after to', path: ['to'] }),
+  declaredWeightGrams: z.number().positive().finite().optional(),
+  service: z.enum(['standard', 'express', 'heavy']),
+  sequence: z.number().int().min(0),
+  dimensions: z
+    .object({ lengthCm: z.number().positive(), widthCm: z.number().positive(), heightCm: z.number().positive() })
+    .optional(),
+  /** cm³ per kg for the volumetric weight; the service's divisor from config when absent */
+  volumetricDivisor: z.number().positive().optional(),
+});
+
+export type Task = z.infer<typeof taskSchema>;
+export type TaskService = Task['service'];
+export type TaskSource = 'file' | 'dispatch';
+
+export interface PickupMark {
+  waybill: string;
+  kit: string;
+  taskId?: string;
+  verdictId: string;
+  receipt: string;
+  /** ms since epoch */
+  at: number;
+}
+
+export interface TaskExceptionMark {
+  reason: string;
+  at: number;
+  recordId?: string;
+}
+
+interface StoredTask {
+  task: Task;
+  source: TaskSource;
+  cancelled: boolean;
+  pickedUp?: PickupMark;
+  exceptions: TaskExceptionMark[];
+}
+
+interface TaskData {
+  tasks: StoredTask[];
+  /** by normalised waybill */
+  pickedUp: Record<string, PickupMark>;
+}
+
+export type TaskCheck = { ok: true; task: Task } | { ok: false; errors: string[] };
+
+/** Validates one task; errors name the field (`window.from: Invalid ISO datetime`). */
+export function checkTask(value: unknown, prefix = ''): TaskCheck {
+  const r = taskSchema.safeParse(value);
+  if (r.success) return { ok: true, task: r.data };
+  return {
+    ok: false,
+    errors: r.error.issues.map((i) => `${[prefix, ...i.path.map(String)].filter((s) => s !== '').join('.') || '(task)'}: ${i.message}`),
+  };
+}
+
+export interface TaskStoreOptions {
+  /** folder of the lowdb file (tasks.json) */
+  dataDir: string;
+  /** the local tasks file of config `tasks.file`, watched for changes */
+  file?: string;
+  log: Logger;
+  /** called with the kit's open tasks (by sequence) after every change */
+  publishTasks(kit: string, tasks: Task[]): void;
+  /** counts a refused task (the gateway maps it to a metric) */
+  onRefused?(error: string): void;
+  /** waybill normalisation; the classifier's by default */
+  normalise?(waybill: string): string;
+  debounceMs?: number;
+  timers?: Timers;
+}
+
+export class TaskStore {
+  private db: Low<TaskData> | undefined;
+  private watcher: FSWatcher | undefined;
+  private debounce: unknown;
+  private byWaybill = new Map<string, StoredTask[]>();
+  private refusedCount = 0;
+  private readonly timers: Timers;
+  private readonly normalise: (waybill: string) => string;
+
+  constructor(private readonly opts: TaskStoreOptions) {
+    this.timers = opts.timers ?? realTimers;
+    this.normalise = opts.normalise ?? ((w) => classifyWaybill(w).waybill);
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.opts.dataDir, { recursive: true });
+    this.db = new Low<TaskData>(new JSONFile(join(this.opts.dataDir, 'tasks.json')), { tasks: [], pickedUp: {} });
+    await this.db.read();
+    this.db.data.tasks ??= [];
+    this.db.data.pickedUp ??= {};
+    this.reindex();
+    if (this.opts.file) {
+      await this.loadFile();
+      this.watchFile(this.opts.file);
+    }
+    for (const kit of this.kits()) this.publish(kit);
+  }
+
+  async stop(): Promise<void> {
+    this.watcher?.close();
+    this.watcher = undefined;
+    if (this.debounce !== undefined) this.timers.clearTimeout(this.debounce);
+    this.debounce = undefined;
+  }
+
+  /** Tasks refused since start (invalid entries of the file, invalid upserts). */
+  get refused(): number {
+    return this.refusedCount;
+  }
+
+  /** Adds or replaces a task (from dispatch by default). */
+  async upsert(value: unknown, source: TaskSource = 'dispatch'): Promise<TaskCheck> {
+    const check = checkTask(value);
+    if (!check.ok) {
+      for (const e of check.errors) this.refuse(e);
+      return check;
+    }
+    const data = this.data();
+    const old = data.tasks.find((t) => t.task.id === check.task.id);
+    const kits = [check.task.kit];
+    if (old) {
+      kits.push(old.task.kit);
+      old.task = check.task;
+      old.source = source;
+      old.cancelled = false;
+    } else {
+      data.tasks.push({ task: check.task, source, cancelled: false, exceptions: [] });
+    }
+    await this.commit(kits);
+    return check;
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const stored = this.data().tasks.find((t) => t.task.id === id);
+    if (!stored || stored.cancelled) return false;
+    stored.cancelled = true;
+    await this.commit([stored.task.kit]);
+    return true;
+  }
+
+  /** The kit's open tasks (not cancelled, not picked up), by sequence. */
+  list(kit: string): Task[] {
+    return this.data()
+      .tasks.filter((t) => t.task.kit === kit && !t.cancelled && !t.pickedUp)
+      .map((t) => t.task)
+      .sort((a, b) => a.sequence - b.sequence);
+  }
+
+  get(id: string): Task | undefined {
+    return this.data().tasks.find((t) => t.task.id === id)?.task;
+  }
+
+  /** The kit's task expecting this (normalised) waybill, picked up or not; cancelled ones never. */
+  findByWaybill(kit: string, waybill: string): Task | undefined {
+    return this.byWaybill.get(waybill)?.find((t) => t.task.kit === kit && !t.cancelled)?.task;
+  }
+
+  /** The kit's open tasks that take any parcel (no waybill expected), by sequence. */
+  openWithoutWaybill(kit: string): Task[] {
+    return this.list(kit).filter((t) => t.waybill === undefined);
+  }
+
+  /** The earlier pickup of this waybill, or of this task, if any. */
+  pickedUp(waybill: string, taskId?: string): PickupMark | undefined {
+    const byWaybill = this.data().pickedUp[waybill];
+    if (byWaybill) return byWaybill;
+    if (taskId === undefined) return undefined;
+    const task = this.data().tasks.find((t) => t.task.id === taskId);
+    return task?.pickedUp && task.task.waybill !== undefined ? task.pickedUp : undefined;
+  }
+
+  async markPickedUp(mark: PickupMark): Promise<void> {
+    const data = this.data();
+    data.pickedUp[mark.waybill] = mark;
+    const kits: string[] = [];
+    if (mark.taskId !== undefined) {
+      const stored = data.tasks.find((t) => t.task.id === mark.taskId);
+      if (stored) {
+        stored.pickedUp = mark;
+        kits.push(stored.task.kit);
+      }
+    }
+    await this.commit(kits);
+  }
+
+  /** Records an exception at the task's stop; false when the task is unknown. */
+  async markException(taskId: string, mark: TaskExceptionMark): Promise<boolean> {
+    const stored = this.data().tasks.find((t) => t.task.id === taskId);
+    if (!stored) return false;
+    stored.exceptions.push(mark);
+    await this.commit([]);
+    return true;
+  }
+
+  exceptions(taskId: string): TaskExceptionMark[] {
+    return [...(this.data().tasks.find((t) => t.task.id === taskId)?.exceptions ?? [])];
+  }
+
+  /** Reads the tasks file now; invalid entries are refused one by one, the valid ones load. */
+  async loadFile(): Promise<{ loaded: number; refused: string[] }> {
+    const file = this.opts.file;
+    if (!file) return { loaded: 0, refused: [] };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(file, 'utf8'));
+    } catch (e) {
+      const error = `${file}: ${e instanceof Error ? e.message : String(e)}`;
+      this.refuse(error);
+      return { loaded: 0, refused: [error] };
+    }
+    const list = (parsed as { tasks?: unknown } | null)?.tasks;
+    if (!Array.isArray(list)) {
+      const error = `${file}: tasks: expected an array`;
+      this.refuse(error);
+      return { loaded: 0, refused: [error] };
+    }
+    const refused: string[] = [];
+    const valid = new Map<string, Task>();
+    list.forEach((value, i) => {
+      const check = checkTask(value, `tasks[${i}]`);
+      if (check.ok) valid.set(check.task.id, check.task);
+      else for (const e of check.errors) refused.push(e);
+    });
+    for (const e of refused) this.refuse(e);
+    const data = this.data();
+    const touched = new Set<string>();
+    data.tasks = data.tasks.filter((t) => {
+      const keep = t.source !== 'file' || valid.has(t.task.id);
+      if (!keep) touched.add(t.task.kit);
+      return keep;
+    });
+    for (const task of valid.values()) {
+      const old = data.tasks.find((t) => t.task.id === task.id);
+      if (old) {
+        touched.add(old.task.kit);
+        old.task = task;
+        old.source = 'file';
+      } else {
+        data.tasks.push({ task, source: 'file', cancelled: false, exceptions: [] });
+      }
+      touched.add(task.kit);
+    }
+    await this.commit([...touched]);
+    this.opts.log.info({ file, loaded: valid.size, refused: refused.length }, 'tasks file loaded');
+    return { loaded: valid.size, refused };
+  }
+
+  private watchFile(file: string): void {
+    const dir = dirname(resolve(file));
+    const name = basename(file);
+    try {
+      this.watcher = watch(dir, (_event, changed) => {
+        if (changed !== null && changed !== name) return;
+        if (this.debounce !== undefined) this.timers.clearTimeout(this.debounce);
+        this.debounce = this.timers.setTimeout(() => {
+          this.debounce = undefined;
+          this.loadFile().catch((e: unknown) => this.opts.log.error({ err: e }, 'tasks file reload failed'));
+        }, this.opts.debounceMs ?? 200);
+      });
+    } catch (e) {
+      this.opts.log.error({ err: e, file }, 'cannot watch the tasks file');
+    }
+  }
+
+  private refuse(error: string): void {
+    this.refusedCount++;
+    this.opts.log.warn({ error }, 'task refused');
+    this.opts.onRefused?.(error);
+  }
+
+  private data(): TaskData {
+    if (!this.db) throw new Error('TaskStore used before start()');
+    return this.db.data;
+  }
+
+  private kits(): Set<string> {
+    return new Set(this.data().tasks.map((t) => t.task.kit));
+  }
+
+  private reindex(): void {
+    this.byWaybill.clear();
+    for (const stored of this.data().tasks) {
+      if (stored.task.waybill === undefined) continue;
+      const key = this.normalise(stored.task.waybill);
+      const list = this.byWaybill.get(key);
+      if (list) list.push(stored);
+      else this.byWaybill.set(key, [stored]);
+    }
+  }
+
+  private async commit(kits: string[]): Promise<void> {
+    this.reindex();
+    await this.db!.write();
+    for (const kit of new Set(kits)) this.publish(kit);
+  }
+
+  private publish(kit: string): void {
+    try {
+      this.opts.publishTasks(kit, this.list(kit));
+    } catch (e) {
+      this.opts.log.error({ err: e, kit }, 'publishing tasks failed');
+    }
+  }
+}

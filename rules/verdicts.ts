@@ -1,0 +1,162 @@
+/**
+ * What the pipeline says: the verdict message on cg/v1/kits/{kit}/verdicts, the feedback
+ * command to the scanning device, and the records handed to the sink. Pure functions of
+ * one verdict's context.
+ */
+import type { WaybillInfo } from '../devices/scanner/waybill.js';
+import type { DeviceEvent } from '../devices/events.js';
+import type { Evaluation } from './engine.js';
+import type { Facts, KitPosition } from './facts.js';
+import type { Pair } from './pairing.js';
+import type { RecordInput } from './records.js';
+import type { Task } from './tasks.js';
+
+export interface VerdictContext {
+  gatewayId: string;
+  verdictId: string;
+  pair: Pair;
+  waybill: WaybillInfo;
+  task?: Task;
+  facts: Facts;
+  evaluation: Evaluation;
+  rulesetVersion: string;
+  /** ms since epoch */
+  verdictAt: number;
+  evaluateMs: number;
+  position?: KitPosition;
+}
+
+export interface Feedback {
+  beep: 'ok' | 'warn' | 'error';
+  light: 'green' | 'amber' | 'red';
+  text: string;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function verdictMessage(ctx: VerdictContext): Record<string, unknown> {
+  const { pair, waybill, facts, evaluation } = ctx;
+  const w = pair.weight;
+  return {
+    type: 'verdict',
+    verdictId: ctx.verdictId,
+    gatewayId: ctx.gatewayId,
+    kit: pair.kit,
+    pairId: pair.pairId,
+    scan: { deviceId: pair.scan.deviceId, code: pair.scan.code, symbology: pair.scan.symbology, at: iso(pair.scan.receivedAt) },
+    weight: w ? { deviceId: w.deviceId, grams: w.grams, stable: w.stable, at: iso(w.receivedAt) } : null,
+    waybill: { value: waybill.waybill, scheme: waybill.scheme, valid: waybill.valid, reason: waybill.reason },
+    taskId: ctx.task?.id ?? null,
+    taskMatch: facts.taskMatch,
+    weights: {
+      grams: facts.weightStable ? facts.weightGrams : null,
+      declaredGrams: facts.declaredWeightGrams,
+      volumetricGrams: facts.volumetricGrams,
+      billableGrams: facts.billableGrams,
+    },
+    outcome: evaluation.outcome,
+    reasons: evaluation.reasons,
+    confirmable: evaluation.outcome === 'needs-review',
+    rulesetVersion: ctx.rulesetVersion,
+    timings: {
+      scanAt: iso(pair.scan.receivedAt),
+      weightAt: w ? iso(w.receivedAt) : null,
+      pairedAt: iso(pair.closedAt),
+      verdictAt: iso(ctx.verdictAt),
+      scanToVerdictMs: ctx.verdictAt - pair.scan.receivedAt,
+      pairToVerdictMs: ctx.verdictAt - pair.closedAt,
+      evaluateMs: ctx.evaluateMs,
+    },
+  };
+}
+
+const maxText = 160;
+const clip = (s: string): string => (s.length > maxText ? `${s.slice(0, maxText - 1)}…` : s);
+
+/** Beep, light and one line for the device: the first (most severe) reason, or the waybill when accepted. */
+export function feedbackFor(evaluation: Evaluation, waybill: string): Feedback {
+  const first = evaluation.reasons[0];
+  const more = evaluation.reasons.length > 1 ? ` (+${evaluation.reasons.length - 1} more)` : '';
+  switch (evaluation.outcome) {
+    case 'accepted':
+      return { beep: 'ok', light: 'green', text: clip(`Accepted: ${waybill}`) };
+    case 'needs-review':
+      return { beep: 'warn', light: 'amber', text: clip(`Check: ${first?.message ?? ''}${more}`) };
+    case 'rejected':
+      return { beep: 'error', light: 'red', text: clip(`Rejected: ${first?.message ?? ''}${more}`) };
+  }
+}
+
+export function pickupRecord(ctx: VerdictContext, receipt: string, confirmed?: { deviceId: string; at: number }): RecordInput {
+  const { pair, facts, task } = ctx;
+  const devices = [...new Set([pair.scan.deviceId, pair.weight?.deviceId, confirmed?.deviceId].filter((d): d is string => d !== undefined))];
+  return {
+    kind: 'pickup.completed',
+    stream: pair.kit,
+    kit: pair.kit,
+    devices,
+    body: {
+      receipt,
+      verdictId: ctx.verdictId,
+      pairId: pair.pairId,
+      waybill: ctx.waybill.waybill,
+      scheme: ctx.waybill.scheme,
+      taskId: task?.id ?? null,
+      taskMatch: facts.taskMatch,
+      customer: task?.customer ?? null,
+      weights: {
+        grams: facts.weightGrams,
+        declaredGrams: facts.declaredWeightGrams,
+        volumetricGrams: facts.volumetricGrams,
+        billableGrams: facts.billableGrams,
+      },
+      position: ctx.position
+        ? { lat: ctx.position.lat, lon: ctx.position.lon, at: iso(ctx.position.at), ageMs: facts.positionAgeMs, distanceToTaskM: facts.distanceToTaskM }
+        : null,
+      times: {
+        scannedAt: iso(pair.scan.receivedAt),
+        scanDeviceAt: pair.scan.deviceAt ?? null,
+        weighedAt: pair.weight ? iso(pair.weight.receivedAt) : null,
+        verdictAt: iso(ctx.verdictAt),
+        confirmedAt: confirmed ? iso(confirmed.at) : null,
+      },
+      devices: { scanner: pair.scan.deviceId, scale: pair.weight?.deviceId ?? null, confirmedBy: confirmed?.deviceId ?? null },
+      outcome: ctx.evaluation.outcome,
+      confirmed: confirmed !== undefined,
+      reasons: ctx.evaluation.reasons.map((r) => ({ code: r.code, severity: r.severity })),
+      rulesetVersion: ctx.rulesetVersion,
+      clockQuality: facts.clockQuality,
+    },
+  };
+}
+
+export function exceptionRecord(args: {
+  exceptionId: string;
+  kit: string;
+  event: DeviceEvent<'exception'>;
+  task?: Task;
+  position?: KitPosition;
+  now: number;
+}): RecordInput {
+  const { event, task, position } = args;
+  const p = event.payload;
+  return {
+    kind: 'pickup.exception',
+    stream: args.kit,
+    kit: args.kit,
+    devices: [event.deviceId],
+    body: {
+      exceptionId: args.exceptionId,
+      taskId: p.taskId,
+      taskKnown: task !== undefined,
+      waybill: task?.waybill ?? null,
+      customer: task?.customer ?? null,
+      reason: p.reason,
+      note: p.note ?? null,
+      deviceAt: p.at ?? null,
+      receivedAt: iso(event.receivedAt),
+      position: position ? { lat: position.lat, lon: position.lon, at: iso(position.at), ageMs: Math.max(0, args.now - position.at) } : null,
+      device: event.deviceId,
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/** `courier-gw sim scenario` and `courier-gw demo`: run a scenario and print its progress and summary. */
+import { loadScenario } from './scenario.js';
+import { runScenario, type ScenarioReport } from './runner.js';
+
+export interface ScenarioCliOptions {
+  speed?: number;
+  keep?: boolean;
+  demo?: boolean;
+}
+
+function line(s = ''): void {
+  process.stdout.write(`${s}\n`);
+}
+
+export function formatSummary(name: string, r: ScenarioReport): string {
+  const f = r.figures;
+  const ex = Object.entries(f.exceptionsByReason).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  return [
+    `== ${name}: ${r.ok ? 'PASSED' : 'FAILED'} in ${r.realSeconds} s ==`,
+    `stops visited              ${f.stops}`,
+    `pickups completed          ${f.pickupsCompleted}`,
+    `first-attempt success      ${(f.firstAttemptSuccessRate * 100).toFixed(0)} %`,
+    `exceptions by reason       ${ex}`,
+    `on-time pickups            ${f.onTimePickups} (${(f.onTimeRate * 100).toFixed(0)} %)`,
+    `ETA error 15 min ahead     ${f.etaErrorMin.samples ? `mean |e| ${f.etaErrorMin.mae} min, bias ${f.etaErrorMin.bias} min over ${f.etaErrorMin.samples} stops` : 'no ETA 15 min ahead'}`,
+    `records at dispatch        ${Object.entries(f.records).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+    `duplicates seen (same id)  ${f.duplicatesAtDispatch}`,
+    ...(r.failures.length ? ['', 'failed expectations:', ...r.failures.map((x) => `  - ${x}`)] : []),
+  ].join('\n');
+}
+
+export async function runScenarioCli(name: string, opts: ScenarioCliOptions): Promise<number> {
+  const scenario = await loadScenario(name);
+  const t0 = Date.now();
+  const report = await runScenario({
+    scenario,
+    speed: opts.speed,
+    keep: opts.keep,
+    ports: opts.demo ? { http: 8080, mqtt: 1883 } : undefined,
+    log: (l) => line(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${l}`),
+  });
+  line();
+  line(formatSummary(scenario.name, report));
+  if (opts.keep || !report.ok) line(`work folder: ${report.workDir}`);
+  return report.ok ? 0 : 1;
+}

@@ -1,0 +1,318 @@
+/**
+ * Runs a scenario against a real gateway (a child process) and the reference dispatch:
+ * drives the van along its stops, scans and weighs the parcels, raises the stop events,
+ * cuts the link and the power when the scenario says, and at the end checks the
+ * scenario's own expectations against what dispatch received.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import { hashPassword } from '../gateway/passwords.js';
+import { startDispatchSim, type DispatchSim } from './dispatch/index.js';
+import { atTimeOfDay, simNow, sleepUntilSim, type SimClockSpec } from './clock.js';
+import { GatewayProcess } from './gateway-process.js';
+import { KitApp, MqttDevice, type Verdict } from './kit.js';
+import type { Scenario, Stop } from './scenario.js';
+import { computeFigures, type Figures, type VisitLog } from './figures.js';
+
+export interface ScenarioRunOptions {
+  scenario: Scenario;
+  /** overrides the scenario's speed */
+  speed?: number;
+  log?: (line: string) => void;
+  /** keep the work folder (config, data, gateway log) */
+  keep?: boolean;
+  /** fixed ports (the demo shows the dashboard URL); 0 picks free ones */
+  ports?: { mqtt?: number; http?: number; ws?: number | null };
+}
+
+export interface ScenarioReport {
+  ok: boolean;
+  failures: string[];
+  figures: Figures;
+  workDir: string;
+  httpUrl: string;
+  realSeconds: number;
+}
+
+const EXCEPTION_EVENTS = new Set(['customer-absent', 'parcel-not-ready', 'refused', 'damaged', 'address-not-found']);
+const R_KM = 6371.0088;
+
+function distanceKm(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad;
+  const dLon = (b.lon - a.lon) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * R_KM * Math.asin(Math.sqrt(h));
+}
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as import('node:net').AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The wanted port when it is free, else any free one. */
+async function portOr(wanted: number | undefined): Promise<number> {
+  if (!wanted) return freePort();
+  const net = await import('node:net');
+  const free = await new Promise<boolean>((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(wanted, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+  return free ? wanted : freePort();
+}
+
+export async function runScenario(options: ScenarioRunOptions): Promise<ScenarioReport> {
+  const s = options.scenario;
+  const log = options.log ?? (() => undefined);
+  const speed = options.speed ?? s.speed;
+  const t0 = Date.now();
+  const workDir = await mkdtemp(path.join(os.tmpdir(), `cg-sim-${s.name}-`));
+  const gatewayId = `gw-${s.kit}`;
+  const token = randomBytes(12).toString('hex');
+  const passwords = { app: randomBytes(9).toString('base64url'), scale: randomBytes(9).toString('base64url'), gps: randomBytes(9).toString('base64url'), operator: randomBytes(6).toString('base64url') };
+  const [appHash, scaleHash, gpsHash, operatorHash] = await Promise.all([hashPassword(passwords.app), hashPassword(passwords.scale), hashPassword(passwords.gps), hashPassword(passwords.operator)]);
+
+  const dispatch: DispatchSim = await startDispatchSim({ port: 0, host: '127.0.0.1', token });
+  const mqttPort = await portOr(options.ports?.mqtt);
+  const httpPort = await portOr(options.ports?.http);
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
+
+  const day = new Date();
+  day.setUTCHours(0, 0, 0, 0);
+  const clock: SimClockSpec = { simStart: atTimeOfDay(day.getTime(), s.start), realStart: Date.now(), factor: speed };
+  const at = (hhmm: string) => atTimeOfDay(day.getTime(), hhmm);
+
+  const config = {
+    gateway: { id: gatewayId, dataDir: path.join(workDir, 'data'), logLevel: 'info' },
+    mqtt: { host: '127.0.0.1', port: mqttPort, wsPort: null },
+    http: { host: '127.0.0.1', port: httpPort },
+    kits: [{ id: s.kit, courierId: s.courier }],
+    operators: [{ username: 'tech', passwordHash: operatorHash }],
+    devices: [
+      { id: 'app-1', kind: 'app', kit: s.kit, transport: { type: 'mqtt' }, credentials: { passwordHash: appHash } },
+      { id: 'scale-1', kind: 'scale', kit: s.kit, transport: { type: 'mqtt' }, credentials: { passwordHash: scaleHash } },
+      { id: 'gps-1', kind: 'gps', kit: s.kit, transport: { type: 'mqtt' }, credentials: { passwordHash: gpsHash } },
+    ],
+    dispatch: { transport: 'http', url: dispatch.url, token },
+    simulation: clock,
+  };
+  const configFile = path.join(workDir, 'gateway.yaml');
+  await writeFile(configFile, toYaml(config));
+  log(`scenario ${s.name}: ${s.stops.length} stops at ${speed}x; work dir ${workDir}`);
+
+  // dispatch assigns the day's tasks over the downlink
+  dispatch.addDownlink({
+    gatewayId,
+    items: s.stops.map((stop, i) => ({ id: `assign-${stop.id}`, kind: 'task.assign', task: taskOf(s, stop, i, at) })),
+  });
+
+  const gateway = new GatewayProcess(configFile, httpUrl, path.join(workDir, 'gateway.log'));
+  const devices: MqttDevice[] = [];
+  const failures: string[] = [];
+  const visits: VisitLog[] = [];
+  let stopTimers = false;
+  try {
+    await gateway.start();
+    log(`gateway up; dashboard ${httpUrl}/dashboard/ (user tech, password ${passwords.operator})`);
+    const app = new KitApp(mqttUrl, 'app-1', passwords.app, s.kit);
+    const scale = new MqttDevice(mqttUrl, 'scale-1', passwords.scale);
+    const gps = new MqttDevice(mqttUrl, 'gps-1', passwords.gps);
+    devices.push(app, scale, gps);
+    await Promise.all(devices.map((d) => d.connected()));
+
+    // link outages and power cuts run on the simulated clock beside the van
+    const background: Promise<void>[] = [];
+    for (const o of s.outages) {
+      background.push(
+        (async () => {
+          await sleepUntilSim(clock, at(o.from));
+          if (stopTimers) return;
+          dispatch.setFaults({ down: true, retryAfterSeconds: 1 });
+          log(`${o.from} dispatch unreachable`);
+          await sleepUntilSim(clock, at(o.to));
+          dispatch.setFaults({ down: false });
+          log(`${o.to} dispatch reachable again`);
+        })(),
+      );
+    }
+    for (const p of s.powerCuts) {
+      background.push(
+        (async () => {
+          await sleepUntilSim(clock, at(p.at));
+          if (stopTimers) return;
+          log(`${p.at} power cut: gateway killed (SIGKILL)`);
+          await gateway.powerCut();
+          log('gateway restarted');
+        })(),
+      );
+    }
+
+    // the GPS reports the van's position every 5 simulated seconds
+    let pos = { ...s.depot };
+    let kmh = 0;
+    let gpsRunning = true;
+    const gpsLoop = (async () => {
+      while (gpsRunning) {
+        const now = simNow(clock);
+        await gps.publish('position', { lat: round6(pos.lat), lon: round6(pos.lon), speedKmh: kmh, fix: '3d', accuracyM: 5, at: new Date(now).toISOString() }).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, Math.max(5, 5000 / speed)));
+      }
+    })();
+
+    const driveTo = async (target: { lat: number; lon: number }) => {
+      const km = distanceKm(pos, target) * 1.3;
+      const simMs = (km / s.driveKmh) * 3_600_000;
+      const from = { ...pos };
+      const start = simNow(clock);
+      kmh = s.driveKmh;
+      for (;;) {
+        const f = Math.min(1, (simNow(clock) - start) / simMs);
+        pos = { lat: from.lat + (target.lat - from.lat) * f, lon: from.lon + (target.lon - from.lon) * f };
+        if (f >= 1) break;
+        await new Promise((r) => setTimeout(r, Math.max(5, 2000 / speed)));
+      }
+      kmh = 0;
+    };
+
+    for (const [i, stop] of s.stops.entries()) {
+      await driveTo(stop.address);
+      const arrivedAt = simNow(clock);
+      await sleepUntilSim(clock, arrivedAt + 30_000);
+      const visit: VisitLog = { stop, arrivedAt, pickedUp: 0, exception: undefined, verdicts: [] };
+      visits.push(visit);
+      if (stop.event && EXCEPTION_EVENTS.has(stop.event)) {
+        await app.publish('exception', { taskId: stop.id, reason: stop.event, at: new Date(simNow(clock)).toISOString() });
+        visit.exception = stop.event;
+      } else {
+        for (const parcel of stop.parcels) {
+          const v = await pickUp(app, scale, stop, parcel, clock, log);
+          visit.verdicts.push(v);
+          if (v?.recorded) visit.pickedUp++;
+        }
+      }
+      await sleepUntilSim(clock, arrivedAt + stop.dwellMin * 60_000);
+      log(`${hhmm(simNow(clock))} stop ${i + 1}/${s.stops.length} ${stop.id}: ${visit.exception ?? `${visit.pickedUp} picked up`}`);
+    }
+    gpsRunning = false;
+    await gpsLoop;
+    stopTimers = true;
+    dispatch.setFaults({ down: false });
+    await Promise.all(background);
+
+    // everything recorded reaches dispatch once the link is back
+    const expected = visits.reduce((n, v) => n + v.pickedUp + (v.exception ? 1 : 0), 0);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const sum = dispatch.summary();
+      const got = (sum.perKind['pickup.completed'] ?? 0) + (sum.perKind['pickup.exception'] ?? 0);
+      if (got >= expected && (await outboxEmpty(httpUrl))) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const figures = computeFigures(visits, dispatch, at);
+    failures.push(...checkExpectations(s, figures, dispatch, expected));
+    return { ok: failures.length === 0, failures, figures, workDir, httpUrl, realSeconds: Math.round((Date.now() - t0) / 100) / 10 };
+  } finally {
+    stopTimers = true;
+    await Promise.all(devices.map((d) => d.close()));
+    const code = await gateway.stop();
+    if (code !== 0 && code !== null) log(`gateway exited with code ${code}`);
+    await dispatch.close();
+    if (!options.keep && failures.length === 0) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function round6(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}
+
+function hhmm(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 16);
+}
+
+function taskOf(s: Scenario, stop: Stop, i: number, at: (hhmm: string) => number): Record<string, unknown> {
+  const p = stop.parcels[0];
+  return {
+    id: stop.id,
+    kit: s.kit,
+    waybill: stop.parcels.length === 1 ? p.waybill.replace(/^BAD-/, '') : undefined,
+    customer: stop.customer,
+    address: stop.address,
+    window: { from: new Date(at(stop.window.from)).toISOString(), to: new Date(at(stop.window.to)).toISOString() },
+    declaredWeightGrams: p.declaredGrams,
+    service: stop.service,
+    sequence: i + 1,
+    ...(p.dimensions ? { dimensions: p.dimensions } : {}),
+  };
+}
+
+/** Scan, weigh, wait for the verdict; confirm a review; re-scan after a lost answer (power cut). */
+async function pickUp(app: KitApp, scale: MqttDevice, stop: Stop, parcel: Stop['parcels'][number], clock: SimClockSpec, log: (l: string) => void): Promise<Verdict | undefined> {
+  const code = stop.event === 'bad-waybill' ? parcel.waybill.replace(/\d(?=[A-Z]{2}$)/, (d) => String((Number(d) + 1) % 10)) : parcel.waybill;
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    const mark = app.mark;
+    const nowIso = () => new Date(simNow(clock)).toISOString();
+    await app.publish('scan', { code, symbology: 'code128', at: nowIso() }).catch(() => undefined);
+    if (stop.event === 'reweigh' && attempt === 1) {
+      await scale.publish('weight', { grams: parcel.grams + 900, stable: true, at: nowIso() }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const grams = stop.event === 'wrong-weight' ? Math.round(parcel.grams * 1.5) : parcel.grams;
+    await scale.publish('weight', { grams, stable: true, at: nowIso() }).catch(() => undefined);
+    const verdict = await app.waitVerdict((v) => v.type === 'verdict' && v.scan?.code === code, mark, 3000);
+    if (!verdict) {
+      log(`  ${stop.id}: no verdict for ${code} (attempt ${attempt}); scanning again`);
+      await scale.publish('weight', { grams: 0, stable: true, at: nowIso() }).catch(() => undefined);
+      continue;
+    }
+    const codes = (verdict.reasons ?? []).map((r) => r.code);
+    if (verdict.outcome === 'rejected') {
+      await scale.publish('weight', { grams: 0, stable: true, at: nowIso() }).catch(() => undefined);
+      // after a lost answer, the first attempt may have been recorded already
+      if (codes.includes('DUPLICATE_PICKUP') && attempt > 1) return { ...verdict, recorded: true };
+      return verdict;
+    }
+    const vid = verdict.verdictId!;
+    if (verdict.outcome === 'needs-review') await app.publish('confirm', { verdictId: vid, at: nowIso() });
+    const recorded = await app.waitVerdict((v) => v.type === 'recorded' && v.verdictId === vid, mark, 3000);
+    await scale.publish('weight', { grams: 0, stable: true, at: nowIso() }).catch(() => undefined);
+    if (recorded?.recorded) return { ...verdict, ...recorded, type: 'verdict' };
+    log(`  ${stop.id}: ${recorded ? `not recorded (${recorded.reason})` : 'no "recorded" answer'} for ${code} (attempt ${attempt}); scanning again`);
+  }
+  return undefined;
+}
+
+async function outboxEmpty(httpUrl: string): Promise<boolean> {
+  try {
+    const health = (await (await fetch(`${httpUrl}/healthz`, { signal: AbortSignal.timeout(1000) })).json()) as { components?: { journal?: { depth?: Record<string, number> } } };
+    const depth = health.components?.journal?.depth;
+    return depth ? Object.values(depth).every((d) => d === 0) : true;
+  } catch {
+    return false;
+  }
+}
+
+function checkExpectations(s: Scenario, f: Figures, dispatch: DispatchSim, expectedRecords: number): string[] {
+  const out: string[] = [];
+  const sum = dispatch.summary();
+  const atDispatch = (sum.perKind['pickup.completed'] ?? 0) + (sum.perKind['pickup.exception'] ?? 0);
+  if (s.expect.allRecordsAtDispatch && atDispatch < expectedRecords) out.push(`only ${atDispatch} of ${expectedRecords} pickup and exception records reached dispatch`);
+  if (s.expect.pickups !== undefined && f.pickupsCompleted !== s.expect.pickups) out.push(`expected ${s.expect.pickups} pickups at dispatch, got ${f.pickupsCompleted}`);
+  for (const [reason, n] of Object.entries(s.expect.exceptions)) {
+    if ((f.exceptionsByReason[reason] ?? 0) !== n) out.push(`expected ${n} "${reason}" exception(s) at dispatch, got ${f.exceptionsByReason[reason] ?? 0}`);
+  }
+  if (s.expect.noSeqGaps && sum.gapCount > 0) out.push(`dispatch saw ${sum.gapCount} gap(s) in seq`);
+  if (sum.changedUnderSameId > 0) out.push(`dispatch received ${sum.changedUnderSameId} changed record(s) under an id it had`);
+  return out;
+}

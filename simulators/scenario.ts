@@ -1,0 +1,180 @@
+/**
+ * Scenario files: a courier's day (or a locker bank's, or a set of device faults) as YAML,
+ * validated with the field path of any error, with stops either listed or generated from a
+ * seed so a 20-stop day needs a few lines.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { s10CheckDigit } from '../devices/scanner/waybill.js';
+
+const hhmm = z.string().regex(/^\d{1,2}:\d{2}$/, 'a time of day HH:MM');
+const point = z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
+
+export const stopEvents = ['customer-absent', 'parcel-not-ready', 'refused', 'damaged', 'address-not-found', 'reweigh', 'wrong-weight', 'bad-waybill'] as const;
+
+const parcelSchema = z.strictObject({
+  waybill: z.string().min(1),
+  grams: z.number().positive(),
+  declaredGrams: z.number().positive().optional(),
+  dimensions: z.strictObject({ lengthCm: z.number().positive(), widthCm: z.number().positive(), heightCm: z.number().positive() }).optional(),
+});
+
+const stopSchema = z.strictObject({
+  id: z.string().min(1),
+  customer: z.string().default('customer'),
+  address: z.strictObject({ text: z.string().default(''), lat: z.number(), lon: z.number() }),
+  window: z.strictObject({ from: hhmm, to: hhmm }),
+  service: z.enum(['standard', 'express', 'heavy']).default('standard'),
+  parcels: z.array(parcelSchema).min(1),
+  dwellMin: z.number().positive().default(3),
+  event: z.enum(stopEvents).optional(),
+});
+
+const faultSchema = z.strictObject({
+  at: hhmm,
+  device: z.string(),
+  fault: z.enum(['unplug', 'replug', 'garbage', 'bad-checksum', 'stuck-motion', 'no-fix', 'fix', 'door-stuck']),
+});
+
+const lockerSchema = z.strictObject({
+  bank: z.string().default('bank-1'),
+  compartments: z.array(z.strictObject({ id: z.string(), board: z.number().int().min(0).max(15), lock: z.number().int().min(1).max(16), size: z.enum(['S', 'M', 'L']) })).min(1),
+  dropOffs: z.array(z.strictObject({ at: hhmm, waybill: z.string(), grams: z.number().positive(), size: z.enum(['S', 'M', 'L']).default('S') })).default([]),
+  collection: z.strictObject({ at: hhmm, courierId: z.string(), code: z.string().min(4) }).optional(),
+});
+
+export const scenarioSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().default(''),
+  seed: z.number().int().default(1),
+  /** simulated seconds per real second */
+  speed: z.number().positive().default(60),
+  start: hhmm.default('08:00'),
+  end: hhmm.optional(),
+  kit: z.string().default('van-017'),
+  courier: z.string().default('c-123'),
+  depot: point.default({ lat: 52.52, lon: 13.405 }),
+  driveKmh: z.number().positive().default(30),
+  generate: z
+    .strictObject({
+      stops: z.number().int().min(1).max(500),
+      radiusKm: z.number().positive().default(4),
+      /** 1-based stop numbers with an event */
+      events: z.record(z.string(), z.enum(stopEvents)).default({}),
+      windowMin: z.number().int().positive().default(120),
+    })
+    .optional(),
+  stops: z.array(stopSchema).default([]),
+  /** dispatch unreachable */
+  outages: z.array(z.strictObject({ from: hhmm, to: hhmm })).default([]),
+  /** the gateway killed (SIGKILL) and restarted */
+  powerCuts: z.array(z.strictObject({ at: hhmm })).default([]),
+  devices: z
+    .strictObject({
+      /** serial devices on pseudo-terminals (needs socat), or everything as MQTT-native devices */
+      serial: z.enum(['auto', 'pty', 'mqtt']).default('auto'),
+    })
+    .prefault({}),
+  faults: z.array(faultSchema).default([]),
+  lockers: lockerSchema.optional(),
+  expect: z
+    .strictObject({
+      allRecordsAtDispatch: z.boolean().default(true),
+      pickups: z.number().int().min(0).optional(),
+      exceptions: z.record(z.string(), z.number().int().min(0)).default({}),
+      minFaults: z.record(z.string(), z.number().int().min(0)).default({}),
+      lockerEvents: z.record(z.string(), z.number().int().min(0)).default({}),
+      noSeqGaps: z.boolean().default(true),
+    })
+    .prefault({}),
+});
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type Stop = z.infer<typeof stopSchema>;
+
+export const scenariosDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'simulators', 'scenarios');
+
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError';
+}
+
+/** Reads a scenario by path or by shipped name (`van-day`). */
+export async function loadScenario(nameOrPath: string): Promise<Scenario> {
+  const file = /[/.]/.test(nameOrPath) ? nameOrPath : path.join(scenariosDir, `${nameOrPath}.yaml`);
+  let raw: unknown;
+  try {
+    raw = parseYaml(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new ScenarioError(`cannot read scenario ${file}: ${(err as Error).message}`);
+  }
+  return parseScenario(raw, file);
+}
+
+export function parseScenario(raw: unknown, file = '(scenario)'): Scenario {
+  const r = scenarioSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)'}: ${i.message}`);
+    throw new ScenarioError(`invalid scenario ${file}:\n${lines.join('\n')}`);
+  }
+  const s = r.data;
+  if (s.generate) s.stops = [...s.stops, ...generateStops(s)];
+  return s;
+}
+
+/** A small deterministic generator (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A valid UPU S10 number from a seed. */
+export function s10Waybill(random: () => number, prefix = 'RR', country = 'CN'): string {
+  const serial = String(Math.floor(random() * 1e8)).padStart(8, '0');
+  return `${prefix}${serial}${s10CheckDigit(serial)}${country}`;
+}
+
+function hhmmOf(minutes: number): string {
+  const m = ((Math.round(minutes) % 1440) + 1440) % 1440;
+  return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+}
+
+function generateStops(s: Scenario): Stop[] {
+  const g = s.generate!;
+  const random = rng(s.seed);
+  const out: Stop[] = [];
+  const [h, m] = s.start.split(':').map(Number);
+  let minutes = h * 60 + m;
+  let prev = s.depot;
+  for (let i = 1; i <= g.stops; i++) {
+    // a loop around the depot, with some spread
+    const angle = (2 * Math.PI * i) / g.stops + (random() - 0.5) * 0.4;
+    const r = g.radiusKm * (0.4 + 0.6 * random());
+    const lat = s.depot.lat + (r / 111.195) * Math.cos(angle);
+    const lon = s.depot.lon + (r / (111.195 * Math.cos((s.depot.lat * Math.PI) / 180))) * Math.sin(angle);
+    const km = Math.hypot((lat - prev.lat) * 111.195, (lon - prev.lon) * 111.195 * Math.cos((lat * Math.PI) / 180)) * 1.3;
+    minutes += (km / s.driveKmh) * 60 + 3;
+    prev = { lat, lon };
+    const declared = Math.round(200 + random() * 4800);
+    const event = g.events[String(i)];
+    out.push({
+      id: `T${String(i).padStart(2, '0')}`,
+      customer: `customer-${i}`,
+      address: { text: `Stop ${i}`, lat: Math.round(lat * 1e6) / 1e6, lon: Math.round(lon * 1e6) / 1e6 },
+      window: { from: hhmmOf(minutes - g.windowMin / 2), to: hhmmOf(minutes + g.windowMin / 2) },
+      service: 'standard',
+      parcels: [{ waybill: s10Waybill(random), grams: declared + Math.round((random() - 0.5) * 40), declaredGrams: declared }],
+      dwellMin: 2 + Math.round(random() * 3),
+      event,
+    });
+  }
+  return out;
+}
