@@ -11,9 +11,12 @@ import type { Transports } from '../devices/transports/types.js';
 import type { ProtocolDefinition } from '../devices/driver.js';
 import type { DeviceEvent } from '../devices/events.js';
 import { classifyWaybill } from '../devices/scanner/waybill.js';
+import { createTransports } from '../devices/transports/index.js';
+import { createSimRemoteBackends } from '../devices/transports/sim-remote.js';
 import { ClockMonitor } from '../cloud-sync/clock.js';
 import { EtaTracker, registerEtaMetrics, type EtaTask } from '../cloud-sync/eta/index.js';
 import { PickupPipeline } from '../rules/pipeline.js';
+import { TelemetryRecorder } from '../cloud-sync/telemetry.js';
 import type { DownlinkState } from '../cloud-sync/sync/index.js';
 import { TaskStore } from '../rules/tasks.js';
 import { packageRoot, saveConfigPatch, type Config } from './config.js';
@@ -38,7 +41,10 @@ export const shippedRulesDir = path.join(packageRoot, 'rules', 'sets', 'pickup')
 export function assembleGateway(config: Config, options: AssembleOptions = {}): Gateway {
   const sim = config.simulation;
   const now = sim ? () => sim.simStart + (Date.now() - sim.realStart) * sim.factor : Date.now;
-  const gateway = new Gateway(config, { ...options, now });
+  const simRemote = config.simTransport ? createSimRemoteBackends(config.simTransport) : undefined;
+  const transports = options.transports ?? (simRemote ? { ...createTransports(), hid: simRemote.hid, ble: simRemote.ble } : undefined);
+  const gateway = new Gateway(config, { ...options, transports, now });
+  if (simRemote) gateway.add({ name: 'sim-transport', start: async () => undefined, stop: () => simRemote.close() });
   const { log, bus, broker, metrics } = gateway;
   const dataDir = config.gateway.dataDir;
   mountDashboard(gateway, options.dashboard);
@@ -133,12 +139,18 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
     now,
   });
 
+  const telemetry = new TelemetryRecorder({ sink: journal, log: log.child({ component: 'telemetry' }), now });
+  bus.on('telemetry', 'device-status', (st) => {
+    if (st.state !== 'connecting') telemetry.health(st.deviceId, st.kit, st.state, st.detail);
+  });
+
   const lockerDevices = lockers.ownedDevices();
   const gpsDevices = new Set(config.devices.filter((d) => d.kind === 'gps').map((d) => d.id));
   const route = (e: DeviceEvent) => {
     if (lockerDevices.has(e.deviceId)) return;
     if (e.type === 'position') {
       void eta.handle(e);
+      telemetry.position(e as DeviceEvent<'position'>);
       const at = (e.payload as { at?: string; fix?: string }).at;
       if (at && gpsDevices.has(e.deviceId) && (e.payload as { fix?: string }).fix !== 'none') clock.offerGps(at, e.receivedAt);
     }

@@ -177,6 +177,25 @@ export function buildCli(): Command {
 
   const sim = program.command('sim').description('device simulators and scenarios');
   sim
+    .command('devices')
+    .description('start simulated devices (serial on pseudo-terminals, HID/BLE over the simulator transport) and print their gateway config')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { runSimCli, simDevicesUsage } = await import('../simulators/devices/index.js');
+      if (cmd.args.includes('--help') || cmd.args.includes('-h')) {
+        process.stdout.write(`${simDevicesUsage}\n`);
+        return;
+      }
+      try {
+        await runSimCli(cmd.args);
+      } catch (err) {
+        if (err instanceof Error && (err.name === 'SimSpecError' || /--|flag|option/i.test(err.message))) throw new InvalidArgumentError(err.message);
+        throw err;
+      }
+    });
+  sim
     .command('scenario')
     .description('run a scenario (a shipped name such as van-day, or a YAML file) against a gateway and the reference dispatch')
     .argument('<scenario>', 'van-day | locker-bank | offline-shift | bad-devices | a file')

@@ -85,6 +85,8 @@ export const configSchema = z.strictObject({
       token: z.string().optional(),
       username: z.string().optional(),
       password: z.string().optional(),
+      /** MQTT bridge: a batch dispatch has not acknowledged within this long is sent again */
+      ackTimeoutMs: z.number().int().positive().default(30_000),
     })
     .prefault({}),
   rules: z
@@ -101,6 +103,8 @@ export const configSchema = z.strictObject({
   tasks: z.looseObject({ file: z.string().optional() }).prefault({}),
   journal: z.looseObject({ quotaBytes: z.number().int().positive().optional() }).prefault({}),
   eta: z.looseObject({}).prefault({}),
+  /** HID and BLE devices served by a device simulator (`courier-gw sim devices`) instead of node-hid / noble */
+  simTransport: z.string().regex(/^tcp:\/\/[^/]+:\d+$/, 'tcp://host:port of a device simulator').optional(),
   /** a simulated clock for scenario runs: sim time = simStart + (now - realStart) * factor */
   simulation: z
     .strictObject({ simStart: z.number(), realStart: z.number(), factor: z.number().positive().max(10_000) })
@@ -171,8 +175,7 @@ export function parseConfig(
       problems.push({ path: `${at}.transport.type`, message: `protocol ${protocol.name} runs over ${protocol.transports.join(' or ')}` });
     }
     if (protocol.options) {
-      const { id: _id, kind: _kind, kit: _kit, protocol: _p, transport: _t, credentials: _c, ...rest } = d;
-      const options = protocol.options.safeParse(rest);
+      const options = protocol.options.safeParse(d);
       if (!options.success) {
         for (const i of options.error.issues) problems.push({ path: `${at}.${pathOf(i.path)}`, message: describeIssue(i) });
       } else {

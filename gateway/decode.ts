@@ -1,5 +1,4 @@
 /** `courier-gw decode <codec> <input>`: the decoders of every device family, from the command line. */
-import { readFile } from 'node:fs/promises';
 import { CodecError, fromHex } from '../devices/codec.js';
 import { decoders, findDecoder } from '../devices/registry.js';
 
@@ -26,11 +25,7 @@ export async function runDecode(name: string, input: string): Promise<{ output: 
     if (bytes instanceof CodecError) return { ok: false, output: bytes.toJSON() };
     value = bytes;
   } else if (decoder.input === 'file') {
-    try {
-      value = new Uint8Array(await readFile(input));
-    } catch (err) {
-      return { ok: false, output: new CodecError(decoder.name, 'FILE_UNREADABLE', (err as Error).message, input).toJSON() };
-    }
+    value = input;
   } else {
     value = unescapeText(input);
   }

@@ -57,6 +57,9 @@ export class DeviceManager {
   private readonly throttle = new LogThrottle();
   private readonly now: () => number;
   private unsubscribe: (() => void) | undefined;
+  private alarmTimer: NodeJS.Timeout | undefined;
+  /** driver alarms currently raised on the gateway's alarm bus, per device, by key */
+  private readonly raised = new Map<string, Map<string, { kind: string; source: string }>>();
 
   constructor(private readonly o: DeviceManagerOptions) {
     this.now = o.now ?? Date.now;
@@ -84,9 +87,43 @@ export class DeviceManager {
       if (e.config.transport.type === 'mqtt') continue;
       await this.startDriver(e);
     }
+    this.alarmTimer = setInterval(() => this.syncDriverAlarms(), 1000);
+    this.alarmTimer.unref();
+  }
+
+  /**
+   * Drivers keep their alarms in describe().alarms ({ kind, message, compartment?, board? });
+   * each one raised or cleared there is raised or cleared on the gateway's alarm bus, so it
+   * shows on /healthz, /metrics and the gateway status. Checked when the driver reports a
+   * fault or an event, and every second.
+   */
+  syncDriverAlarms(only?: Entry): void {
+    for (const e of only ? [only] : this.entries.values()) {
+      const alarms = (e.driver?.describe?.() as { alarms?: unknown } | undefined)?.alarms;
+      if (!Array.isArray(alarms)) continue;
+      const raised = (this.raised.get(e.config.id) ?? new Map<string, { kind: string; source: string }>());
+      this.raised.set(e.config.id, raised);
+      const seen = new Set<string>();
+      for (const a of alarms as { kind?: unknown; message?: unknown; compartment?: unknown; board?: unknown }[]) {
+        if (typeof a?.kind !== 'string') continue;
+        const where = a.compartment ?? (a.board === undefined ? undefined : `board ${String(a.board)}`);
+        const source = where === undefined ? e.config.id : `${e.config.id}:${String(where)}`;
+        const key = `${a.kind}|${source}`;
+        seen.add(key);
+        if (raised.has(key)) continue;
+        raised.set(key, { kind: a.kind, source });
+        this.o.bus.emit('alarm', { kind: a.kind, source, message: typeof a.message === 'string' ? a.message : a.kind, active: true, at: this.now() });
+      }
+      for (const [key, a] of raised) {
+        if (seen.has(key)) continue;
+        raised.delete(key);
+        this.o.bus.emit('alarm', { kind: a.kind, source: a.source, message: `${a.kind} cleared`, active: false, at: this.now() });
+      }
+    }
   }
 
   async stop(): Promise<void> {
+    if (this.alarmTimer) clearInterval(this.alarmTimer);
     this.unsubscribe?.();
     this.o.bus.off('devices');
     await Promise.all(
@@ -181,7 +218,9 @@ export class DeviceManager {
             d.devices[id] = { ...(d.devices[id] ?? {}), [key]: value };
           }),
       },
-      now: this.now,
+      // drivers time real hardware (poll periods, settle times, door alarms): the real clock,
+      // even when a scenario runs the gateway's own clock faster
+      now: () => Date.now(),
     };
   }
 
@@ -192,6 +231,7 @@ export class DeviceManager {
       return;
     }
     if (e.summary.state !== 'online') this.setStatus(e, 'online');
+    this.syncDriverAlarms(e);
   }
 
   /**
@@ -209,6 +249,7 @@ export class DeviceManager {
   }
 
   private fault(e: Entry, kind: string, error: Error, detail?: Record<string, unknown>): void {
+    this.syncDriverAlarms(e);
     e.summary.faults[kind] = (e.summary.faults[kind] ?? 0) + 1;
     this.o.metrics.deviceFaults.inc({ device: e.config.id, kind });
     if (this.throttle.shouldLog(`${e.config.id}:${kind}`)) {

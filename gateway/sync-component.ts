@@ -61,7 +61,7 @@ export class SyncComponent implements Component {
       this.poller = new DownlinkPoller({ url: d.url, gatewayId: config.gateway.id, token: d.token ?? '', applier: this.applier, log });
       this.link = syncer;
     } else {
-      this.link = new MqttBridge({ url: d.url, gatewayId: config.gateway.id, username: d.username, password: d.password, outbox: this.o.outbox(), applier: this.applier, log });
+      this.link = new MqttBridge({ url: d.url, gatewayId: config.gateway.id, username: d.username, password: d.password, outbox: this.o.outbox(), applier: this.applier, ackTimeoutMs: d.ackTimeoutMs, log });
     }
     const link = this.link as unknown as NodeJS.EventEmitter;
     link.on('alarm', (a: { kind?: string; message?: string; active?: boolean }) =>

@@ -15,14 +15,20 @@ function line(s = ''): void {
 export function formatSummary(name: string, r: ScenarioReport): string {
   const f = r.figures;
   const ex = Object.entries(f.exceptionsByReason).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const lockers = Object.entries(f.lockerEvents).map(([k, v]) => `${k} ${v}`).join(', ');
   return [
     `== ${name}: ${r.ok ? 'PASSED' : 'FAILED'} in ${r.realSeconds} s ==`,
-    `stops visited              ${f.stops}`,
-    `pickups completed          ${f.pickupsCompleted}`,
-    `first-attempt success      ${(f.firstAttemptSuccessRate * 100).toFixed(0)} %`,
-    `exceptions by reason       ${ex}`,
-    `on-time pickups            ${f.onTimePickups} (${(f.onTimeRate * 100).toFixed(0)} %)`,
-    `ETA error 15 min ahead     ${f.etaErrorMin.samples ? `mean |e| ${f.etaErrorMin.mae} min, bias ${f.etaErrorMin.bias} min over ${f.etaErrorMin.samples} stops` : 'no ETA 15 min ahead'}`,
+    ...(f.stops > 0
+      ? [
+          `stops visited              ${f.stops}`,
+          `pickups completed          ${f.pickupsCompleted}`,
+          `first-attempt success      ${(f.firstAttemptSuccessRate * 100).toFixed(0)} %`,
+          `exceptions by reason       ${ex}`,
+          `on-time pickups            ${f.onTimePickups} (${(f.onTimeRate * 100).toFixed(0)} %)`,
+          `mean ETA error (15 min)    ${f.etaErrorMin.samples ? `${f.etaErrorMin.mae} min (bias ${f.etaErrorMin.bias} min, ${f.etaErrorMin.samples} stops)` : 'no ETA 15 min ahead of an arrival'}`,
+        ]
+      : []),
+    ...(lockers ? [`locker events              ${lockers}`] : []),
     `records at dispatch        ${Object.entries(f.records).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     `duplicates seen (same id)  ${f.duplicatesAtDispatch}`,
     ...(r.failures.length ? ['', 'failed expectations:', ...r.failures.map((x) => `  - ${x}`)] : []),

@@ -25,6 +25,8 @@ export interface Figures {
   /** error of the ETA current 15 min before each arrival: predicted − actual, minutes */
   etaErrorMin: { samples: number; mae: number; bias: number };
   records: Record<string, number>;
+  /** locker.event records at dispatch by event (dropped-off, collected) */
+  lockerEvents: Record<string, number>;
   duplicatesAtDispatch: number;
 }
 
@@ -34,6 +36,11 @@ export function computeFigures(visits: VisitLog[], dispatch: DispatchSim, at: (h
   for (const r of dispatch.records({ kind: 'pickup.exception' })) {
     const reason = String((r.body as { reason?: string } | undefined)?.reason ?? 'unknown');
     exceptions[reason] = (exceptions[reason] ?? 0) + 1;
+  }
+  const lockerEvents: Record<string, number> = {};
+  for (const r of dispatch.records({ kind: 'locker.event' })) {
+    const ev = String((r.body as { event?: string } | undefined)?.event ?? 'unknown');
+    lockerEvents[ev] = (lockerEvents[ev] ?? 0) + 1;
   }
   const served = visits.filter((v) => v.pickedUp > 0);
   const onTime = served.filter((v) => v.arrivedAt >= at(v.stop.window.from) && v.arrivedAt <= at(v.stop.window.to));
@@ -59,6 +66,7 @@ export function computeFigures(visits: VisitLog[], dispatch: DispatchSim, at: (h
     onTimeRate: served.length ? round(onTime.length / served.length) : 0,
     etaErrorMin: { samples: errors.length, mae: round(mae), bias: round(bias) },
     records: sum.perKind,
+    lockerEvents,
     duplicatesAtDispatch: sum.duplicates,
   };
 }

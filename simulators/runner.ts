@@ -16,6 +16,9 @@ import { GatewayProcess } from './gateway-process.js';
 import { KitApp, MqttDevice, type Verdict } from './kit.js';
 import type { Scenario, Stop } from './scenario.js';
 import { computeFigures, type Figures, type VisitLog } from './figures.js';
+import { startSimulators, type Simulators } from './devices/index.js';
+import { lockerGatewayDevices, lockerSimSpec, runLockers, type LockerRunResult } from './locker-run.js';
+import { ScenarioError } from './scenario.js';
 
 export interface ScenarioRunOptions {
   scenario: Scenario;
@@ -80,8 +83,8 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   const workDir = await mkdtemp(path.join(os.tmpdir(), `cg-sim-${s.name}-`));
   const gatewayId = `gw-${s.kit}`;
   const token = randomBytes(12).toString('hex');
-  const passwords = { app: randomBytes(9).toString('base64url'), scale: randomBytes(9).toString('base64url'), gps: randomBytes(9).toString('base64url'), operator: randomBytes(6).toString('base64url') };
-  const [appHash, scaleHash, gpsHash, operatorHash] = await Promise.all([hashPassword(passwords.app), hashPassword(passwords.scale), hashPassword(passwords.gps), hashPassword(passwords.operator)]);
+  const passwords = { app: randomBytes(9).toString('base64url'), scale: randomBytes(9).toString('base64url'), gps: randomBytes(9).toString('base64url'), operator: randomBytes(6).toString('base64url'), terminal: randomBytes(9).toString('base64url') };
+  const [appHash, scaleHash, gpsHash, operatorHash, terminalHash] = await Promise.all([hashPassword(passwords.app), hashPassword(passwords.scale), hashPassword(passwords.gps), hashPassword(passwords.operator), hashPassword(passwords.terminal)]);
 
   const dispatch: DispatchSim = await startDispatchSim({ port: 0, host: '127.0.0.1', token });
   const mqttPort = await portOr(options.ports?.mqtt);
@@ -94,6 +97,21 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   const clock: SimClockSpec = { simStart: atTimeOfDay(day.getTime(), s.start), realStart: Date.now(), factor: speed };
   const at = (hhmm: string) => atTimeOfDay(day.getTime(), hhmm);
 
+  // serial devices on pseudo-terminals when socat is here (or the scenario insists)
+  const havePty = await hasSocat();
+  const wantPty = s.devices.serial === 'pty' || (s.devices.serial === 'auto' && havePty);
+  if ((s.lockers || s.devices.serial === 'pty') && !havePty) throw new ScenarioError(`scenario ${s.name} needs Debian's socat for its serial devices`);
+  const simDevices: Record<string, unknown>[] = [];
+  const scaleOnPty = wantPty && s.stops.length > 0;
+  if (scaleOnPty) simDevices.push({ protocol: 'mt-sics', id: 'scale-1', settleMs: 400 });
+  if (s.lockers) simDevices.push(lockerSimSpec(s.lockers));
+  const sims: Simulators | undefined = simDevices.length
+    ? await startSimulators({ kit: s.kit, tickMs: 0, devices: simDevices }, { now: () => simNow(clock), tickMs: 50 })
+    : undefined;
+  const scaleEntry = scaleOnPty
+    ? { ...sims!.devices.find((d) => d.id === 'scale-1')!.entry, poll: { command: 'SIR', everyMs: 100 } }
+    : { id: 'scale-1', kind: 'scale', kit: s.kit, transport: { type: 'mqtt' }, credentials: { passwordHash: scaleHash } };
+
   const config = {
     gateway: { id: gatewayId, dataDir: path.join(workDir, 'data'), logLevel: 'info' },
     mqtt: { host: '127.0.0.1', port: mqttPort, wsPort: null },
@@ -102,15 +120,18 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     operators: [{ username: 'tech', passwordHash: operatorHash }],
     devices: [
       { id: 'app-1', kind: 'app', kit: s.kit, transport: { type: 'mqtt' }, credentials: { passwordHash: appHash } },
-      { id: 'scale-1', kind: 'scale', kit: s.kit, transport: { type: 'mqtt' }, credentials: { passwordHash: scaleHash } },
+      scaleEntry,
       { id: 'gps-1', kind: 'gps', kit: s.kit, transport: { type: 'mqtt' }, credentials: { passwordHash: gpsHash } },
+      ...(s.lockers && sims ? lockerGatewayDevices(s.lockers, s.kit, sims, terminalHash) : []),
     ],
+    // a courier takes real seconds between scan and weighing, whatever the time factor
+    rules: { pairingWindowMs: 30_000 * speed },
     dispatch: { transport: 'http', url: dispatch.url, token },
     simulation: clock,
   };
   const configFile = path.join(workDir, 'gateway.yaml');
   await writeFile(configFile, toYaml(config));
-  log(`scenario ${s.name}: ${s.stops.length} stops at ${speed}x; work dir ${workDir}`);
+  log(`scenario ${s.name}: ${s.stops.length} stops${s.lockers ? `, locker bank ${s.lockers.bank}` : ''} at ${speed}x; ${scaleOnPty ? 'MT-SICS scale on a pseudo-terminal' : 'MQTT-native scale'}; work dir ${workDir}`);
 
   // dispatch assigns the day's tasks over the downlink
   dispatch.addDownlink({
@@ -127,9 +148,9 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     await gateway.start();
     log(`gateway up; dashboard ${httpUrl}/dashboard/ (user tech, password ${passwords.operator})`);
     const app = new KitApp(mqttUrl, 'app-1', passwords.app, s.kit);
-    const scale = new MqttDevice(mqttUrl, 'scale-1', passwords.scale);
     const gps = new MqttDevice(mqttUrl, 'gps-1', passwords.gps);
-    devices.push(app, scale, gps);
+    devices.push(app, gps);
+    const scale: Scale = sims && scaleOnPty ? ptyScale(sims) : mqttScale(new MqttDevice(mqttUrl, 'scale-1', passwords.scale), devices, clock);
     await Promise.all(devices.map((d) => d.connected()));
 
     // link outages and power cuts run on the simulated clock beside the van
@@ -207,16 +228,20 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     }
     gpsRunning = false;
     await gpsLoop;
+    let lockerResult: LockerRunResult | undefined;
+    if (s.lockers && sims) {
+      lockerResult = await runLockers(s.lockers, { mqttUrl, terminalPassword: passwords.terminal, sims, dispatch, gatewayId, clock, at, log });
+    }
     stopTimers = true;
     dispatch.setFaults({ down: false });
     await Promise.all(background);
 
     // everything recorded reaches dispatch once the link is back
-    const expected = visits.reduce((n, v) => n + v.pickedUp + (v.exception ? 1 : 0), 0);
+    const expected = visits.reduce((n, v) => n + v.pickedUp + (v.exception ? 1 : 0), 0) + (lockerResult ? lockerResult.droppedOff + lockerResult.collected : 0);
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const sum = dispatch.summary();
-      const got = (sum.perKind['pickup.completed'] ?? 0) + (sum.perKind['pickup.exception'] ?? 0);
+      const got = (sum.perKind['pickup.completed'] ?? 0) + (sum.perKind['pickup.exception'] ?? 0) + (sum.perKind['locker.event'] ?? 0);
       if (got >= expected && (await outboxEmpty(httpUrl))) break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -227,6 +252,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     stopTimers = true;
     await Promise.all(devices.map((d) => d.close()));
     const code = await gateway.stop();
+    await sims?.close();
     if (code !== 0 && code !== null) log(`gateway exited with code ${code}`);
     await dispatch.close();
     if (!options.keep && failures.length === 0) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
@@ -258,27 +284,30 @@ function taskOf(s: Scenario, stop: Stop, i: number, at: (hhmm: string) => number
 }
 
 /** Scan, weigh, wait for the verdict; confirm a review; re-scan after a lost answer (power cut). */
-async function pickUp(app: KitApp, scale: MqttDevice, stop: Stop, parcel: Stop['parcels'][number], clock: SimClockSpec, log: (l: string) => void): Promise<Verdict | undefined> {
+async function pickUp(app: KitApp, scale: Scale, stop: Stop, parcel: Stop['parcels'][number], clock: SimClockSpec, log: (l: string) => void): Promise<Verdict | undefined> {
   const code = stop.event === 'bad-waybill' ? parcel.waybill.replace(/\d(?=[A-Z]{2}$)/, (d) => String((Number(d) + 1) % 10)) : parcel.waybill;
   for (let attempt = 1; attempt <= 4; attempt++) {
     const mark = app.mark;
     const nowIso = () => new Date(simNow(clock)).toISOString();
-    await app.publish('scan', { code, symbology: 'code128', at: nowIso() }).catch(() => undefined);
-    if (stop.event === 'reweigh' && attempt === 1) {
-      await scale.publish('weight', { grams: parcel.grams + 900, stable: true, at: nowIso() }).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 5));
-    }
     const grams = stop.event === 'wrong-weight' ? Math.round(parcel.grams * 1.5) : parcel.grams;
-    await scale.publish('weight', { grams, stable: true, at: nowIso() }).catch(() => undefined);
+    if (stop.event === 'reweigh' && attempt === 1) {
+      // weighed first, badly placed, then weighed again: the newer stable weight counts
+      await scale.load(parcel.grams + 900);
+      await scale.load(grams);
+      await app.publish('scan', { code, symbology: 'code128', at: nowIso() }).catch(() => undefined);
+    } else {
+      await app.publish('scan', { code, symbology: 'code128', at: nowIso() }).catch(() => undefined);
+      await scale.load(grams);
+    }
     const verdict = await app.waitVerdict((v) => v.type === 'verdict' && v.scan?.code === code, mark, 3000);
     if (!verdict) {
       log(`  ${stop.id}: no verdict for ${code} (attempt ${attempt}); scanning again`);
-      await scale.publish('weight', { grams: 0, stable: true, at: nowIso() }).catch(() => undefined);
+      await scale.load(0);
       continue;
     }
     const codes = (verdict.reasons ?? []).map((r) => r.code);
     if (verdict.outcome === 'rejected') {
-      await scale.publish('weight', { grams: 0, stable: true, at: nowIso() }).catch(() => undefined);
+      await scale.load(0);
       // after a lost answer, the first attempt may have been recorded already
       if (codes.includes('DUPLICATE_PICKUP') && attempt > 1) return { ...verdict, recorded: true };
       return verdict;
@@ -286,7 +315,7 @@ async function pickUp(app: KitApp, scale: MqttDevice, stop: Stop, parcel: Stop['
     const vid = verdict.verdictId!;
     if (verdict.outcome === 'needs-review') await app.publish('confirm', { verdictId: vid, at: nowIso() });
     const recorded = await app.waitVerdict((v) => v.type === 'recorded' && v.verdictId === vid, mark, 3000);
-    await scale.publish('weight', { grams: 0, stable: true, at: nowIso() }).catch(() => undefined);
+    await scale.load(0);
     if (recorded?.recorded) return { ...verdict, ...recorded, type: 'verdict' };
     log(`  ${stop.id}: ${recorded ? `not recorded (${recorded.reason})` : 'no "recorded" answer'} for ${code} (attempt ${attempt}); scanning again`);
   }
@@ -306,8 +335,11 @@ async function outboxEmpty(httpUrl: string): Promise<boolean> {
 function checkExpectations(s: Scenario, f: Figures, dispatch: DispatchSim, expectedRecords: number): string[] {
   const out: string[] = [];
   const sum = dispatch.summary();
-  const atDispatch = (sum.perKind['pickup.completed'] ?? 0) + (sum.perKind['pickup.exception'] ?? 0);
-  if (s.expect.allRecordsAtDispatch && atDispatch < expectedRecords) out.push(`only ${atDispatch} of ${expectedRecords} pickup and exception records reached dispatch`);
+  const atDispatch = (sum.perKind['pickup.completed'] ?? 0) + (sum.perKind['pickup.exception'] ?? 0) + (sum.perKind['locker.event'] ?? 0);
+  if (s.expect.allRecordsAtDispatch && atDispatch < expectedRecords) out.push(`only ${atDispatch} of ${expectedRecords} pickup, exception and locker records reached dispatch`);
+  for (const [event, n] of Object.entries(s.expect.lockerEvents)) {
+    if ((f.lockerEvents[event] ?? 0) !== n) out.push(`expected ${n} "${event}" locker event(s) at dispatch, got ${f.lockerEvents[event] ?? 0}`);
+  }
   if (s.expect.pickups !== undefined && f.pickupsCompleted !== s.expect.pickups) out.push(`expected ${s.expect.pickups} pickups at dispatch, got ${f.pickupsCompleted}`);
   for (const [reason, n] of Object.entries(s.expect.exceptions)) {
     if ((f.exceptionsByReason[reason] ?? 0) !== n) out.push(`expected ${n} "${reason}" exception(s) at dispatch, got ${f.exceptionsByReason[reason] ?? 0}`);
@@ -315,4 +347,35 @@ function checkExpectations(s: Scenario, f: Figures, dispatch: DispatchSim, expec
   if (s.expect.noSeqGaps && sum.gapCount > 0) out.push(`dispatch saw ${sum.gapCount} gap(s) in seq`);
   if (sum.changedUnderSameId > 0) out.push(`dispatch received ${sum.changedUnderSameId} changed record(s) under an id it had`);
   return out;
+}
+
+/** The kit's scale as the runner drives it: a parcel goes on (or comes off) the platform. */
+interface Scale {
+  load(grams: number): Promise<void>;
+}
+
+function mqttScale(device: MqttDevice, devices: MqttDevice[], clock: SimClockSpec): Scale {
+  devices.push(device);
+  return {
+    async load(grams) {
+      await device.publish('weight', { grams, stable: true, at: new Date(simNow(clock)).toISOString() }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 5));
+    },
+  };
+}
+
+/** An MT-SICS scale simulated on a pseudo-terminal: the gateway reads it with its own driver. */
+function ptyScale(sims: Simulators): Scale {
+  return {
+    async load(grams) {
+      await sims.control('scale-1', 'load', { grams });
+      // the gateway polls the balance; give it a few polls to see the load settle
+      await new Promise((r) => setTimeout(r, 350));
+    },
+  };
+}
+
+async function hasSocat(): Promise<boolean> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => execFile('socat', ['-V'], (err) => resolve(!err)));
 }

@@ -1,14 +1,8 @@
 /** ETA: positions in, eta.update records out, arrival and ETA-error figures kept. */
-export { EtaTracker, defaultEtaOptions } from './tracker.js';
-export type {
-  ClockView,
-  EtaOptions,
-  EtaOptionsInput,
-  EtaTask,
-  EtaTrackerPorts,
-  EtaTrackerStats,
-  EtaUpdateReason,
-} from './tracker.js';
+export { EtaTracker } from './tracker.js';
+export type { EtaTrackerStats, EtaUpdateReason } from './tracker.js';
+export { defaultEtaOptions } from './options.js';
+export type { ClockView, EtaOptions, EtaOptionsInput, EtaTask, EtaTrackerPorts } from './options.js';
 export { StraightLineModel } from './model.js';
 export type { EtaLeg, EtaModel, EtaRequest, EtaStop } from './model.js';
 export { haversineM, EARTH_RADIUS_M } from './geo.js';

@@ -2,7 +2,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { EtaTracker } from './tracker.js';
 
-export function registerEtaMetrics(registry: Registry, tracker: EtaTracker, prefix = 'courier_gw_'): void {
+export function registerEtaMetrics(registry: Registry, tracker: EtaTracker, prefix = 'cg_'): void {
   const errorGauge = (name: string, help: string, pick: (h: number) => number | undefined): void => {
     new Gauge({
       name: `${prefix}${name}`,

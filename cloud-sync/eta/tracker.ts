@@ -5,98 +5,21 @@
  * departures, learns dwell per kit, and keeps the error of the ETA published 15 and 5
  * minutes before each arrival.
  */
-import type { Logger } from 'pino';
 import type { DeviceEvent } from '../../devices/events.js';
-import type { ClockQuality, RecordSink } from '../../rules/records.js';
 import { ArrivalLog, timingOf, type Arrival, type EtaError, type OperatingFigures, type StopVisit } from './arrivals.js';
 import type { EtaErrorStats } from './error-stats.js';
 import { haversineM, type LatLon } from './geo.js';
 import { StraightLineModel, type EtaLeg, type EtaModel } from './model.js';
+import { defaultEtaOptions, type EtaOptions, type EtaTask, type EtaTrackerPorts } from './options.js';
 import {
   PositionFilter,
   defaultPositionFilterOptions,
   positionRejectReasons,
   type Fix,
-  type PositionFilterOptions,
   type PositionPayload,
   type PositionRejectReason,
 } from './position-filter.js';
 import { DwellLearner, SpeedSmoother } from './smoothing.js';
-
-/** The least of a task the ETA needs (the rules issue's Task fits it). */
-export interface EtaTask {
-  id: string;
-  kit: string;
-  address: { lat: number; lon: number };
-  window: { from: string; to: string };
-  sequence: number;
-}
-
-/** What the tracker reads of the clock monitor. */
-export interface ClockView {
-  quality(): ClockQuality;
-  /** system − GPS in ms when known */
-  offsetMs(): number | undefined;
-}
-
-export interface EtaOptions {
-  /** used by the default straight-line model */
-  roadFactor: number;
-  geofenceM: number;
-  /** departure = farther than geofenceM + this from the stop */
-  departMarginM: number;
-  slowKmh: number;
-  arriveAfterMs: number;
-  defaultDwellMs: number;
-  dwellAlpha: number;
-  /** longer observed dwells count as this much (a lunch break is not a pickup) */
-  maxDwellMs: number;
-  speedTauMs: number;
-  minSpeedKmh: number;
-  /** republish a task's ETA when it moved by at least this */
-  movedMs: number;
-  /** ... or when its last publication is this old */
-  everyMs: number;
-  /** least time between two position-driven evaluations of a kit */
-  evalEveryMs: number;
-  /** timer that re-evaluates every kit with a known position */
-  tickMs: number;
-  horizonsMin: number[];
-  keep: number;
-  filter: PositionFilterOptions;
-}
-
-export const defaultEtaOptions: EtaOptions = {
-  roadFactor: 1.3,
-  geofenceM: 75,
-  departMarginM: 25,
-  slowKmh: 7,
-  arriveAfterMs: 20_000,
-  defaultDwellMs: 4 * 60_000,
-  dwellAlpha: 0.3,
-  maxDwellMs: 30 * 60_000,
-  speedTauMs: 120_000,
-  minSpeedKmh: 15,
-  movedMs: 2 * 60_000,
-  everyMs: 5 * 60_000,
-  evalEveryMs: 15_000,
-  tickMs: 60_000,
-  horizonsMin: [15, 5],
-  keep: 1000,
-  filter: defaultPositionFilterOptions,
-};
-
-export type EtaOptionsInput = Partial<Omit<EtaOptions, 'filter'>> & { filter?: Partial<PositionFilterOptions> };
-
-export interface EtaTrackerPorts {
-  sink: RecordSink;
-  tasksFor(kit: string): readonly EtaTask[];
-  log: Logger;
-  now?: () => number;
-  clock?: ClockView;
-  model?: EtaModel;
-  options?: EtaOptionsInput;
-}
 
 export type EtaUpdateReason = 'new' | 'tasks' | 'moved' | 'periodic';
 type EvalCause = 'position' | 'arrival' | 'departure' | 'tasks' | 'tick';
@@ -272,11 +195,12 @@ export class EtaTracker {
     const fix = res.fix;
     st.last = fix;
     st.device = device;
-    st.speed.add(fix.speedKmh, fix.t);
     const tasks = this.openTasks(st);
     let cause: EvalCause = 'position';
     if (this.departure(st, fix)) cause = 'departure';
     if (this.arrival(st, fix, tasks)) cause = 'arrival';
+    // the speed is the driving speed: stops are planned as dwell, not as a slow van
+    if (!st.stop && st.slowSince === undefined) st.speed.add(fix.speedKmh, fix.t);
     if (cause !== 'position' || st.tasksDirty || now - st.lastEvalAt >= this.opts.evalEveryMs) {
       await this.evaluate(st, cause);
     }
@@ -406,11 +330,13 @@ export class EtaTracker {
       speedKmh: Math.round(st.speed.planKmh() * 10) / 10,
       dwellMs: Math.round(st.dwell.dwellMs()),
       positionAt: iso(last.t - offset),
+      /** system − GPS already taken out of eta and positionAt (0 with a synchronised clock) */
+      clockOffsetMs: offset,
     };
     try {
       await this.ports.sink.append({
         kind: 'eta.update',
-        stream: st.kit,
+        stream: `eta:${st.kit}`,
         kit: st.kit,
         devices: st.device ? [st.device] : undefined,
         coalesceKey: `eta:${st.kit}:${leg.taskId}`,

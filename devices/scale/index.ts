@@ -88,6 +88,8 @@ export const decoders: DecoderDefinition[] = [
     decode(input) {
       const r = decodeMtSicsReply(typeof input === 'string' ? input : Buffer.from(input).toString('latin1'));
       if (r instanceof CodecError || r.type === 'weight') return r;
+      // the scale's own error replies are typed errors on the command line (exit 1)
+      if (r.type === 'error') return new CodecError('mt-sics', `DEVICE_${r.code}`, `the scale answered ${r.code}: ${r.error} error`, typeof input === 'string' ? input : undefined);
       if (r.type === 'tare' && r.done && r.grams !== undefined) return { ...r, stable: true };
       return { ...r, grams: null, stable: false };
     },

@@ -1,11 +1,12 @@
 /**
  * The default drop-off check until the rules engine's drop-off rule set is plugged in:
- * a waybill is present, it is not already in a locker, the weight (if any) is stable,
+ * a waybill is present and valid (its scheme and check digit), it is not already in a locker, the weight (if any) is stable,
  * and a free compartment of the parcel's size is there.
  */
 import type { EventPayload } from '../../devices/events.js';
 import type { CompartmentSize } from '../../devices/locker/options.js';
 import type { DropOffVerdict, LockerBankPort, ValidateDropOff } from './ports.js';
+import { classifyWaybill, type WaybillInfo } from '../../devices/scanner/waybill.js';
 
 const sizes: readonly CompartmentSize[] = ['XS', 'S', 'M', 'L', 'XL'];
 
@@ -37,11 +38,16 @@ export function parcelSize(
   return table.find((t) => weight.grams <= t.maxGrams)?.size;
 }
 
-export function defaultDropOffValidator(bank: LockerBankPort, table: readonly SizeByWeight[] = defaultSizeByWeight): ValidateDropOff {
+export function defaultDropOffValidator(
+  bank: LockerBankPort,
+  table: readonly SizeByWeight[] = defaultSizeByWeight,
+  classify: (code: string) => WaybillInfo = (code) => classifyWaybill(code),
+): ValidateDropOff {
   return (scan, weight): DropOffVerdict => {
     const reasons: string[] = [];
     const waybill = scan.code.trim();
     if (waybill.length === 0) reasons.push('WAYBILL_MISSING');
+    else if (!classify(waybill).valid) reasons.push('WAYBILL_INVALID');
     else if (bank.findByWaybill(waybill)) reasons.push('ALREADY_IN_LOCKER');
     if (weight && !weight.stable) reasons.push('WEIGHT_NOT_STABLE');
     const size = parcelSize(scan, weight, table);

@@ -26,6 +26,8 @@ export interface StreamSummary {
   missingCount: number;
   /** the first 100 missing seq numbers */
   missing: number[];
+  /** a stream of live or bulk records (coalesced or thinned by design): its gaps are not counted in gapCount */
+  lossy?: boolean;
 }
 
 export interface StoreSummary {
@@ -40,6 +42,7 @@ export interface StoreSummary {
   malformed: number;
   /** keyed `${gatewayId}/${stream}` */
   streams: Record<string, StreamSummary>;
+  /** missing seq numbers in streams of never-dropped records (pickups, exceptions, locker events) */
   gapCount: number;
 }
 
@@ -76,6 +79,8 @@ export class RecordStore {
   private readonly byId = new Map<string, { record: StoredRecord; canonical: string }>();
   private readonly perKind: Record<string, number> = {};
   private readonly seqs = new Map<string, Set<number>>();
+  /** streams with live or bulk records: the gateway may coalesce or thin those, so their gaps are expected */
+  private readonly lossy = new Set<string>();
   private readonly counts = { received: 0, duplicates: 0, changed: 0, rejected: 0, malformed: 0 };
   private readonly file: WriteStream | undefined;
 
@@ -111,6 +116,7 @@ export class RecordStore {
         let s = this.seqs.get(key);
         if (s === undefined) this.seqs.set(key, (s = new Set()));
         s.add(rec.seq);
+        if (laneOf[rec.kind as keyof typeof laneOf] !== 'records') this.lossy.add(key);
         this.file?.write(`${JSON.stringify(rec)}\n`);
       }
       answer.acked.push(rec.id);
@@ -141,8 +147,9 @@ export class RecordStore {
         missingCount++;
         if (missing.length < 100) missing.push(n);
       }
-      gapCount += missingCount;
-      streams[key] = { count: set.size, maxSeq, missingCount, missing };
+      const lossy = this.lossy.has(key);
+      if (!lossy) gapCount += missingCount;
+      streams[key] = { count: set.size, maxSeq, missingCount, missing, ...(lossy ? { lossy } : {}) };
     }
     return {
       distinctIds: this.byId.size,

@@ -13,6 +13,7 @@ import type { RecordEnvelope, RecordInput, RecordSink } from '../../rules/record
 import { RecordRefusedError } from '../../rules/records.js';
 
 const log = pino({ level: 'silent' });
+const FAKED: ('setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval' | 'Date')[] = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'];
 
 class MemorySink implements RecordSink {
   readonly records: RecordInput[] = [];
@@ -96,7 +97,7 @@ describe('ClockMonitor', () => {
   const T0 = Date.parse('2025-03-10T08:00:00.000Z');
 
   beforeEach(() => {
-    clock = sinon.useFakeTimers({ now: T0 });
+    clock = sinon.useFakeTimers({ now: T0, toFake: FAKED });
   });
   afterEach(() => clock.restore());
 

@@ -119,3 +119,29 @@ describe('device manager', () => {
     expect(bad).toBeDefined();
   });
 });
+
+describe('driver alarms', () => {
+  it('raises and clears what a driver lists in describe().alarms on the gateway alarm bus and /metrics', async () => {
+    let alarms: { kind: string; message: string; compartment?: string }[] = [];
+    const withAlarms: ProtocolDefinition = {
+      name: 'test-alarms',
+      kind: 'locker',
+      transports: ['serial'],
+      createDriver: () => ({ async start() {}, async stop() {}, describe: () => ({ alarms }) }),
+    };
+    t = await startTestGateway(
+      { devices: [{ id: 'bank-1', kind: 'locker', kit: 'b-1', protocol: 'test-alarms', transport: { type: 'serial', path: '/dev/null' } }] },
+      { findProtocol: (n) => (n === 'test-alarms' ? withAlarms : undefined) },
+    );
+    alarms = [{ kind: 'door-open', message: 'A03 open for 61 s', compartment: 'A03' }];
+    t.gateway.devices.syncDriverAlarms();
+    expect(t.gateway.activeAlarms()).toMatchObject([{ kind: 'door-open', source: 'bank-1:A03', active: true }]);
+    expect(await metricValue(t.httpUrl, 'cg_alarms_active', { kind: 'door-open' })).toBe(1);
+    const health = (await (await fetch(`${t.httpUrl}/healthz`)).json()) as { alarms: { kind: string }[] };
+    expect(health.alarms.map((a) => a.kind)).toEqual(['door-open']);
+    alarms = [];
+    t.gateway.devices.syncDriverAlarms();
+    expect(t.gateway.activeAlarms()).toEqual([]);
+    expect(await metricValue(t.httpUrl, 'cg_alarms_active', { kind: 'door-open' })).toBe(0);
+  });
+});

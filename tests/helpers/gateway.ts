@@ -79,11 +79,24 @@ export async function startTestGateway(raw: Record<string, unknown> = {}, option
   };
 }
 
+/** MQTT topic-filter matching, so a collector sees only its own filter's messages. */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
 /** Collects messages on a filter; `next(pred)` resolves with the first that matches. */
 export function collect(client: MqttClient, filter: string): Promise<{ messages: { topic: string; payload: unknown }[]; next(pred?: (m: { topic: string; payload: unknown }) => boolean, timeoutMs?: number): Promise<{ topic: string; payload: unknown }> }> {
   const messages: { topic: string; payload: unknown }[] = [];
   const waiters: { pred: (m: { topic: string; payload: unknown }) => boolean; resolve: (m: { topic: string; payload: unknown }) => void }[] = [];
   client.on('message', (topic, buf) => {
+    if (!topicMatches(filter, topic)) return;
     let payload: unknown;
     try {
       payload = JSON.parse(buf.toString());

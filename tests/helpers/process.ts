@@ -37,7 +37,8 @@ export function run(command: string, args: string[], options: { env?: NodeJS.Pro
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   if (options.input !== undefined) child.stdin!.end(options.input);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the output streams are read to their end by then
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return {
     child,
     output: () => out,

@@ -73,8 +73,6 @@ const vectors: Vector[] = [
   { codec: 'mt-sics', input: 'S D      99.98 g', note: '99.98 g dynamic', expected: { type: 'weight', grams: 99.98, stable: false } },
   { codec: 'mt-sics', input: 'S I', note: 'busy: no reading', expected: { grams: null, stable: false, condition: 'busy' } },
   { codec: 'mt-sics', input: 'S +', note: 'overload', expected: { grams: null, stable: false, condition: 'overload' } },
-  // the scale's own refusal is a decoded, typed reply (the line was understood), not a decode failure
-  { codec: 'mt-sics', input: 'ES', note: 'syntax error (typed)', expected: { type: 'error', code: 'ES', error: 'syntax', grams: null, stable: false } },
   // 3.2 continuous output
   {
     codec: 'continuous-scale', input: '53 54 2C 47 53 2C 31 C4 2C 30 30 31 33 2E 35 30 30 20 6B 67 0D 0A', note: 'ST,GS,1·,0013.500 kg',
@@ -142,6 +140,7 @@ const nmeaBatch = (): Promise<Decoded> => decode('nmea', nmeaVectors.map((v) => 
 
 /** inputs each codec must refuse with a typed error (JSON with `error` and `protocol`), exit 1 */
 const refusals: { codec: string; input: string; error: string; note: string }[] = [
+  { codec: 'mt-sics', input: 'ES', error: 'DEVICE_ES', note: "the scale's syntax-error reply" },
   { codec: 'hid-pos-scale', input: '03 04 02 00 D2', error: 'WRONG_LENGTH', note: '5 bytes' },
   { codec: 'hid-pos-scale', input: '03 04 02 00 D2 0', error: 'NOT_HEX', note: 'odd hex' },
   { codec: 'mt-sics', input: 'S S 12.0 parsecs', error: 'UNKNOWN_UNIT', note: 'unknown unit' },

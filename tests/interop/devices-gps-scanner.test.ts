@@ -11,8 +11,6 @@ import path from 'node:path';
 import { GpsUnitStub } from '../../firmware-stubs/gps/gps-unit.js';
 import { SerialScannerStub } from '../../firmware-stubs/scanner/scanners.js';
 import { encodeGga, encodeRmc } from '../../devices/gps/nmea-encode.js';
-import { findProtocol } from '../../devices/registry.js';
-import type { ProtocolDefinition } from '../../devices/driver.js';
 import { ConfigError, parseConfig } from '../../gateway/config.js';
 import { collect, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { ptyPair, type PtyPair } from '../helpers/pty.js';
@@ -55,17 +53,6 @@ function corrupt(line: string): string {
   return `${m[1]}*${wrong}\r\n`;
 }
 
-/**
- * The nmea and scanner protocols declare `transport` inside their `options` schema, which
- * the config check runs on the entry WITHOUT its transport (see the first describe below):
- * until that is fixed, the behaviour tests look the protocols up without the schema (each
- * driver still parses its own entry when it starts). Drop `findProtocol` below once fixed.
- */
-const lookupWithoutOptions = (name: string): ProtocolDefinition | undefined => {
-  const p = findProtocol(name);
-  return p && (p.name === 'nmea' || p.name === 'serial-scanner') ? { ...p, options: undefined } : p;
-};
-
 /** a collector on its own operator connection: collect() sees every message of its client */
 async function watch(filter: string) {
   return collect(await t.connect('tech', OPERATOR_PASSWORD), filter);
@@ -84,7 +71,7 @@ beforeAll(async () => {
       { id: 'gps-1', kind: 'gps', kit: 'van-1', protocol: 'nmea', transport: { type: 'serial', path: gpsPair.device, baudRate: 9600 } },
       { id: 'scanner-1', kind: 'scanner', kit: 'van-1', protocol: 'serial-scanner', transport: { type: 'serial', path: scanPair.device, baudRate: 9600 } },
     ],
-  }, { findProtocol: lookupWithoutOptions });
+  });
   await waitUntil(() => t.gateway.devices.list().every((d) => d.state === 'online'), 'both devices online');
 });
 

@@ -30,7 +30,6 @@ describe('scale decoders for courier-gw decode', () => {
     ['mt-sics', 'S D      99.98 g', { grams: 99.98, stable: false }],
     ['mt-sics', 'S I', { grams: null, stable: false }],
     ['mt-sics', 'S +', { grams: null, stable: false }],
-    ['mt-sics', 'ES', { grams: null, stable: false }],
     ['continuous-scale', '53 54 2C 47 53 2C 31 C4 2C 30 30 31 33 2E 35 30 30 20 6B 67 0D 0A', { grams: 13500, stable: true }],
   ];
   it.each(rows)('%s %s', async (name, input, expected) => {
@@ -39,7 +38,7 @@ describe('scale decoders for courier-gw decode', () => {
 
   it('keeps the typed fields next to grams and stable', async () => {
     expect(await decode('ble-weight', 'BF 01 00 00')).toMatchObject({ type: 'feature', resolutionGrams: 5 });
-    expect(await decode('mt-sics', 'ES')).toMatchObject({ type: 'error', code: 'ES', error: 'syntax' });
+    expect(await decode('mt-sics', 'ES')).toMatchObject({ name: 'CodecError', code: 'DEVICE_ES', protocol: 'mt-sics' });
     expect(await decode('mt-sics', 'T S     100.00 g')).toMatchObject({ type: 'tare', grams: 100, stable: true });
     expect(await decode('hid-pos-scale', '02 02')).toEqual({ type: 'other-report', reportId: 2, grams: null, stable: false });
     expect(await decode('continuous-scale', '53 54 2C 47 53 2C 31 C4 2C 30 30 31 33 2E 35 30 30 20 6B 67 0D 0A')).toMatchObject({ lamp: 0xc4, mode: 'gross' });

@@ -136,6 +136,15 @@ describe('LockerFlows end to end (stub board, fake line, fake terminal)', () => 
     await t.stop();
   });
 
+  it('refuses a waybill with a wrong check digit and opens nothing', async () => {
+    const t = await setup();
+    await t.terminal('scan', { code: 'RB123456786GB' });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'rejected', reasons: ['WAYBILL_INVALID'] });
+    expect(t.unlocks()).toEqual([]);
+    expect(t.sink.records).toEqual([]);
+    await t.stop();
+  });
+
   it('a cancel with the door open and the door closed empty frees the compartment', async () => {
     const t = await setup();
     t.stub.setUser(1, 1, { closeAfterMs: null, parcel: 'keep' });

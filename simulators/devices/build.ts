@@ -1,0 +1,92 @@
+/** Makes the simulator of one spec entry, with its endpoint (serial) or its host (HID, BLE). */
+import type { DeviceSpec } from './spec.js';
+import type { SerialEndpoint } from './serial-endpoint.js';
+import type { SimContext, SimDevice } from './sim-device.js';
+import { makePlatform } from './scale-actions.js';
+import { ContinuousScaleSim, MtSicsSim } from './serial-scales.js';
+import { SerialScannerSim } from './serial-scanner-sim.js';
+import { GpsSim } from './gps-sim.js';
+import { LockBoardSim } from './lock-board-sim.js';
+import { HidPosScannerSim, HidScaleSim, KeyboardWedgeSim } from './hid-sims.js';
+import { BleScaleSim } from './ble-scale-sim.js';
+import type { SimTransportServer } from './remote-server.js';
+
+export interface BuildEnv {
+  ctx: SimContext;
+  kit: string;
+  /** the device's position in the spec (for a default BLE address) */
+  index: number;
+  /** the serial endpoint for a serial device */
+  serial(id: string, baudRate: number): SerialEndpoint;
+  /** the simulator transport, for HID and BLE devices */
+  remote(): SimTransportServer;
+}
+
+export const serialProtocols: ReadonlySet<DeviceSpec['protocol']> = new Set(['mt-sics', 'continuous-scale', 'serial-scanner', 'nmea', 'kerong-cu16']);
+
+/** a locally administered address, one per position in the spec */
+export function defaultBleAddress(index: number): string {
+  const hi = ((index + 1) >> 8) & 0xff;
+  const lo = (index + 1) & 0xff;
+  return ['02', '00', '5c', '00', hi.toString(16).padStart(2, '0'), lo.toString(16).padStart(2, '0')].join(':');
+}
+
+export function buildDevice(spec: DeviceSpec, env: BuildEnv): SimDevice {
+  const { ctx } = env;
+  const kit = spec.kit ?? env.kit;
+  const now = ctx.now();
+  switch (spec.protocol) {
+    case 'mt-sics': {
+      const baudRate = spec.baudRate ?? 9600;
+      const id = { id: spec.id, kit, baudRate, gateway: spec.gateway };
+      return new MtSicsSim(id, env.serial(spec.id, baudRate), ctx, makePlatform(spec, now), {
+        unit: spec.unit, decimals: spec.decimals, serialNumber: spec.serialNumber, stableWaitMs: spec.stableWaitMs,
+      });
+    }
+    case 'continuous-scale': {
+      const baudRate = spec.baudRate ?? 9600;
+      const id = { id: spec.id, kit, baudRate, gateway: spec.gateway };
+      return new ContinuousScaleSim(id, env.serial(spec.id, baudRate), ctx, makePlatform(spec, now), {
+        form: spec.form, id: spec.scaleId, unit: spec.unit, decimals: spec.decimals,
+      });
+    }
+    case 'serial-scanner': {
+      const baudRate = spec.baudRate ?? 9600;
+      return new SerialScannerSim({ id: spec.id, kit, baudRate, gateway: spec.gateway }, env.serial(spec.id, baudRate), ctx, {
+        prefix: spec.prefix, suffix: spec.suffix, sendAim: spec.sendAim,
+      });
+    }
+    case 'nmea': {
+      const baudRate = spec.baudRate ?? 9600;
+      return new GpsSim({ id: spec.id, kit, baudRate, gateway: spec.gateway }, env.serial(spec.id, baudRate), ctx, {
+        route: spec.route, speedKmh: spec.speedKmh, startMs: spec.startMs ?? now, talker: spec.talker, vtg: spec.vtg,
+        hdop: spec.hdop, satellites: spec.satellites, altitudeM: spec.altitudeM,
+      });
+    }
+    case 'kerong-cu16': {
+      const baudRate = spec.baudRate ?? 19200;
+      const user = spec.user ? { ...(spec.user.closeAfterMs !== undefined ? { closeAfterMs: spec.user.closeAfterMs } : {}), ...(spec.user.parcel ? { parcel: spec.user.parcel } : {}) } : undefined;
+      return new LockBoardSim({ id: spec.id, kit, baudRate, gateway: spec.gateway }, env.serial(spec.id, baudRate), ctx, {
+        boards: spec.boards, lockedBit: spec.lockedBit, user,
+      });
+    }
+    case 'hid-pos-scale':
+      return new HidScaleSim(hidIdentity(spec, kit), env.remote(), ctx, makePlatform(spec, now), { unit: spec.unit, exponent: spec.exponent });
+    case 'hid-keyboard':
+      return new KeyboardWedgeSim(hidIdentity(spec, kit), env.remote(), ctx, { terminator: spec.terminator, sendAim: spec.sendAim });
+    case 'hid-pos-scanner':
+      return new HidPosScannerSim(hidIdentity(spec, kit), env.remote(), ctx, { vendorCode: spec.vendorCode, noAim: spec.noAim });
+    case 'ble-weight':
+      return new BleScaleSim(
+        { id: spec.id, kit, address: spec.address ?? defaultBleAddress(env.index), localName: spec.localName, gateway: spec.gateway },
+        env.remote(),
+        ctx,
+        makePlatform(spec, now),
+        { imperial: spec.imperial, withTimestamp: spec.withTimestamp, userId: spec.userId, resolutionCode: spec.resolutionCode },
+      );
+  }
+}
+
+function hidIdentity(spec: { id: string; vendorId?: number; productId?: number; product?: string; gateway: Record<string, unknown> }, kit: string) {
+  return { id: spec.id, kit, vendorId: spec.vendorId, productId: spec.productId, product: spec.product, gateway: spec.gateway };
+}
