@@ -117,7 +117,8 @@ export const footprintBench: Bench = {
       await journal.close();
       ctx.log(`footprint: ${backlog} records appended in ${round(fillSeconds, 1)} s`);
       const backlogCfg = await configure(backlogDir);
-      gw = await start(backlogCfg);
+      gw = await startGatewayProcess(backlogCfg.file, backlogCfg.httpPort, 300_000);
+      running.push(gw);
       const startBacklogMs = gw.startToHealthyMs;
       await sleep(5000);
       const rssBacklogMB = await gw.rssMB();

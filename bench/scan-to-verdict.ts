@@ -38,7 +38,7 @@ export const scanToVerdictBench: Bench = {
     if (!pipelinePresent()) {
       return { rows: [{ bench: 'scan->verdict', metric: 'pipeline not present', value: NaN, unit: '' }], json: { scanToVerdict: { skipped: 'pipeline not present' } } };
     }
-    const s = ctx.quick ? { low: 3, mid: 4, high: 3, search: 2, iterations: 3, accepted: 2 } : { low: 5, mid: 10, high: 5, search: 3, iterations: 5, accepted: 3 };
+    const s = ctx.quick ? { low: 2, mid: 3, high: 2, search: 2, iterations: 2, accepted: 2 } : { low: 5, mid: 10, high: 5, search: 3, iterations: 5, accepted: 3 };
     const rows: BenchRow[] = [];
 
     // verdict path
