@@ -25,10 +25,13 @@ export async function rssMBOf(pid: number): Promise<number> {
   return Number(m[1]) / 1024;
 }
 
+/** extra node flags for the gateway, e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a run */
+const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+
 export async function startGatewayProcess(configFile: string, httpPort: number, timeoutMs = 30_000): Promise<GatewayProcess> {
   const stderr: string[] = [];
   const t0 = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [cli, 'start', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, cli, 'start', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.on('data', (d: Buffer) => {
     if (stderr.length < 50) stderr.push(d.toString());
   });

@@ -62,7 +62,7 @@ export const vsNodeRedBench: Bench = {
       return { rows: [{ bench: 'vs node-red', metric: 'pipeline not present', value: NaN, unit: '' }], json: { vsNodeRed: { skipped: 'pipeline not present' } } };
     }
     const red = await ensureNodeRed(ctx.log);
-    const pairs = ctx.quick ? 300 : 1000;
+    const pairs = ctx.quick ? 300 : 500;
     const rounds = 2;
     const tasksPerKit = Math.ceil((rounds * 2 * pairs) / KITS) + 5;
     const t0 = performance.now();
