@@ -93,3 +93,15 @@ export async function writeResults(results: Record<string, unknown>, rows: Bench
   };
   await writeFile(resultsFile, `${JSON.stringify(doc, null, 2)}\n`);
 }
+
+/** Runs several sides `rounds` times, each round starting one side later than the last; returns each side's per-round results. */
+export async function interleave<T>(rounds: number, sides: readonly (() => Promise<T>)[]): Promise<T[][]> {
+  const out: T[][] = sides.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < sides.length; k++) {
+      const i = (r + k) % sides.length;
+      out[i].push(await sides[i]());
+    }
+  }
+  return out;
+}

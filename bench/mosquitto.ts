@@ -1,6 +1,7 @@
 /** Debian's mosquitto on a loopback port, for comparisons and interop. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,12 +13,14 @@ export interface Mosquitto {
   stop(): Promise<void>;
 }
 
+export { freePort };
+
 export async function startMosquitto(port?: number): Promise<Mosquitto> {
   const p = port ?? (await freePort());
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-mosq-'));
   const conf = path.join(dir, 'mosquitto.conf');
-  await writeFile(conf, `listener ${p} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\nmax_queued_messages 100000\n`);
-  const bin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((b) => b) as string;
+  await writeFile(conf, `listener ${p} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\nmax_queued_messages 100000\nset_tcp_nodelay true\n`);
+  const bin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((b) => existsSync(b)) ?? 'mosquitto';
   const child: ChildProcess = spawn(bin, ['-c', conf], { stdio: 'ignore' });
   const deadline = Date.now() + 5000;
   for (;;) {
@@ -39,6 +42,7 @@ export async function startMosquitto(port?: number): Promise<Mosquitto> {
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -4,8 +4,14 @@
  */
 import { formatTable, writeResults, type Bench, type BenchRow } from './harness.js';
 import { mqttHopBench } from './mqtt-hop.js';
+import { journalBench } from './journal.js';
+import { drainBench } from './drain.js';
+import { footprintBench } from './footprint.js';
+import { scanToVerdictBench } from './scan-to-verdict.js';
+import { vsNodeRedBench } from './vs-node-red.js';
+import { rulesBench } from './rules.js';
 
-const benches: Bench[] = [mqttHopBench];
+const benches: Bench[] = [scanToVerdictBench, vsNodeRedBench, rulesBench, mqttHopBench, journalBench, drainBench, footprintBench];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

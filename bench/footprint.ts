@@ -1,0 +1,164 @@
+/**
+ * Footprint of the compiled gateway run as an operator runs it, with every kind of device
+ * configured: 50 kits of MQTT-native scanners and scales, serial drivers on socat
+ * pseudo-terminals (MT-SICS and continuous scales, a serial scanner, NMEA GPS, a locker
+ * bank), and an HID scale and scanner and a BLE scale, which are `unavailable` here.
+ * Time from spawn to /healthz 200 (median of 3), RSS idle after 5 s, RSS while 1,000
+ * scan + weight pairs/s arrive over MQTT from a worker, RSS with a journal backlog.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { hashPasswordSync } from '../gateway/passwords.js';
+import { median, round, type Bench, type BenchRow } from './harness.js';
+import { writeBenchGatewayConfig } from './gateway-config.js';
+import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
+import { KitLoad } from './kit-load.js';
+import { freePort } from './mosquitto.js';
+import { ptyPair, type PtyPair } from './pty.js';
+import { appendMany, openBenchJournal } from './records.js';
+
+const IDLE_GOAL_MB = 80;
+const HEALTHY_GOAL_MS = 500;
+const KITS = 50;
+const PASSWORD = 'bench-pw';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** samples the gateway's RSS every 250 ms while `work` runs; returns the largest */
+async function peakRssDuring(gw: GatewayProcess, work: Promise<unknown>): Promise<number> {
+  let peak = await gw.rssMB();
+  let done = false;
+  void work.finally(() => (done = true)).catch(() => undefined);
+  while (!done) {
+    await sleep(250);
+    peak = Math.max(peak, await gw.rssMB().catch(() => 0));
+  }
+  await work;
+  return peak;
+}
+
+/** true when /healthz shows a journal component the gateway opened */
+function journalOpened(health: Record<string, unknown>): { opened: boolean; depth?: unknown } {
+  const journal = (health.components as Record<string, Record<string, unknown>> | undefined)?.journal;
+  if (!journal || journal.open === false) return { opened: false };
+  return { opened: true, depth: journal.depth };
+}
+
+export const footprintBench: Bench = {
+  name: 'Footprint',
+  key: 'footprint',
+  async run(ctx) {
+    const loadSeconds = ctx.quick ? 5 : 10;
+    const backlog = ctx.quick ? 200_000 : 1_000_000;
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-bench-footprint-'));
+    const ptys: PtyPair[] = [];
+    const running: GatewayProcess[] = [];
+    try {
+      for (const name of ['mtsics', 'cas', 'scanner', 'gps', 'locker']) ptys.push(await ptyPair(dir, name));
+      const [mtSics, continuous, scanner, gps, locker] = ptys.map((p) => p.device);
+      const passwordHash = hashPasswordSync(PASSWORD);
+      const configure = async (dataDir: string) => {
+        const mqttPort = await freePort();
+        const httpPort = await freePort();
+        const cfgDir = path.join(dir, path.basename(dataDir) + '-cfg');
+        await mkdir(cfgDir, { recursive: true });
+        const cfg = await writeBenchGatewayConfig({ dir: cfgDir, dataDir, mqttPort, httpPort, kits: KITS, password: PASSWORD, passwordHash, serial: { mtSics, continuous, scanner, gps, locker } });
+        return { ...cfg, mqttPort, httpPort };
+      };
+      const start = async (cfg: { file: string; httpPort: number }) => {
+        const gw = await startGatewayProcess(cfg.file, cfg.httpPort);
+        running.push(gw);
+        return gw;
+      };
+      const stop = async (gw: GatewayProcess) => {
+        await gw.stop();
+        running.splice(running.indexOf(gw), 1);
+      };
+
+      // start to healthy, median of 3 (the first start creates the data folder)
+      const idleCfg = await configure(path.join(dir, 'data-idle'));
+      const starts: number[] = [];
+      let gw: GatewayProcess | undefined;
+      for (let i = 0; i < 3; i++) {
+        if (gw) await stop(gw);
+        gw = await start(idleCfg);
+        starts.push(gw.startToHealthyMs);
+      }
+      const startToHealthyMs = median(starts);
+      for (const d of idleCfg.dropped) ctx.log(`footprint: left out ${d.id}, refused by the config schema: ${d.problem}`);
+      ctx.log(`footprint: start to healthy ${starts.map((s) => Math.round(s)).join(', ')} ms`);
+      const health = await gw!.health();
+      const devices = (health.devices as { id: string; state: string }[] | undefined) ?? [];
+      const unavailable = devices.filter((d) => d.state === 'unavailable').map((d) => d.id);
+      ctx.log(`footprint: ${devices.length} devices, unavailable: ${unavailable.join(', ') || 'none'}`);
+
+      await sleep(5000);
+      const rssIdleMB = await gw!.rssMB();
+
+      // 1,000 pairs/s from 50 kits, clients in a worker thread
+      const load = await KitLoad.start({ url: `mqtt://127.0.0.1:${idleCfg.mqttPort}`, kits: idleCfg.kits, awaitVerdicts: false });
+      let rssAt1000MB: number;
+      let achieved: number;
+      try {
+        const run = load.run({ rate: 1000, seconds: loadSeconds });
+        rssAt1000MB = await peakRssDuring(gw!, run);
+        achieved = (await run).achievedRate;
+      } finally {
+        await load.close();
+      }
+      await stop(gw!);
+      ctx.log(`footprint: idle ${round(rssIdleMB, 1)} MB, peak under ${Math.round(achieved)} pairs/s ${round(rssAt1000MB, 1)} MB`);
+
+      // a backlog of unacknowledged records in the journal before the gateway starts
+      const backlogDir = path.join(dir, 'data-backlog');
+      const journal = await openBenchJournal(path.join(backlogDir, 'journal'));
+      const fillSeconds = await appendMany(journal, backlog, 512);
+      await journal.close();
+      ctx.log(`footprint: ${backlog} records appended in ${round(fillSeconds, 1)} s`);
+      const backlogCfg = await configure(backlogDir);
+      gw = await startGatewayProcess(backlogCfg.file, backlogCfg.httpPort, 300_000);
+      running.push(gw);
+      const startBacklogMs = gw.startToHealthyMs;
+      await sleep(5000);
+      const rssBacklogMB = await gw.rssMB();
+      const opened = journalOpened(await gw.health());
+      await stop(gw);
+      const flat = rssBacklogMB / rssIdleMB;
+      const label = backlog >= 1_000_000 ? `${backlog / 1_000_000}M` : `${backlog / 1000}k`;
+
+      const rows: BenchRow[] = [
+        { bench: 'footprint', metric: 'start to /healthz 200 (median of 3)', value: Math.round(startToHealthyMs), unit: 'ms', goal: `<= ${HEALTHY_GOAL_MS}`, met: startToHealthyMs <= HEALTHY_GOAL_MS },
+        { bench: 'footprint', metric: `RSS idle, ${devices.length} devices (${unavailable.length} unavailable)`, value: round(rssIdleMB, 1), unit: 'MB', goal: `<= ${IDLE_GOAL_MB}`, met: rssIdleMB <= IDLE_GOAL_MB },
+        { bench: 'footprint', metric: `RSS peak at ${Math.round(achieved)} pairs/s, ${loadSeconds} s`, value: round(rssAt1000MB, 1), unit: 'MB' },
+        { bench: 'footprint', metric: `RSS with ${label} records in backlog`, value: round(rssBacklogMB, 1), unit: 'MB', goal: 'flat (<= 1.25x idle)', met: opened.opened ? flat <= 1.25 : undefined },
+        { bench: 'footprint', metric: `start to healthy with ${label} backlog`, value: Math.round(startBacklogMs), unit: 'ms' },
+      ];
+      if (idleCfg.dropped.length > 0) rows.push({ bench: 'footprint', metric: `devices refused by the config schema, left out: ${idleCfg.dropped.map((d) => d.id).join(', ')}`, value: idleCfg.dropped.length, unit: '' });
+      if (!opened.opened) rows.push({ bench: 'footprint', metric: 'journal not opened by this gateway build: backlog figure not meaningful', value: NaN, unit: '' });
+      return {
+        rows,
+        json: {
+          footprint: {
+            rssIdleMB: round(rssIdleMB, 1),
+            rssAt1000MB: round(rssAt1000MB, 1),
+            rssBacklog1MMB: round(rssBacklogMB, 1),
+            startToHealthyMs: Math.round(startToHealthyMs),
+            startToHealthyWithBacklogMs: Math.round(startBacklogMs),
+            backlogRecords: backlog,
+            journalOpened: opened.opened,
+            devices: devices.length,
+            unavailable,
+            refusedByConfig: idleCfg.dropped,
+            achievedPairsPerSec: Math.round(achieved),
+            note: backlog < 1_000_000 ? `quick run: rssBacklog1MMB measured with ${label} records` : undefined,
+          },
+        },
+      };
+    } finally {
+      for (const g of running) await g.stop();
+      for (const p of ptys) await p.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
