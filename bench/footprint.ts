@@ -14,7 +14,7 @@ import { median, round, type Bench, type BenchRow } from './harness.js';
 import { writeBenchGatewayConfig } from './gateway-config.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { KitLoad } from './kit-load.js';
-import { freePort } from './mosquitto.js';
+import { freePort } from '../gateway/listen.js';
 import { ptyPair, type PtyPair } from './pty.js';
 import { appendMany, openBenchJournal } from './records.js';
 

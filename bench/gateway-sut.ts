@@ -12,7 +12,7 @@ import { hashPasswordSync } from '../gateway/passwords.js';
 import { writeBenchGatewayConfig } from './gateway-config.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { KitLoad, type KitClients } from './kit-load.js';
-import { freePort } from './mosquitto.js';
+import { freePort } from '../gateway/listen.js';
 import { benchTasks, kitPosition, writeTasksFile } from './tasks-file.js';
 
 const PASSWORD = 'bench-pw';

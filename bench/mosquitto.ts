@@ -13,8 +13,6 @@ export interface Mosquitto {
   stop(): Promise<void>;
 }
 
-export { freePort };
-
 export async function startMosquitto(port?: number): Promise<Mosquitto> {
   const p = port ?? (await freePort());
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-mosq-'));
