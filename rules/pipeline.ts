@@ -236,16 +236,19 @@ export class PickupPipeline {
       const input = pickupRecord(ctx, receipt, confirmed);
       const envelope = await this.opts.sink.append(input);
       this.opts.metrics?.countRecord?.('pickup.completed', 'ok');
-      try {
-        await this.opts.tasks.markPickedUp({ waybill: wb, kit, taskId: ctx.task?.id, verdictId: ctx.verdictId, receipt, at: ctx.verdictAt });
-      } catch (e) {
-        this.log.error({ err: e, verdict: ctx.verdictId }, 'pickup recorded but not marked in the task store');
-      }
+      // the record is durable: the kit hears it now; the task store (duplicate checks) is
+      // marked in memory at once and saved behind
+      const marking = this.opts.tasks.markPickedUp({ waybill: wb, kit, taskId: ctx.task?.id, verdictId: ctx.verdictId, receipt, at: ctx.verdictAt });
       this.opts.publish(
         verdictTopic(kit),
         { type: 'recorded', verdictId: ctx.verdictId, kit, recorded: true, recordId: envelope.id, receipt, rulesetVersion: ctx.rulesetVersion },
         { qos: 1 },
       );
+      try {
+        await marking;
+      } catch (e) {
+        this.log.error({ err: e, verdict: ctx.verdictId }, 'pickup recorded but not saved in the task store');
+      }
     } catch (e) {
       const reason = e instanceof RecordRefusedError ? e.reason : 'IO';
       this.opts.metrics?.countRecord?.('pickup.completed', reason);

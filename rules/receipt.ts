@@ -59,27 +59,43 @@ export interface ReceiptSource {
   next(): Promise<string>;
 }
 
+/**
+ * Receipt numbers, unique per gateway across restarts: numbers are reserved on disk in
+ * blocks and handed out from memory, so a pickup waits for no file write but the first of
+ * a block; a crash skips the rest of its block, never reuses a number. Never below the
+ * seconds since 2024, so a lost data folder does not repeat numbers either.
+ */
 export class ReceiptCounter implements ReceiptSource {
   private db: Low<{ last: number }> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** the last number handed out, and the end of the block reserved on disk */
+  private current = 0;
+  private reserved = 0;
 
-  constructor(private readonly opts: { dataDir: string; now?: () => number }) {}
+  constructor(private readonly opts: { dataDir: string; now?: () => number; block?: number }) {}
 
   async start(): Promise<void> {
     await mkdir(this.opts.dataDir, { recursive: true });
     this.db = new Low(new JSONFile<{ last: number }>(join(this.opts.dataDir, 'receipts.json')), { last: 0 });
     await this.db.read();
+    this.current = this.db.data.last ?? 0;
+    this.reserved = this.current;
   }
 
-  /** The next receipt, written to disk before it is handed out. */
+  /** The next receipt; its block is on disk before it is handed out. */
   next(): Promise<string> {
     const run = async (): Promise<string> => {
       const db = this.db;
       if (!db) throw new Error('ReceiptCounter used before start()');
       const floor = Math.floor(((this.opts.now ?? Date.now)() - epoch2024) / 1000);
-      db.data.last = Math.max((db.data.last ?? 0) + 1, floor);
-      await db.write();
-      return formatReceipt(db.data.last);
+      const n = Math.max(this.current + 1, floor);
+      if (n > this.reserved) {
+        db.data.last = n + (this.opts.block ?? 1000) - 1;
+        await db.write();
+        this.reserved = db.data.last;
+      }
+      this.current = n;
+      return formatReceipt(n);
     };
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => undefined);

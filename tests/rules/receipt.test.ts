@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { formatReceipt, isValidReceipt, receiptCheckSymbol, ReceiptCounter } from '../../rules/receipt.js';
@@ -61,9 +63,21 @@ describe('ReceiptCounter', () => {
     await a.start();
     const first = await Promise.all([a.next(), a.next(), a.next()]);
     expect(first).toEqual([formatReceipt(1000), formatReceipt(1001), formatReceipt(1002)]);
+    // a restart skips the rest of the block reserved on disk (1000 numbers), never reuses one
     const b = new ReceiptCounter({ dataDir: tmp.dir, now });
     await b.start();
-    expect(await b.next()).toBe(formatReceipt(1003));
+    expect(await b.next()).toBe(formatReceipt(2000));
+  });
+
+  it('writes to disk once per block, not once per receipt', async () => {
+    const now = () => Date.UTC(2024, 0, 1) + 1_000_000;
+    const a = new ReceiptCounter({ dataDir: tmp.dir, now, block: 10 });
+    await a.start();
+    const got = [];
+    for (let i = 0; i < 25; i++) got.push(await a.next());
+    expect(new Set(got).size).toBe(25);
+    const stored = JSON.parse(await readFile(path.join(tmp.dir, 'receipts.json'), 'utf8')) as { last: number };
+    expect(stored.last).toBe(1029);
   });
 
   it('after its data is lost it starts at the clock, above what it handed out before', async () => {
