@@ -5,7 +5,7 @@
  * on cg/v1/kits/{kit}/tasks). Also remembers what was picked up, per waybill and task,
  * so a second pickup of the same parcel is known.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -71,8 +71,8 @@ interface StoredTask {
 
 interface TaskData {
   tasks: StoredTask[];
-  /** by normalised waybill */
-  pickedUp: Record<string, PickupMark>;
+  /** by normalised waybill: only in files of earlier versions; pickups now live in pickups.jsonl */
+  pickedUp?: Record<string, PickupMark>;
 }
 
 export type TaskCheck = { ok: true; task: Task } | { ok: false; errors: string[] };
@@ -112,6 +112,11 @@ export class TaskStore {
   /** the write in flight, and whether another must follow it (changes made meanwhile) */
   private writing: Promise<void> | undefined;
   private writeAgain: Promise<void> | undefined;
+  /** pickups are appended to their own log, one line each: the task file is not rewritten per parcel */
+  private pickupLog: FileHandle | undefined;
+  private pickupWrites: Promise<void> = Promise.resolve();
+  /** pickups by normalised waybill, from the pickup log */
+  private readonly pickups = new Map<string, PickupMark>();
   private refusedCount = 0;
   private readonly timers: Timers;
   private readonly normalise: (waybill: string) => string;
@@ -126,8 +131,11 @@ export class TaskStore {
     this.db = new Low<TaskData>(new JSONFile(join(this.opts.dataDir, 'tasks.json')), { tasks: [], pickedUp: {} });
     await this.db.read();
     this.db.data.tasks ??= [];
-    this.db.data.pickedUp ??= {};
+    // marks kept in the task file by earlier versions move to the pickup log's map
+    for (const m of Object.values(this.db.data.pickedUp ?? {})) this.pickups.set(m.waybill, m);
+    this.db.data.pickedUp = {};
     this.reindex();
+    await this.loadPickups();
     if (this.opts.file) {
       await this.loadFile();
       this.watchFile(this.opts.file);
@@ -136,6 +144,9 @@ export class TaskStore {
   }
 
   async stop(): Promise<void> {
+    await this.pickupWrites;
+    await this.pickupLog?.close();
+    this.pickupLog = undefined;
     this.watcher?.close();
     this.watcher = undefined;
     if (this.debounce !== undefined) this.timers.clearTimeout(this.debounce);
@@ -201,25 +212,71 @@ export class TaskStore {
 
   /** The earlier pickup of this waybill, or of this task, if any. */
   pickedUp(waybill: string, taskId?: string): PickupMark | undefined {
-    const byWaybill = this.data().pickedUp[waybill];
+    const byWaybill = this.pickups.get(waybill);
     if (byWaybill) return byWaybill;
     if (taskId === undefined) return undefined;
     const task = this.byId.get(taskId);
     return task?.pickedUp && task.task.waybill !== undefined ? task.pickedUp : undefined;
   }
 
+  /** Marks a pickup: in memory at once (duplicate checks see it), then one line appended to the pickup log. */
   async markPickedUp(mark: PickupMark): Promise<void> {
-    const data = this.data();
-    data.pickedUp[mark.waybill] = mark;
-    const kits: string[] = [];
-    if (mark.taskId !== undefined) {
-      const stored = this.byId.get(mark.taskId);
-      if (stored) {
-        stored.pickedUp = mark;
-        kits.push(stored.task.kit);
+    const kit = this.applyPickup(mark);
+    const line = `${JSON.stringify(mark)}\n`;
+    const write = this.pickupWrites.then(async () => {
+      await this.pickupLog!.write(line);
+    });
+    this.pickupWrites = write.catch(() => undefined);
+    await write;
+    if (kit !== undefined) this.publish(kit);
+  }
+
+  private applyPickup(mark: PickupMark): string | undefined {
+    this.pickups.set(mark.waybill, mark);
+    if (mark.taskId === undefined) return undefined;
+    const stored = this.byId.get(mark.taskId);
+    if (!stored) return undefined;
+    stored.pickedUp = mark;
+    return stored.task.kit;
+  }
+
+  /** Reads the pickup log (a torn last line is skipped), compacts it when long, and opens it for appending. */
+  private async loadPickups(): Promise<void> {
+    const file = join(this.opts.dataDir, 'pickups.jsonl');
+    let text = '';
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      text = '';
+    }
+    if (text !== '' && !text.endsWith('\n')) {
+      // a torn last line (power cut mid-write): cut it off, so the next line starts clean
+      const cut = text.lastIndexOf('\n') + 1;
+      text = text.slice(0, cut);
+      await truncate(file, Buffer.byteLength(text));
+      this.opts.log.warn({ file }, 'a torn last line of the pickup log was cut off');
+    }
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    let kept = 0;
+    for (const line of lines) {
+      try {
+        const mark = JSON.parse(line) as PickupMark;
+        if (typeof mark?.waybill === 'string') {
+          this.applyPickup(mark);
+          kept++;
+        }
+      } catch {
+        this.opts.log.warn({ file }, 'a torn line in the pickup log was skipped');
       }
     }
-    await this.commit(kits);
+    if (lines.length > 20_000) {
+      const monthAgo = Date.now() - 30 * 24 * 3600_000;
+      const recent = [...this.pickups.values()].filter((m) => m.at >= monthAgo);
+      await writeFile(`${file}.tmp`, recent.map((m) => JSON.stringify(m)).join('\n') + (recent.length ? '\n' : ''));
+      await rename(`${file}.tmp`, file);
+      this.opts.log.info({ before: kept, after: recent.length }, 'pickup log compacted');
+    }
+    this.pickupLog = await open(file, 'a');
   }
 
   /** Records an exception at the task's stop; false when the task is unknown. */

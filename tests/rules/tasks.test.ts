@@ -108,6 +108,28 @@ describe('TaskStore', () => {
     expect(again.exceptions('A')).toEqual([{ reason: 'damaged', at: 6 }]);
   });
 
+  it('appends pickups to their own log, without rewriting the task file, and skips a torn last line', async () => {
+    const s = store();
+    await s.start();
+    await s.upsert(task({ id: 'A', waybill: 'RR123456785CN' }));
+    const taskFile = await readFile(join(tmp.dir, 'data', 'tasks.json'), 'utf8');
+    await s.markPickedUp({ waybill: 'RR123456785CN', kit: 'kit-1', taskId: 'A', verdictId: 'V1', receipt: 'R1', at: 5 });
+    expect(await readFile(join(tmp.dir, 'data', 'tasks.json'), 'utf8')).toBe(taskFile);
+    await s.stop();
+    const log = join(tmp.dir, 'data', 'pickups.jsonl');
+    await writeFile(log, `${await readFile(log, 'utf8')}{"waybill":"RB1234`);
+    const again = store();
+    await again.start();
+    expect(again.pickedUp('RR123456785CN')?.receipt).toBe('R1');
+    expect(again.list('kit-1')).toEqual([]);
+    // the next pickup starts on a clean line and survives the next restart
+    await again.markPickedUp({ waybill: 'RB123456785GB', kit: 'kit-1', verdictId: 'V2', receipt: 'R2', at: 7 });
+    await again.stop();
+    const third = store();
+    await third.start();
+    expect(third.pickedUp('RB123456785GB')?.receipt).toBe('R2');
+  });
+
   it('loads the tasks file: invalid tasks are refused with their path and counted, valid ones load', async () => {
     const file = join(tmp.dir, 'tasks.json');
     await writeFile(
