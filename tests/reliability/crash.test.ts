@@ -2,8 +2,10 @@
  * Crash: the compiled gateway (a child process) with its journal, HTTP sync to the
  * reference dispatch, a tasks file and three kits of MQTT-native scanner + scale + GPS
  * making pickups without pause, is SIGKILLed at random moments and started again each
- * time (≥ 100 times; 10 in the short form). Dispatch is down during some of the runs, so
- * the crashes also hit a backlog being drained. At the end, with dispatch up: every pickup
+ * time (≥ 100 times; 10 in the short form): two crashes in three come at a random moment
+ * once the kits are back and picking up, one in three while the gateway is still starting
+ * (replaying its journal). Dispatch is down during some of the runs, so the crashes also
+ * hit a backlog being drained. At the end, with dispatch up: every pickup
  * a kit heard `recorded: true` for is at dispatch under its recordId, no record changed
  * under an id, no seq gap, and the journal reopens without quarantining anything.
  */
@@ -21,7 +23,9 @@ import { KitLoad } from './kit-load.js';
 
 const CRASHES = sized(100, 10);
 const KITS = 3;
-const TASKS_PER_KIT = sized(1500, 300);
+/** waybills on the kits' task lists; the kits go on past them with unknown parcels (needs review, confirmed) */
+const TASKS_PER_KIT = 200;
+const WAYBILLS_PER_KIT = 5000;
 const HOME = { lat: 52.5219, lon: 13.4132 };
 const SEED = Number(process.env.RELIABILITY_SEED ?? Date.now() % 1_000_000);
 const TOKEN = 'dispatch-token-crash';
@@ -30,7 +34,7 @@ let work: string;
 let dispatch: DispatchSim;
 let gateway: GatewayChild;
 let kits: KitLoad[] = [];
-const figures = { crashes: 0, startMs: [] as number[], downRuns: 0 };
+const figures = { crashes: 0, duringStart: 0, startMs: [] as number[], downRuns: 0 };
 let waybillsTwice: string[] | undefined;
 
 function tasksOf(kit: string, k: number): object[] {
@@ -71,7 +75,7 @@ beforeAll(async () => {
   await writeFile(configFile, toYaml(config));
   gateway = new GatewayChild(configFile, `http://127.0.0.1:${httpPort}`, path.join(work, 'gateway.log'));
   figures.startMs.push(await gateway.start());
-  const byKit = new Map(kitIds.map((kit) => [kit, (tasks as { kit: string; waybill: string }[]).filter((t) => t.kit === kit).map((t) => t.waybill)]));
+  const byKit = new Map(kitIds.map((kit, k) => [kit, Array.from({ length: WAYBILLS_PER_KIT }, (_, i) => s10('RR', (k + 1) * 1_000_000 + i, 'CN'))]));
   kits = kitIds.map((kit) => new KitLoad({ url: `mqtt://127.0.0.1:${mqttPort}`, kit, password: DEVICE_PASSWORD, waybills: byKit.get(kit)!, position: HOME }));
   await Promise.all(kits.map((k) => k.connected()));
 });
@@ -103,18 +107,32 @@ describe(`crash: SIGKILL under load, ${CRASHES} times (seed ${SEED})`, () => {
       const down = i < CRASHES - 1 && random() < 0.33;
       dispatch.setFaults({ down });
       if (down) figures.downRuns += 1;
-      await sleep(100 + Math.floor(random() * sized(700, 1400)));
+      if (i % 3 === 2) {
+        // a crash while starting: replaying the journal, opening state, binding ports
+        await sleep(Math.floor(random() * 1500));
+        figures.duringStart += 1;
+      } else {
+        // a crash under load: once the kits are back, at a random moment of their pickups
+        await Promise.all(kits.map((k) => k.connected(10_000)));
+        await sleep(Math.floor(random() * sized(700, 1400)));
+      }
       await gateway.kill();
       figures.crashes += 1;
-      figures.startMs.push(await gateway.start());
+      const t0 = Date.now();
+      gateway.spawn();
+      if (i % 3 !== 1) {
+        await gateway.waitHealthy();
+        figures.startMs.push(Date.now() - t0);
+      }
     }
+    await gateway.waitHealthy();
     dispatch.setFaults({ down: false });
     await sleep(1000);
     await Promise.all(kits.map((k) => k.stop()));
 
     const heard = new Map<string, string>();
     for (const k of kits) for (const [id, code] of k.figures.recorded) heard.set(id, code);
-    expect(heard.size, 'the load made pickups between crashes').toBeGreaterThanOrEqual(CRASHES);
+    expect(heard.size, 'the load made pickups between crashes').toBeGreaterThanOrEqual(CRASHES / 2);
 
     // drain: everything recorded reaches dispatch and the records lane empties
     const deadline = Date.now() + 60_000;
@@ -138,10 +156,12 @@ describe(`crash: SIGKILL under load, ${CRASHES} times (seed ${SEED})`, () => {
     const report = {
       seed: SEED,
       crashes: figures.crashes,
+      crashesWhileStarting: figures.duringStart,
       runsWithDispatchDown: figures.downRuns,
       heardRecorded: heard.size,
       pickupsAtDispatch: summary.perKind['pickup.completed'] ?? 0,
       received: summary.received,
+      rejected: summary.rejected,
       duplicatesResent: summary.duplicates,
       changedUnderSameId: summary.changedUnderSameId,
       gapCount: summary.gapCount,
@@ -162,16 +182,18 @@ describe(`crash: SIGKILL under load, ${CRASHES} times (seed ${SEED})`, () => {
 
     expect(missing, 'recorded: true pickups missing at dispatch').toEqual([]);
     expect(pickups.filter((r) => heard.has(r.id)).length).toBe(heard.size);
-    expect(summary.changedUnderSameId).toBe(0);
-    expect(summary.gapCount).toBe(0);
-    expect(summary.rejected).toBe(0);
+    expect(summary.changedUnderSameId, 'records changed under an id').toBe(0);
+    expect(summary.gapCount, 'seq gaps in never-dropped streams').toBe(0);
+    expect(summary.rejected, 'records dispatch rejected').toBe(0);
 
     // the journal as the last crash left it reopens with nothing quarantined
     await gateway.kill();
     const journal = await Journal.open({ dir: path.join(work, 'data', 'journal'), gatewayId: 'gw-crash', clock: () => 'unsynced', bootId: 'check', log: pino({ level: 'silent' }) });
     try {
-      expect(journal.recovery.quarantined).toEqual([]);
-      expect(journal.stats().depth.records).toBe(0);
+      expect(journal.recovery.quarantined, 'segments quarantined on reopen').toEqual([]);
+      // whatever is still unsent there (a clock record appended after the drain) is intact and in order
+      const pending = await journal.next(100_000, 1e9);
+      expect(pending.filter((r) => r.kind === 'pickup.completed' && heard.has(r.id) && !pickups.some((p) => p.id === r.id))).toEqual([]);
     } finally {
       await journal.close();
     }

@@ -60,8 +60,16 @@ export class GatewayChild {
     return this.child?.pid;
   }
 
+  /** Starts the process and waits until /healthz answers 200; the ms it took. */
   async start(timeoutMs = 20_000): Promise<number> {
     const t0 = Date.now();
+    this.spawn();
+    await this.waitHealthy(timeoutMs);
+    return Date.now() - t0;
+  }
+
+  /** Starts the process without waiting for it. */
+  spawn(): void {
     const child = spawn(process.execPath, [cliPath, 'start', '--config', this.configFile], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,13 +83,18 @@ export class GatewayChild {
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     this.child = child;
+  }
+
+  async waitHealthy(timeoutMs = 20_000): Promise<void> {
+    const child = this.child;
+    if (!child) throw new Error('gateway not started');
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`gateway exited with code ${child.exitCode} while starting`);
       try {
         const res = await fetch(`${this.httpUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
         await res.arrayBuffer();
-        if (res.status === 200) return Date.now() - t0;
+        if (res.status === 200) return;
       } catch {
         // not listening yet
       }

@@ -58,6 +58,8 @@ export class KitLoad {
   private readonly codeOfVerdict = new Map<string, string>();
   private readonly waiters = new Set<() => void>();
   private running = false;
+  /** times the scanner's connection closed: an answer awaited across a close is lost (clean sessions) */
+  private closes = 0;
   private loop: Promise<void> | undefined;
   private next = 0;
 
@@ -82,8 +84,12 @@ export class KitLoad {
       }
       for (const w of [...this.waiters]) w();
     });
+    this.scanner.on('close', () => {
+      this.closes += 1;
+      for (const w of [...this.waiters]) w();
+    });
     // the gateway keeps positions in memory: tell it where the van is after every (re)connect
-    this.gps.on('connect', () => void this.publishPosition());
+    this.gps.on('connect', () => void this.publishPosition().catch(() => undefined));
   }
 
   get done(): number {
@@ -128,10 +134,11 @@ export class KitLoad {
   }
 
   private wait(pred: (m: VerdictMsg) => boolean, from: number, timeoutMs: number): Promise<VerdictMsg | undefined> {
+    const closes = this.closes;
     return new Promise((resolve) => {
       const check = () => {
         const found = this.messages.slice(from).find(pred);
-        if (found || !this.running) {
+        if (found || !this.running || this.closes !== closes) {
           this.waiters.delete(check);
           clearTimeout(timer);
           resolve(found);
