@@ -1,0 +1,229 @@
+/**
+ * Auth: a gateway (in process, its pino log captured at trace level) with two kits, a
+ * locker bank (Kerong KR-CU16 played by the LockBoardLine stub on a socat pty) and its
+ * terminal, an operator, and HTTP sync to the reference dispatch with a token. Refused:
+ * anonymous clients, wrong passwords (another device's password included), every publish
+ * on another device's topics or outside a device's own, every subscription outside a
+ * device's own commands, errors and kit, operator publishes that are not commands, a
+ * device commanding a locker, and a replayed locker `open` (the same id twice opens once).
+ * And no secret — device and operator passwords, the dispatch token, a collection code —
+ * appears anywhere in the log.
+ */
+import { Writable } from 'node:stream';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt, { type MqttClient } from 'mqtt';
+import { pino } from 'pino';
+import { hashPassword } from '../../gateway/passwords.js';
+import { startDispatchSim, type DispatchSim } from '../../simulators/dispatch/index.js';
+import { collect, metricValue, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { ptyPair, type PtyPair } from '../helpers/pty.js';
+import { countBytes, LockBoardPeer, PeerPort, sleep, waitUntil } from '../helpers/device-peer.js';
+
+const UNLOCK_A03 = Uint8Array.from([0x02, 0x12, 0x31, 0x03, 0x48]);
+const secret = (label: string) => `${label}-${randomBytes(9).toString('base64url')}`;
+const passwords: Record<string, string> = {
+  'scanner-1': secret('pw-scanner1'),
+  'scale-1': secret('pw-scale1'),
+  'scanner-2': secret('pw-scanner2'),
+  'terminal-1': secret('pw-terminal1'),
+  tech: secret('pw-operator'),
+};
+const TOKEN = secret('dispatch-token');
+const COLLECTION_CODE = `${Math.floor(10_000_000 + Math.random() * 89_999_999)}`;
+
+let logText = '';
+const logSink = new Writable({
+  write(chunk: Buffer, _enc, cb) {
+    logText += chunk.toString('utf8');
+    cb();
+  },
+});
+
+let work: string;
+let pair: PtyPair;
+let port: PeerPort;
+let board: LockBoardPeer;
+let dispatch: DispatchSim;
+let t: TestGateway;
+const clients: MqttClient[] = [];
+
+/** connects; resolves the client, or rejects with the broker's refusal */
+function connect(username?: string, password?: string): Promise<MqttClient> {
+  const c = mqtt.connect(t.mqttUrl, { username, password, reconnectPeriod: 0, connectTimeout: 3000 });
+  clients.push(c);
+  return new Promise((resolve, reject) => {
+    c.once('connect', () => resolve(c));
+    c.once('error', (err) => reject(err));
+    c.once('close', () => reject(new Error('closed before CONNACK')));
+  });
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'cg-rel-auth-'));
+  pair = await ptyPair(work, 'rs485');
+  port = await PeerPort.open(pair.peer, 19200);
+  board = new LockBoardPeer(port, { boards: [1], lockedBit: 0, user: { closeAfterMs: 500, parcel: 'put' } });
+  dispatch = await startDispatchSim({ token: TOKEN });
+  await dispatch.addDownlink({
+    gatewayId: 'gw-test',
+    items: [{ id: 'code-1', kind: 'collection.code', bank: 'bank-1', courier: 'courier-7', code: COLLECTION_CODE, expiresAt: new Date(Date.now() + 3_600_000).toISOString() }],
+  });
+  const hashes = Object.fromEntries(await Promise.all(Object.entries(passwords).map(async ([id, pw]) => [id, await hashPassword(pw)] as const)));
+  const device = (id: string, kind: string, kit: string, extra: object = {}) => ({ id, kind, kit, credentials: { passwordHash: hashes[id] }, ...extra });
+  t = await startTestGateway(
+    {
+      gateway: { logLevel: 'trace' },
+      operators: [{ username: 'tech', passwordHash: hashes.tech }],
+      kits: [{ id: 'van-1' }, { id: 'van-2' }, { id: 'branch-1' }],
+      devices: [
+        device('scanner-1', 'scanner', 'van-1'),
+        device('scale-1', 'scale', 'van-1'),
+        device('scanner-2', 'scanner', 'van-2'),
+        device('terminal-1', 'terminal', 'branch-1', { lockerBank: 'bank-1' }),
+        {
+          id: 'bank-1', kind: 'locker', kit: 'branch-1', protocol: 'kerong-cu16',
+          transport: { type: 'serial', path: pair.device, baudRate: 19200 },
+          lockedBit: 0, pollMs: 100,
+          compartments: [{ id: 'A01', board: 1, lock: 1, size: 'S' }, { id: 'A03', board: 1, lock: 3, size: 'M' }],
+        },
+      ],
+      dispatch: { transport: 'http', url: dispatch.url, token: TOKEN },
+    },
+    { log: pino({ level: 'trace' }, logSink) },
+  );
+  await waitUntil(() => (t.gateway.component('sync')?.status?.() as { applied?: number } | undefined)?.applied === 1, 'the collection code from dispatch applied', 10_000);
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+  board?.stop();
+  await t?.stop();
+  await dispatch?.close();
+  await port?.close();
+  await pair?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('auth: connections', () => {
+  it('refuses an anonymous client', async () => {
+    await expect(connect()).rejects.toThrow(/not authorized|bad user ?name or password|closed/i);
+    await expect(connect(undefined, 'x')).rejects.toThrow();
+  });
+
+  it('refuses a wrong password, an unknown user, and another device’s password', async () => {
+    const before = await metricValue(t.httpUrl, 'cg_auth_refused_total');
+    await expect(connect('scanner-1', 'not-the-password')).rejects.toThrow(/bad user ?name or password|not authorized/i);
+    await expect(connect('nobody', passwords['scanner-1'])).rejects.toThrow(/bad user ?name or password|not authorized/i);
+    await expect(connect('scanner-1', passwords['scale-1'])).rejects.toThrow(/bad user ?name or password|not authorized/i);
+    await expect(connect('tech', passwords['scanner-1'])).rejects.toThrow(/bad user ?name or password|not authorized/i);
+    expect(await metricValue(t.httpUrl, 'cg_auth_refused_total')).toBe(before + 4);
+  });
+});
+
+describe('auth: publish and subscribe', () => {
+  it('refuses every subscription outside a device’s own commands, errors and kit', async () => {
+    const scanner = await connect('scanner-1', passwords['scanner-1']);
+    const refusedFilters = [
+      '#', 'cg/#', 'cg/v1/#', 'cg/v1/devices/#', 'cg/v1/devices/+/commands/#', 'cg/v1/devices/scale-1/commands/#',
+      'cg/v1/devices/scale-1/errors', 'cg/v1/devices/scale-1/events/#', 'cg/v1/devices/scanner-1/events/#', 'cg/v1/kits/van-2/#',
+      'cg/v1/kits/+/verdicts', 'cg/v1/gateway/status', '$SYS/#', '$CG/refused/#', 'cg/v1/devices/bank-1/commands/open',
+    ];
+    for (const filter of refusedFilters) {
+      // a refused subscription is a SUBACK of 128 (mqtt.js rejects the promise with it)
+      const granted = await scanner.subscribeAsync(filter, { qos: 1 }).then(
+        (g) => g[0]?.qos,
+        (err: { packet?: { granted?: number[] } }) => err.packet?.granted?.[0],
+      );
+      expect(granted, `subscription to ${filter}`).toBe(128);
+    }
+    expect(scanner.connected).toBe(true);
+    for (const filter of ['cg/v1/devices/scanner-1/commands/#', 'cg/v1/devices/scanner-1/errors', 'cg/v1/kits/van-1/#', 'cg/v1/kits/van-1/verdicts']) {
+      const granted = await scanner.subscribeAsync(filter, { qos: 1 });
+      expect(granted[0]?.qos, `subscription to ${filter}`).toBe(1);
+    }
+  });
+
+  it('refuses every publish on another device’s topics or outside the device’s own status and events; nothing reaches a subscriber or the pipeline', async () => {
+    const op = await connect('tech', passwords.tech);
+    const seen = await collect(op, '#');
+    const scanner = await connect('scanner-1', passwords['scanner-1']);
+    const errors = await collect(scanner, 'cg/v1/devices/scanner-1/errors');
+    const before = await metricValue(t.httpUrl, 'cg_acl_refused_total', { action: 'publish' });
+    const attempts: [string, object][] = [
+      ['cg/v1/devices/scale-1/events/weight', { grams: 1000, stable: true }],
+      ['cg/v1/devices/scanner-2/events/scan', { code: 'RB123456785GB' }],
+      ['cg/v1/devices/scale-1/status', { state: 'offline' }],
+      ['cg/v1/devices/scanner-1/commands/feedback', { beep: 'ok' }],
+      ['cg/v1/devices/bank-1/commands/open', { id: 'dev-cmd', compartment: 'A03', expiresAt: new Date(Date.now() + 60_000).toISOString() }],
+      ['cg/v1/devices/scanner-2/errors', { error: 'X' }],
+      ['cg/v1/kits/van-1/verdicts', { type: 'recorded', recorded: true }],
+      ['cg/v1/kits/van-2/tasks', { tasks: [] }],
+      ['cg/v1/gateway/status', { state: 'running' }],
+      ['$CG/refused/cg/v1/devices/scale-1/events/weight', { grams: 1000, stable: true }],
+      ['other/topic', {}],
+    ];
+    // every forged payload carries a marker no genuine message has
+    for (const [topic, payload] of attempts) await scanner.publishAsync(topic, JSON.stringify({ ...payload, forged: true }), { qos: 1 });
+    // an operator publishes only commands
+    await op.publishAsync('cg/v1/devices/scanner-1/events/scan', JSON.stringify({ code: 'RB123456785GB', forged: true }), { qos: 1 });
+    await op.publishAsync('cg/v1/kits/van-1/verdicts', JSON.stringify({ type: 'verdict', forged: true }), { qos: 1 });
+    await sleep(400);
+    const leaked = seen.messages.filter((m) => (m.payload as { forged?: boolean } | null)?.forged === true);
+    expect(leaked.map((m) => m.topic)).toEqual([]);
+    expect(scanner.connected).toBe(true);
+    // each of the device's attempts and the operator's two are counted; the device hears NOT_ALLOWED for each of its own
+    expect(await metricValue(t.httpUrl, 'cg_acl_refused_total', { action: 'publish' })).toBe(before + attempts.length + 2);
+    expect(errors.messages.filter((m) => (m.payload as { error?: string }).error === 'NOT_ALLOWED')).toHaveLength(attempts.length);
+    // the pipeline saw nothing: no verdict for either kit
+    expect(seen.messages.filter((m) => m.topic.endsWith('/verdicts'))).toEqual([]);
+    expect(countBytes(port.received, UNLOCK_A03)).toBe(0);
+  });
+});
+
+describe('auth: replayed locker command', () => {
+  it('opens A03 once when the same open command is published twice', async () => {
+    const op = await connect('tech', passwords.tech);
+    const status = await collect(op, 'cg/v1/devices/bank-1/status');
+    await status.next((m) => (m.payload as { state?: string }).state === 'online', 5000);
+    const cmd = JSON.stringify({ id: 'cmd-replay', compartment: 'A03', expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    await op.publishAsync('cg/v1/devices/bank-1/commands/open', cmd, { qos: 1 });
+    await status.next((m) => (m.payload as { lastCommand?: { id?: string; ok?: boolean } }).lastCommand?.id === 'cmd-replay', 5000);
+    await op.publishAsync('cg/v1/devices/bank-1/commands/open', cmd, { qos: 1 });
+    const dup = await status.next((m) => (m.payload as { lastCommand?: { id?: string; error?: string } }).lastCommand?.error === 'DUPLICATE', 5000);
+    expect((dup.payload as { lastCommand: { id: string; ok: boolean } }).lastCommand).toMatchObject({ id: 'cmd-replay', ok: false });
+    await sleep(500);
+    expect(countBytes(port.received, UNLOCK_A03)).toBe(1);
+    expect(board.line.heard.filter((f) => f.type === 'unlock')).toHaveLength(1);
+  });
+});
+
+describe('auth: no secret in the log', () => {
+  it('keeps passwords, the dispatch token and collection codes out of the log while they are used', async () => {
+    // the collection code is entered on the terminal: right, then wrong until the terminal locks out
+    const terminal = await connect('terminal-1', passwords['terminal-1']);
+    const answers = await collect(terminal, 'cg/v1/devices/terminal-1/commands/#');
+    await terminal.publishAsync('cg/v1/devices/terminal-1/events/code', JSON.stringify({ code: COLLECTION_CODE }), { qos: 1 });
+    await answers.next(() => true, 3000);
+    for (let i = 1; i <= 5; i++) {
+      await terminal.publishAsync('cg/v1/devices/terminal-1/events/code', JSON.stringify({ code: `${COLLECTION_CODE}${i}` }), { qos: 1 });
+    }
+    await answers.next((m) => JSON.stringify(m.payload).includes('WRONG_CODE'), 3000);
+    // dispatch refuses the token for a while: the syncer logs the failure
+    dispatch.setFaults({ unauthorized: true });
+    const scanner = await connect('scanner-1', passwords['scanner-1']);
+    await scanner.publishAsync('cg/v1/devices/scanner-1/events/exception', JSON.stringify({ taskId: 'T-x', reason: 'other' }), { qos: 1 });
+    await waitUntil(() => logText.includes("refused the gateway's credentials"), 'the sync auth failure in the log', 5000);
+    dispatch.setFaults({ unauthorized: false });
+    expect(logText.length).toBeGreaterThan(1000);
+    expect(logText).toMatch(/refused/);
+    const secrets = { ...passwords, token: TOKEN, collectionCode: COLLECTION_CODE };
+    const found = Object.entries(secrets).filter(([, s]) => logText.includes(s));
+    expect(found.map(([name]) => name)).toEqual([]);
+    // nor the codes' hashes' raw material in another spelling
+    expect(logText.includes(Buffer.from(TOKEN).toString('base64'))).toBe(false);
+  });
+});
