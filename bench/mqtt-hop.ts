@@ -33,7 +33,7 @@ export const mqttHopBench: Bench = {
     const hash = hashPasswordSync('pw');
     const config = parseConfig({
       gateway: { id: 'bench', dataDir },
-      mqtt: { host: '127.0.0.1', port: 0, wsPort: null },
+      mqtt: { host: '127.0.0.1', port: 0, wsPort: null, rateLimit: { perSecond: 1e9, burst: 1e9 } }, // the raw hop, as Mosquitto runs it
       http: { host: '127.0.0.1', port: 0 },
       operators: [{ username: 'tech', passwordHash: hash }],
       devices: [{ id: 'scale-1', kind: 'scale', kit: 'van-1', credentials: { passwordHash: hash } }],

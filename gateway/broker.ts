@@ -27,7 +27,27 @@ export interface Account {
   passwordHash: string;
 }
 
-export type RefusalReason = 'not_json' | 'invalid_payload' | 'unknown_event' | 'too_large' | 'not_allowed';
+export type RefusalReason = 'not_json' | 'invalid_payload' | 'unknown_event' | 'too_large' | 'not_allowed' | 'rate_limited';
+
+/**
+ * A token bucket per client. `delay()` says how long a message must wait for its token
+ * (0: none), or -1 when the client is so far over its rate that the message is refused.
+ */
+class Bucket {
+  private tokens: number;
+  private last: number;
+  constructor(private readonly perSecond: number, private readonly burst: number, now: number) {
+    this.tokens = burst;
+    this.last = now;
+  }
+  delay(now: number): number {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens <= -this.burst) return -1;
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.perSecond) * 1000);
+  }
+}
 
 export interface BrokerOptions {
   config: Config;
@@ -57,6 +77,7 @@ export class Broker {
   private readonly servers: net.Server[] = [];
   private wss: WebSocketServer | undefined;
   private readonly principals = new WeakMap<Client, Principal>();
+  private readonly buckets = new WeakMap<Client, Bucket>();
   /** digests of passwords already verified with scrypt, so reconnect storms stay cheap */
   private readonly verified = new Map<string, string>();
   private readonly throttle = new LogThrottle();
@@ -90,7 +111,14 @@ export class Broker {
           (err: Error) => done(Object.assign(err, { returnCode: 3 }) as never, false),
         );
       },
-      authorizePublish: (client, packet, done) => done(this.authorizePublish(client, packet)),
+      authorizePublish: (client, packet, done) => {
+        // over its rate, a client's message waits for its token; aedes reads nothing more
+        // from that client meanwhile, so TCP slows the client down, not the other kits
+        const wait = client ? this.rateDelay(client) : 0;
+        if (wait === 0) return done(this.authorizePublish(client, packet));
+        if (wait > 0) return void setTimeout(() => done(this.authorizePublish(client, packet)), wait);
+        done(this.refuseOverRate(client!, packet));
+      },
       authorizeSubscribe: (client, sub, done) => {
         const who = client ? this.principals.get(client) : undefined;
         const decision = who ? maySubscribe(who, sub.topic) : { allowed: false as const, reason: 'not authenticated' };
@@ -269,13 +297,35 @@ export class Broker {
     return null;
   }
 
+  /** ms the client's next message must wait for the rate limit; -1 when it is refused outright. */
+  private rateDelay(client: Client): number {
+    const { perSecond, burst } = this.options.config.mqtt.rateLimit;
+    const now = Date.now();
+    let bucket = this.buckets.get(client);
+    if (!bucket) this.buckets.set(client, (bucket = new Bucket(perSecond, burst, now)));
+    return bucket.delay(now);
+  }
+
+  private refuseOverRate(client: Client, packet: PublishPacket): null {
+    const who = this.principals.get(client);
+    const { perSecond, burst } = this.options.config.mqtt.rateLimit;
+    if (who?.role === 'device') this.refuse(who.id, packet, 'rate_limited', `over ${perSecond} messages/s (burst ${burst})`);
+    else {
+      this.options.metrics.refused.inc({ reason: 'rate_limited' });
+      this.divert(packet);
+    }
+    return null;
+  }
+
   /** Answers a refused device payload on its errors topic, counts it, and keeps it away from every subscriber. */
   private refuse(deviceId: string, packet: PublishPacket, reason: RefusalReason, message: string, field?: string): void {
     this.options.metrics.refused.inc({ reason });
     if (this.throttle.shouldLog(`${deviceId}:${reason}`)) {
       this.options.log.warn({ device: deviceId, topic: packet.topic, reason, message }, 'device payload refused');
     }
-    this.answerDevice(deviceId, reason.toUpperCase(), message, { field, topic: packet.topic });
+    if (reason !== 'rate_limited' || this.throttle.shouldLog(`answer:${deviceId}:rate`)) {
+      this.answerDevice(deviceId, reason.toUpperCase(), message, { field, topic: packet.topic });
+    }
     this.divert(packet);
   }
 

@@ -72,6 +72,8 @@ export const configSchema = z.strictObject({
       tls: z.strictObject({ cert: z.string(), key: z.string(), port: port.default(8883) }).optional(),
       /** the largest payload a client may publish, bytes */
       maxPayloadBytes: z.number().int().positive().default(256 * 1024),
+      /** per client: sustained messages per second and burst; a client over it is slowed down (its socket is not read) and the excess refused */
+      rateLimit: z.strictObject({ perSecond: z.number().positive().default(100), burst: z.number().int().positive().default(200) }).prefault({}),
     })
     .prefault({}),
   http: z.strictObject({ host: host.default('0.0.0.0'), port: port.default(8080) }).prefault({}),

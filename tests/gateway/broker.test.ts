@@ -134,3 +134,40 @@ describe('in-process subscriptions', () => {
     expect(got).toEqual(['cg/v1/kits/van-017/tasks {"tasks":[{"id":"T1"}]}']);
   });
 });
+
+describe('per-client rate limit', () => {
+  it('holds a flooding device to its rate, refuses what is far beyond it, then lets it publish again', async () => {
+    const g = await startTestGateway({
+      mqtt: { rateLimit: { perSecond: 20, burst: 30 } },
+      operators: [{ username: 'tech', passwordHash: operatorHash() }],
+      devices: [{ id: 'noisy-1', kind: 'scanner', kit: 'van-1', credentials: { passwordHash: testHash() } }],
+    });
+    try {
+      const got: unknown[] = [];
+      g.gateway.bus.on('t', 'device-event', (e) => got.push(e));
+      const dev = await g.connect('noisy-1', DEVICE_PASSWORD);
+      const errors = await collect(dev, 'cg/v1/devices/noisy-1/errors');
+      await Promise.all(Array.from({ length: 200 }, (_, i) => dev.publishAsync('cg/v1/devices/noisy-1/events/scan', JSON.stringify({ code: `C${i}` }), { qos: 0 })));
+      await errors.next((m) => (m.payload as { error?: string }).error === 'RATE_LIMITED');
+      const t0 = Date.now();
+      let refused = 0;
+      while (Date.now() - t0 < 5000) {
+        refused = await metricValue(g.httpUrl, 'cg_payloads_refused_total', { reason: 'rate_limited' });
+        if (got.length + refused === 200) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // the burst at once, then one token's worth of debt delivered at the rate, the rest refused
+      expect(got.length + refused).toBe(200);
+      expect(got.length).toBeGreaterThanOrEqual(30);
+      expect(got.length).toBeLessThanOrEqual(62);
+      expect(Date.now() - t0).toBeGreaterThan(500);
+      await new Promise((r) => setTimeout(r, 1500));
+      const before = got.length;
+      await dev.publishAsync('cg/v1/devices/noisy-1/events/scan', JSON.stringify({ code: 'AFTER' }), { qos: 1 });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(got.length).toBe(before + 1);
+    } finally {
+      await g.stop();
+    }
+  });
+});
