@@ -2,6 +2,8 @@
  * What the reliability tests share: the long/short switch, S10 waybills, the compiled
  * gateway as a child process that can be SIGKILLed, and memory sampling.
  */
+import { rng } from '../../simulators/scenario.js';
+import { s10CheckDigit } from '../../devices/scanner/waybill.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { cliPath, freePort, repoRoot } from '../helpers/process.js';
@@ -15,28 +17,13 @@ export function sized<T>(long: T, short: T): T {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A deterministic pseudo-random source (mulberry32), so a failing run can be repeated with its seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const S10_WEIGHTS = [8, 6, 4, 2, 3, 5, 9, 7];
+/** A deterministic pseudo-random source, so a failing run can be repeated with its seed. */
+export const seeded = rng;
 
 /** A valid UPU S10 identifier (PROTOCOLS.md §7) for a serial of up to 8 digits. */
 export function s10(prefix: string, serial: number, country = 'GB'): string {
   const digits = String(serial).padStart(8, '0');
-  const sum = [...digits].reduce((n, d, i) => n + Number(d) * S10_WEIGHTS[i], 0);
-  let check = 11 - (sum % 11);
-  if (check === 10) check = 0;
-  if (check === 11) check = 5;
-  return `${prefix}${digits}${check}${country}`;
+  return `${prefix}${digits}${s10CheckDigit(digits)}${country}`;
 }
 
 /** The compiled gateway (`node dist/gateway/cli.js start --config …`) as a child process. */
