@@ -18,7 +18,7 @@ import { EtaTracker, registerEtaMetrics, type EtaTask } from '../cloud-sync/eta/
 import { PickupPipeline } from '../rules/pipeline.js';
 import { TelemetryRecorder } from '../cloud-sync/telemetry.js';
 import type { DownlinkState } from '../cloud-sync/sync/index.js';
-import { TaskStore } from '../rules/tasks.js';
+import { TaskStore, type PickupMark } from '../rules/tasks.js';
 import { packageRoot, saveConfigPatch, type Config } from './config.js';
 import { Gateway } from './runtime.js';
 import { JournalComponent } from './journal-component.js';
@@ -50,6 +50,8 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
   mountDashboard(gateway, options.dashboard);
 
   const bootId = ulid(Date.now());
+  // pickups still in the journal on open: marked in the task store if a crash lost the mark
+  const replayedPickups: PickupMark[] = [];
   const journal: JournalComponent = new JournalComponent({
     dataDir,
     gatewayId: config.gateway.id,
@@ -60,6 +62,13 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
     log: log.child({ component: 'journal' }),
     bus,
     registry: metrics.registry,
+    onReplay: (env) => {
+      if (env.kind !== 'pickup.completed') return;
+      const b = env.body as { waybill?: string; taskId?: string | null; verdictId?: string; receipt?: string };
+      if (typeof b.waybill === 'string' && b.waybill !== '') {
+        replayedPickups.push({ waybill: b.waybill, kit: env.kit ?? env.stream, taskId: b.taskId ?? undefined, verdictId: b.verdictId ?? env.id, receipt: b.receipt ?? '', at: Date.parse(env.createdAt) });
+      }
+    },
   });
   const clock: ClockMonitor = new ClockMonitor({ sink: journal, stream: config.gateway.id, log: log.child({ component: 'clock' }), now, bootId });
 
@@ -77,6 +86,7 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
 
   const verdicts = new Counter({ name: 'cg_verdicts_total', help: 'Verdicts by outcome', labelNames: ['outcome'], registers: [metrics.registry] });
   const rulesetRefused = new Counter({ name: 'cg_ruleset_refused_total', help: 'Rule sets refused (invalid, or failing their fixtures)', registers: [metrics.registry] });
+  let recordAlarm = false;
   const recordsCounter = new Counter({ name: 'cg_records_total', help: 'Records handed to the journal, by kind and result', labelNames: ['kind', 'result'], registers: [metrics.registry] });
   const pipeline = new PickupPipeline({
     gatewayId: config.gateway.id,
@@ -88,7 +98,14 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
       observeLatency: (ms) => metrics.verdictLatency.observe(ms / 1000),
       countVerdict: (outcome) => verdicts.inc({ outcome }),
       countRulesetRefused: () => rulesetRefused.inc(),
-      countRecord: (kind, result) => recordsCounter.inc({ kind, result }),
+      countRecord: (kind, result) => {
+        recordsCounter.inc({ kind, result });
+        // a pickup the kit was told is not recorded is an alarm until one is recorded again
+        const refused = result !== 'ok';
+        if (refused === recordAlarm) return;
+        recordAlarm = refused;
+        bus.emit('alarm', { kind: 'record-refused', source: 'pipeline', message: refused ? `a ${kind} record was refused: ${result}` : 'records are kept again', active: refused, at: now() });
+      },
     },
     classify: (code) => classifyWaybill(code, config.rules.carriers ?? []),
     now,
@@ -169,6 +186,7 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
     start: async () => {
       gatewayState = await StateFile.open<{ downlink?: DownlinkState }>(path.join(dataDir, 'gateway-state.json'), {});
       await tasks.start();
+      await tasks.seedPickups(replayedPickups.splice(0));
     },
     stop: () => tasks.stop(),
   });

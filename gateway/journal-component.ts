@@ -22,6 +22,8 @@ export interface JournalComponentOptions {
   log: Logger;
   bus: EventBus;
   registry: Registry;
+  /** sees each unacknowledged record found on open */
+  onReplay?: (env: RecordEnvelope) => void;
 }
 
 const metricHelp: Partial<Record<keyof JournalMetrics, string>> = {
@@ -90,6 +92,7 @@ export class JournalComponent implements Component, RecordSink {
       bootId: o.bootId,
       now: o.now,
       log: o.log,
+      onReplay: o.onReplay,
     });
     journal.on('alarm', (a: { kind: string; message: string }) =>
       o.bus.emit('alarm', { kind: `journal-${a.kind}`, source: 'journal', message: a.message, active: true, at: o.now() }),

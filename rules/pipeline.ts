@@ -250,7 +250,7 @@ export class PickupPipeline {
         this.log.error({ err: e, verdict: ctx.verdictId }, 'pickup recorded but not saved in the task store');
       }
     } catch (e) {
-      const reason = e instanceof RecordRefusedError ? e.reason : 'IO';
+      const reason = refusalReason(e);
       this.opts.metrics?.countRecord?.('pickup.completed', reason);
       this.log.error({ err: e, verdict: ctx.verdictId, reason }, 'pickup record refused');
       this.opts.publish(verdictTopic(kit), { type: 'recorded', verdictId: ctx.verdictId, kit, recorded: false, reason, message: e instanceof Error ? e.message : String(e) }, { qos: 1 });
@@ -275,7 +275,7 @@ export class PickupPipeline {
       ack({ recorded: true, recordId: envelope.id, taskKnown: task !== undefined });
       this.opts.publish(feedbackTopic(event.deviceId), { beep: 'ok', light: 'green', text: `Exception recorded: ${p.reason.replace(/-/g, ' ')}.` }, { qos: 1 });
     } catch (e) {
-      const reason = e instanceof RecordRefusedError ? e.reason : 'IO';
+      const reason = refusalReason(e);
       this.opts.metrics?.countRecord?.('pickup.exception', reason);
       this.log.error({ err: e, kit, taskId: p.taskId, reason }, 'exception record refused');
       ack({ recorded: false, reason, message: e instanceof Error ? e.message : String(e) });
@@ -286,4 +286,11 @@ export class PickupPipeline {
   private sweepReviews(now: number): void {
     for (const [id, r] of this.reviews) if (r.expires <= now) this.reviews.delete(id);
   }
+}
+
+/** Why a record could not be kept: the sink's reason, DISK_FULL for a full disk anywhere on the way, else IO. */
+function refusalReason(e: unknown): string {
+  if (e instanceof RecordRefusedError) return e.reason;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' ? 'DISK_FULL' : 'IO';
 }

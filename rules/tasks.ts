@@ -231,6 +231,21 @@ export class TaskStore {
     if (kit !== undefined) this.publish(kit);
   }
 
+  /**
+   * Pickups found in the journal at start: a crash between a record's append and its mark
+   * must not let the same parcel be recorded twice. Marks missing here are added.
+   */
+  async seedPickups(marks: readonly PickupMark[]): Promise<number> {
+    let added = 0;
+    for (const m of marks) {
+      if (this.pickups.has(m.waybill)) continue;
+      await this.markPickedUp(m);
+      added++;
+    }
+    if (added > 0) this.opts.log.warn({ added }, 'pickups recorded before a crash but not marked: marked now');
+    return added;
+  }
+
   private applyPickup(mark: PickupMark): string | undefined {
     this.pickups.set(mark.waybill, mark);
     if (mark.taskId === undefined) return undefined;

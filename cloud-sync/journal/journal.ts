@@ -39,6 +39,8 @@ export interface JournalOptions {
   log: Logger;
   /** file operations (default node:fs); a seam for tests */
   fs?: JournalFs;
+  /** called with each unacknowledged record found on open */
+  onReplay?: (env: RecordEnvelope) => void;
   /** records kept in memory at the head of each lane (default 1024) */
   windowRecords?: number;
 }
@@ -135,7 +137,7 @@ export class Journal extends EventEmitter implements Outbox {
     }
     for (const [stream, seq] of Object.entries(state?.lastSeq ?? {})) this.lastSeq.set(stream, seq);
     const numbers = await listSegments(this.fs, this.dir);
-    const ctx = { fs: this.fs, dir: this.dir, log: this.log, lastSeq: this.lastSeq, events: this.recovery };
+    const ctx = { fs: this.fs, dir: this.dir, log: this.log, lastSeq: this.lastSeq, events: this.recovery, onReplay: this.options.onReplay };
     for (const name of LANES) {
       const cursor = state?.cursors[name] ?? { seg: 0, offset: 0 };
       const lane = this.lanes[name];

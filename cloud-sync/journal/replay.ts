@@ -23,6 +23,8 @@ export interface ReplayContext {
   /** last seq per stream, raised by every record met (quarantined ones too: their seqs are never reused) */
   lastSeq: Map<string, number>;
   events: ReplayEvents;
+  /** sees every unacknowledged record kept on open (the pipeline rebuilds what a crash may have lost) */
+  onReplay?: (env: RecordEnvelope) => void;
 }
 
 interface Scanned {
@@ -82,6 +84,7 @@ export async function replayLane(ctx: ReplayContext, lane: LaneQueue, numbers: r
     }
     // First pass: check the segment (payloads stay raw: at most one segment in memory).
     const scanned: Scanned[] = [];
+    const seen: RecordEnvelope[] = [];
     let damage: { type: 'torn' | 'corrupt'; offset: number; reason: string } | null = null;
     for await (const item of readFrames(fs, path, start, end)) {
       if (item.type !== 'frame') {
@@ -94,6 +97,7 @@ export async function replayLane(ctx: ReplayContext, lane: LaneQueue, numbers: r
         break;
       }
       scanned.push({ ref: refOf(parsed, n, item.offset, item.size, item.payload.length), stream: parsed.stream, seq: parsed.seq, payload: item.payload });
+      if (ctx.onReplay) seen.push(parsed);
     }
     for (const s of scanned) ctx.lastSeq.set(s.stream, Math.max(ctx.lastSeq.get(s.stream) ?? 0, s.seq));
     if (damage?.type === 'corrupt') {
@@ -109,6 +113,9 @@ export async function replayLane(ctx: ReplayContext, lane: LaneQueue, numbers: r
       size = damage.offset;
       ctx.events.torn.push({ segment: name, offset: damage.offset, droppedBytes: end - damage.offset, reason: damage.reason });
       log.warn({ segment: name, offset: damage.offset, droppedBytes: end - damage.offset, reason: damage.reason }, 'torn journal tail truncated');
+    }
+    for (const env of seen) {
+      if (!lane.doneAhead.has(env.id)) ctx.onReplay!(env);
     }
     const meta = lane.addSegment(n, start);
     for (const s of scanned) lane.admit(s.ref, () => envelopeFrom(s.payload), lane.doneAhead.has(s.ref.id));

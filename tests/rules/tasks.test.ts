@@ -108,6 +108,19 @@ describe('TaskStore', () => {
     expect(again.exceptions('A')).toEqual([{ reason: 'damaged', at: 6 }]);
   });
 
+  it('seeds pickups found in the journal after a crash, once, and keeps the ones it already had', async () => {
+    const s = store();
+    await s.start();
+    await s.markPickedUp({ waybill: 'RB123456785GB', kit: 'kit-1', verdictId: 'V0', receipt: 'R0', at: 1 });
+    const added = await s.seedPickups([
+      { waybill: 'RB123456785GB', kit: 'kit-1', verdictId: 'OTHER', receipt: 'RX', at: 2 },
+      { waybill: 'RR123456785CN', kit: 'kit-1', verdictId: 'V1', receipt: 'R1', at: 3 },
+    ]);
+    expect(added).toBe(1);
+    expect(s.pickedUp('RB123456785GB')?.verdictId).toBe('V0');
+    expect(s.pickedUp('RR123456785CN')?.verdictId).toBe('V1');
+  });
+
   it('appends pickups to their own log, without rewriting the task file, and skips a torn last line', async () => {
     const s = store();
     await s.start();

@@ -140,3 +140,22 @@ describe('Journal replay', () => {
     await j.close();
   });
 });
+
+describe('records seen on open', () => {
+  it('shows each unacknowledged record kept on open, never an acknowledged one', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const j = await openJournal(dir);
+      const a = await j.append(pickup('kit-1', 'RR123456785CN'));
+      await j.append(pickup('kit-1', 'RB123456785GB'));
+      await j.ack([a.id]);
+      await j.close();
+      const seen: string[] = [];
+      const again = await openJournal(dir, { onReplay: (env) => seen.push(String(env.body.waybill)) });
+      expect(seen).toEqual(['RB123456785GB']);
+      await again.close();
+    } finally {
+      await cleanup();
+    }
+  });
+});
