@@ -50,8 +50,10 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
   mountDashboard(gateway, options.dashboard);
 
   const bootId = ulid(Date.now());
-  // pickups still in the journal on open: marked in the task store if a crash lost the mark
+  // the newest pickups still in the journal on open: marked in the task store if a crash
+  // lost the mark (only the last moments before a crash can have lost one)
   const replayedPickups: PickupMark[] = [];
+  const REPLAY_TAIL = 1000;
   const journal: JournalComponent = new JournalComponent({
     dataDir,
     gatewayId: config.gateway.id,
@@ -66,6 +68,7 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
       if (env.kind !== 'pickup.completed') return;
       const b = env.body as { waybill?: string; taskId?: string | null; verdictId?: string; receipt?: string };
       if (typeof b.waybill === 'string' && b.waybill !== '') {
+        if (replayedPickups.length >= REPLAY_TAIL) replayedPickups.shift();
         replayedPickups.push({ waybill: b.waybill, kit: env.kit ?? env.stream, taskId: b.taskId ?? undefined, verdictId: b.verdictId ?? env.id, receipt: b.receipt ?? '', at: Date.parse(env.createdAt) });
       }
     },

@@ -236,14 +236,22 @@ export class TaskStore {
    * must not let the same parcel be recorded twice. Marks missing here are added.
    */
   async seedPickups(marks: readonly PickupMark[]): Promise<number> {
-    let added = 0;
-    for (const m of marks) {
-      if (this.pickups.has(m.waybill)) continue;
-      await this.markPickedUp(m);
-      added++;
+    const missing = marks.filter((m) => !this.pickups.has(m.waybill));
+    if (missing.length === 0) return 0;
+    const kits = new Set<string>();
+    for (const m of missing) {
+      const kit = this.applyPickup(m);
+      if (kit !== undefined) kits.add(kit);
     }
-    if (added > 0) this.opts.log.warn({ added }, 'pickups recorded before a crash but not marked: marked now');
-    return added;
+    const lines = missing.map((m) => `${JSON.stringify(m)}\n`).join('');
+    const write = this.pickupWrites.then(async () => {
+      await this.pickupLog!.write(lines);
+    });
+    this.pickupWrites = write.catch(() => undefined);
+    await write;
+    for (const kit of kits) this.publish(kit);
+    this.opts.log.warn({ added: missing.length }, 'pickups recorded before a crash but not marked: marked now');
+    return missing.length;
   }
 
   private applyPickup(mark: PickupMark): string | undefined {
