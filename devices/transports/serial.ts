@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Transform } from 'node:stream';
+import { realpathSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { SerialLink, SerialOptions } from './types.js';
 import { backoffDelay } from './backoff.js';
@@ -22,6 +23,9 @@ export class SerialPortLink extends EventEmitter implements SerialLink {
   private timer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private stopped = true;
+  /** what the path pointed to when opened: a USB adapter or pty that goes away is noticed even when no read fails */
+  private target: string | undefined;
+  private watch: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SerialOptions, private readonly deps: SerialLinkDeps = {}) {
     super();
@@ -72,6 +76,11 @@ export class SerialPortLink extends EventEmitter implements SerialLink {
       if (this.port !== port) return;
       if (err) return this.lost(err);
       this.attempt = 0;
+      this.target = targetOf(this.options.path);
+      this.watch = setInterval(() => {
+        if (targetOf(this.options.path) !== this.target) this.lost(new Error(`serial port ${this.options.path} disappeared`));
+      }, this.options.presenceCheckMs ?? 1000);
+      this.watch.unref();
       const framing = this.options.framing();
       this.framing = framing;
       framing.on('data', (frame: Buffer | string) => this.emit('frame', frame));
@@ -84,6 +93,8 @@ export class SerialPortLink extends EventEmitter implements SerialLink {
   }
 
   private detach(): void {
+    if (this.watch) clearInterval(this.watch);
+    this.watch = undefined;
     const port = this.port;
     this.port = undefined;
     if (port) {
@@ -108,5 +119,14 @@ export class SerialPortLink extends EventEmitter implements SerialLink {
       this.timer = undefined;
       this.open();
     }, delay);
+  }
+}
+
+/** The device a path resolves to now (links followed), or undefined when it is gone. */
+function targetOf(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
   }
 }

@@ -15,6 +15,8 @@ export interface SerialOptions {
   framing: () => Transform;
   /** reconnect backoff bounds, ms */
   backoff?: { minMs: number; maxMs: number };
+  /** how often the open port's path is checked to still lead to the same device, ms (default 1000) */
+  presenceCheckMs?: number;
 }
 
 /**
