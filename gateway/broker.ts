@@ -21,6 +21,7 @@ import { mayPublish, maySubscribe, parseDeviceTopic, topics, type Principal } fr
 import { verifyPassword } from './passwords.js';
 import { closeServer, listen } from './listen.js';
 import { LogThrottle } from './throttle.js';
+import { DeliveryQueue } from './delivery-queue.js';
 
 export interface Account {
   principal: Principal;
@@ -82,6 +83,8 @@ export class Broker {
   private readonly verified = new Map<string, string>();
   private readonly throttle = new LogThrottle();
   private readonly now: () => number;
+  /** every message the broker routes passes this queue: bounded concurrency, a flat stack */
+  readonly deliveries = new DeliveryQueue(100);
   readonly ports: { mqtt?: number; ws?: number; tls?: number } = {};
 
   constructor(private readonly options: BrokerOptions) {
@@ -100,6 +103,7 @@ export class Broker {
     const { config, log } = this.options;
     const aedes = await Aedes.createBroker({
       id: `cg-${config.gateway.id}`,
+      mq: this.deliveries as never,
       maxClientsIdLength: 128,
       authenticate: (client, username, password, done) => {
         this.authenticate(client, username, password).then(

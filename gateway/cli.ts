@@ -12,6 +12,7 @@ import { runDecode } from './decode.js';
 import { decoders } from '../devices/registry.js';
 import { listVisibleDevices } from './visible-devices.js';
 import { createLogger } from './logger.js';
+import { installLastResort } from './last-resort.js';
 
 function portArg(value: string): number {
   const n = Number(value);
@@ -44,6 +45,7 @@ export function buildCli(): Command {
       const overrides: ConfigOverrides = { mqttPort: opts.mqttPort, wsPort: opts.wsPort, httpPort: opts.httpPort, dataDir: opts.dataDir, host: opts.host };
       const config = await loadConfig(opts.config ?? process.env.COURIER_GW_CONFIG, overrides);
       const gateway = assembleGateway(config);
+      installLastResort(gateway.log);
       let stopping = false;
       const shutdown = (signal: string) => {
         if (stopping) return;
