@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { ulid } from 'ulid';
+import { ulid } from '../core/ids.js';
 import type { ClockQuality, RecordSink } from '../rules/records.js';
 
 /** Resolves true when the system clock is synchronised (NTP or similar), false otherwise. */

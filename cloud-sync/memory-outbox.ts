@@ -4,7 +4,7 @@
  * are tested on it; a gateway started without a journal directory may run on it too.
  */
 import { EventEmitter } from 'node:events';
-import { monotonicFactory } from 'ulid';
+import { monotonicFactory } from '../core/ids.js';
 import type { Outbox, OutboxStats } from './outbox.js';
 import {
   laneOf,

@@ -15,6 +15,8 @@ export const topics = {
   deviceErrors: (id: string) => `${TOPIC_ROOT}/devices/${id}/errors`,
   kitVerdicts: (kit: string) => `${TOPIC_ROOT}/kits/${kit}/verdicts`,
   kitTasks: (kit: string) => `${TOPIC_ROOT}/kits/${kit}/tasks`,
+  /** one task's state (picked up, exception); the id is one topic level, so '/', '+' and '#' are escaped */
+  kitTaskState: (kit: string, taskId: string) => `${TOPIC_ROOT}/kits/${kit}/tasks/${encodeURIComponent(taskId)}`,
   gatewayStatus: () => `${TOPIC_ROOT}/gateway/status`,
 };
 

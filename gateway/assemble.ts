@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { Counter } from 'prom-client';
-import { ulid } from 'ulid';
+import { ulid } from '../core/ids.js';
 import type { Logger } from 'pino';
 import type { Transports } from '../devices/transports/types.js';
 import type { ProtocolDefinition } from '../devices/driver.js';
@@ -83,6 +83,10 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
     publishTasks: (kit, list) => {
       void broker.publish(topics.kitTasks(kit), { kit, tasks: list, at: new Date(now()).toISOString() }, { retain: true, qos: 1 });
       void eta.tasksChanged(kit);
+    },
+    publishTaskState: (kit, taskId, state) => {
+      void broker.publish(topics.kitTaskState(kit, taskId), state === null ? '' : { ...state, at: new Date(state.at).toISOString() }, { retain: true, qos: 1 });
+      if (state && !state.open) eta.taskClosed(kit, taskId);
     },
     onRefused: () => tasksRefused.inc(),
   });

@@ -13,7 +13,7 @@
  * - once a weight completed a pair, the same reading repeated (a streaming scale) is not
  *   taken again until the scale moves, returns to zero or reads a different weight.
  */
-import { monotonicFactory } from 'ulid';
+import { monotonicFactory } from '../core/ids.js';
 import { realTimers, type Timers } from './timers.js';
 
 export interface ScanRead {

@@ -7,7 +7,7 @@
  * `recorded: true` only after the sink said the record is durable.
  */
 import type { Logger } from 'pino';
-import { monotonicFactory } from 'ulid';
+import { monotonicFactory } from '../core/ids.js';
 import { classifyWaybill, type WaybillInfo } from '../devices/scanner/waybill.js';
 import type { DeviceEvent } from '../devices/events.js';
 import type { SeverityOverrides, Outcome } from './engine.js';
@@ -283,8 +283,12 @@ export class PickupPipeline {
     }
   }
 
+  /** reviews are kept in the order they expire (insertion order, one TTL): only the expired front is visited */
   private sweepReviews(now: number): void {
-    for (const [id, r] of this.reviews) if (r.expires <= now) this.reviews.delete(id);
+    for (const [id, r] of this.reviews) {
+      if (r.expires > now) break;
+      this.reviews.delete(id);
+    }
   }
 }
 

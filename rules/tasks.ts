@@ -1,9 +1,14 @@
 /**
  * The kits' pickup tasks: validated, kept in lowdb, loaded from a local JSON file
- * (`{ "tasks": [...] }`, watched for changes) and from dispatch, and handed to a
- * `publishTasks(kit, tasks)` port after every change (the gateway publishes them retained
- * on cg/v1/kits/{kit}/tasks). Also remembers what was picked up, per waybill and task,
- * so a second pickup of the same parcel is known.
+ * (`{ "tasks": [...] }`, watched for changes) and from dispatch. Two ports tell the kits:
+ * `publishTasks(kit, tasks)` with the kit's open tasks after its task set changed
+ * (assigned, updated, cancelled, reloaded; the gateway publishes them retained on
+ * cg/v1/kits/{kit}/tasks), and `publishTaskState(kit, taskId, state)` when one task was
+ * picked up or had an exception (retained on cg/v1/kits/{kit}/tasks/{taskId}), so a
+ * pickup costs the same whatever the length of the kit's list. Also remembers what was
+ * picked up, per waybill and task, so a second pickup of the same parcel is known;
+ * pickups and exceptions are appended to one marks log, the task file is rewritten only
+ * when tasks change.
  */
 import { mkdir, open, readFile, rename, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
@@ -61,6 +66,18 @@ export interface TaskExceptionMark {
   recordId?: string;
 }
 
+/** What the kit is told about one task that changed by a pickup or an exception. */
+export interface TaskState {
+  taskId: string;
+  kit: string;
+  state: 'picked-up' | 'exception';
+  /** false once picked up; an exception leaves the task open for another try */
+  open: boolean;
+  at: number;
+  receipt?: string;
+  reason?: string;
+}
+
 interface StoredTask {
   task: Task;
   source: TaskSource;
@@ -73,6 +90,12 @@ interface TaskData {
   tasks: StoredTask[];
   /** by normalised waybill: only in files of earlier versions; pickups now live in pickups.jsonl */
   pickedUp?: Record<string, PickupMark>;
+}
+
+/** An exception line of the marks log (pickup lines are PickupMarks). */
+interface ExceptionLine {
+  taskId: string;
+  exception: TaskExceptionMark;
 }
 
 export type TaskCheck = { ok: true; task: Task } | { ok: false; errors: string[] };
@@ -93,8 +116,13 @@ export interface TaskStoreOptions {
   /** the local tasks file of config `tasks.file`, watched for changes */
   file?: string;
   log: Logger;
-  /** called with the kit's open tasks (by sequence) after every change */
+  /** called with the kit's open tasks (by sequence) after its task set changed */
   publishTasks(kit: string, tasks: Task[]): void;
+  /**
+   * called when one task was picked up or had an exception, and with `null` when a state
+   * told earlier is folded into a newer task list (the state may be forgotten)
+   */
+  publishTaskState?(kit: string, taskId: string, state: TaskState | null): void;
   /** counts a refused task (the gateway maps it to a metric) */
   onRefused?(error: string): void;
   /** waybill normalisation; the classifier's by default */
@@ -109,6 +137,10 @@ export class TaskStore {
   private debounce: unknown;
   private byWaybill = new Map<string, StoredTask[]>();
   private byId = new Map<string, StoredTask>();
+  /** per kit: its tasks by sequence, and those taking any parcel (no waybill expected) */
+  private byKit = new Map<string, { all: StoredTask[]; anyParcel: StoredTask[] }>();
+  /** per kit: task states told since its last task list (cleared when the next list goes out) */
+  private readonly statesTold = new Map<string, Set<string>>();
   /** the write in flight, and whether another must follow it (changes made meanwhile) */
   private writing: Promise<void> | undefined;
   private writeAgain: Promise<void> | undefined;
@@ -190,10 +222,10 @@ export class TaskStore {
 
   /** The kit's open tasks (not cancelled, not picked up), by sequence. */
   list(kit: string): Task[] {
-    return this.data()
-      .tasks.filter((t) => t.task.kit === kit && !t.cancelled && !t.pickedUp)
-      .map((t) => t.task)
-      .sort((a, b) => a.sequence - b.sequence);
+    this.data();
+    const out: Task[] = [];
+    for (const t of this.byKit.get(kit)?.all ?? []) if (!t.cancelled && !t.pickedUp) out.push(t.task);
+    return out;
   }
 
   get(id: string): Task | undefined {
@@ -207,7 +239,9 @@ export class TaskStore {
 
   /** The kit's open tasks that take any parcel (no waybill expected), by sequence. */
   openWithoutWaybill(kit: string): Task[] {
-    return this.list(kit).filter((t) => t.waybill === undefined);
+    const out: Task[] = [];
+    for (const t of this.byKit.get(kit)?.anyParcel ?? []) if (!t.cancelled && !t.pickedUp) out.push(t.task);
+    return out;
   }
 
   /** The earlier pickup of this waybill, or of this task, if any. */
@@ -219,16 +253,21 @@ export class TaskStore {
     return task?.pickedUp && task.task.waybill !== undefined ? task.pickedUp : undefined;
   }
 
-  /** Marks a pickup: in memory at once (duplicate checks see it), then one line appended to the pickup log. */
+  /** Marks a pickup: in memory at once (duplicate checks see it), then one line appended to the marks log. */
   async markPickedUp(mark: PickupMark): Promise<void> {
     const kit = this.applyPickup(mark);
-    const line = `${JSON.stringify(mark)}\n`;
+    await this.appendMarks(`${JSON.stringify(mark)}\n`);
+    if (kit !== undefined && mark.taskId !== undefined) {
+      this.tellState({ taskId: mark.taskId, kit, state: 'picked-up', open: false, at: mark.at, receipt: mark.receipt });
+    }
+  }
+
+  private appendMarks(lines: string): Promise<void> {
     const write = this.pickupWrites.then(async () => {
-      await this.pickupLog!.write(line);
+      await this.pickupLog!.write(lines);
     });
     this.pickupWrites = write.catch(() => undefined);
-    await write;
-    if (kit !== undefined) this.publish(kit);
+    return write;
   }
 
   /**
@@ -243,12 +282,7 @@ export class TaskStore {
       const kit = this.applyPickup(m);
       if (kit !== undefined) kits.add(kit);
     }
-    const lines = missing.map((m) => `${JSON.stringify(m)}\n`).join('');
-    const write = this.pickupWrites.then(async () => {
-      await this.pickupLog!.write(lines);
-    });
-    this.pickupWrites = write.catch(() => undefined);
-    await write;
+    await this.appendMarks(missing.map((m) => `${JSON.stringify(m)}\n`).join(''));
     for (const kit of kits) this.publish(kit);
     this.opts.log.warn({ added: missing.length }, 'pickups recorded before a crash but not marked: marked now');
     return missing.length;
@@ -283,9 +317,12 @@ export class TaskStore {
     let kept = 0;
     for (const line of lines) {
       try {
-        const mark = JSON.parse(line) as PickupMark;
-        if (typeof mark?.waybill === 'string') {
-          this.applyPickup(mark);
+        const mark = JSON.parse(line) as PickupMark | ExceptionLine;
+        if ('exception' in mark && typeof mark.taskId === 'string') {
+          const stored = this.byId.get(mark.taskId);
+          if (stored && !stored.exceptions.some((e) => e.at === mark.exception.at && e.reason === mark.exception.reason)) stored.exceptions.push(mark.exception);
+        } else if (typeof (mark as PickupMark)?.waybill === 'string') {
+          this.applyPickup(mark as PickupMark);
           kept++;
         }
       } catch {
@@ -293,6 +330,8 @@ export class TaskStore {
       }
     }
     if (lines.length > 20_000) {
+      // exceptions of the log are kept in the task file before the log is cut to its pickups
+      await this.db!.write();
       const monthAgo = Date.now() - 30 * 24 * 3600_000;
       const recent = [...this.pickups.values()].filter((m) => m.at >= monthAgo);
       await writeFile(`${file}.tmp`, recent.map((m) => JSON.stringify(m)).join('\n') + (recent.length ? '\n' : ''));
@@ -302,12 +341,14 @@ export class TaskStore {
     this.pickupLog = await open(file, 'a');
   }
 
-  /** Records an exception at the task's stop; false when the task is unknown. */
+  /** Records an exception at the task's stop (one line appended to the marks log); false when the task is unknown. */
   async markException(taskId: string, mark: TaskExceptionMark): Promise<boolean> {
     const stored = this.byId.get(taskId);
     if (!stored) return false;
     stored.exceptions.push(mark);
-    await this.commit([]);
+    const line: ExceptionLine = { taskId, exception: mark };
+    await this.appendMarks(`${JSON.stringify(line)}\n`);
+    this.tellState({ taskId, kit: stored.task.kit, state: 'exception', open: !stored.pickedUp && !stored.cancelled, at: mark.at, reason: mark.reason });
     return true;
   }
 
@@ -400,13 +441,25 @@ export class TaskStore {
   private reindex(): void {
     this.byWaybill.clear();
     this.byId.clear();
+    this.byKit.clear();
     for (const stored of this.data().tasks) {
       this.byId.set(stored.task.id, stored);
-      if (stored.task.waybill === undefined) continue;
+      let kit = this.byKit.get(stored.task.kit);
+      if (!kit) this.byKit.set(stored.task.kit, (kit = { all: [], anyParcel: [] }));
+      kit.all.push(stored);
+      if (stored.task.waybill === undefined) {
+        kit.anyParcel.push(stored);
+        continue;
+      }
       const key = this.normalise(stored.task.waybill);
       const list = this.byWaybill.get(key);
       if (list) list.push(stored);
       else this.byWaybill.set(key, [stored]);
+    }
+    const bySequence = (a: StoredTask, b: StoredTask) => a.task.sequence - b.task.sequence;
+    for (const kit of this.byKit.values()) {
+      kit.all.sort(bySequence);
+      kit.anyParcel.sort(bySequence);
     }
   }
 
@@ -434,11 +487,28 @@ export class TaskStore {
     return this.writeAgain;
   }
 
+  /** The kit's task list; the states told since the last list are in it now and may be forgotten. */
   private publish(kit: string): void {
     try {
       this.opts.publishTasks(kit, this.list(kit));
+      const told = this.statesTold.get(kit);
+      if (told) {
+        this.statesTold.delete(kit);
+        for (const taskId of told) this.opts.publishTaskState?.(kit, taskId, null);
+      }
     } catch (e) {
       this.opts.log.error({ err: e, kit }, 'publishing tasks failed');
+    }
+  }
+
+  private tellState(state: TaskState): void {
+    try {
+      let told = this.statesTold.get(state.kit);
+      if (!told) this.statesTold.set(state.kit, (told = new Set()));
+      told.add(state.taskId);
+      this.opts.publishTaskState?.(state.kit, state.taskId, state);
+    } catch (e) {
+      this.opts.log.error({ err: e, kit: state.kit, taskId: state.taskId }, 'publishing a task state failed');
     }
   }
 }

@@ -101,6 +101,18 @@ export class EtaTracker {
     return this.enqueue(st, () => this.evaluate(st, 'tasks'));
   }
 
+  /**
+   * One task of the kit was closed (picked up): what was published for it is forgotten, in
+   * O(1). The task list no longer has it, so the next evaluation (a position) plans without
+   * it; the other stops' ETAs do not move for it, so nothing is re-published now.
+   */
+  taskClosed(kit: string, taskId: string): void {
+    const st = this.kits.get(kit);
+    if (!st) return;
+    st.published.delete(taskId);
+    st.history.delete(taskId);
+  }
+
   /** the horizons (minutes before arrival) at which ETA errors are kept */
   horizonsMin(): readonly number[] {
     return this.opts.horizonsMin;

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { monotonicFactory } from 'ulid';
+import { monotonicFactory } from '../../core/ids.js';
 import type { Outbox, OutboxStats } from '../outbox.js';
 import { laneOf, RecordRefusedError, type ClockQuality, type Lane, type RecordEnvelope, type RecordInput } from '../../rules/records.js';
 import { appendDeadLetters } from './dead-letter.js';

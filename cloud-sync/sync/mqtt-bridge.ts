@@ -18,7 +18,7 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { pino, type Logger } from 'pino';
-import { monotonicFactory } from 'ulid';
+import { monotonicFactory } from '../../core/ids.js';
 import { z } from 'zod';
 import type { Outbox } from '../outbox.js';
 import { itemsOf, type DownlinkApplier } from './downlink-items.js';

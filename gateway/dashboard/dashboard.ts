@@ -9,8 +9,7 @@ import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { Gateway } from '../runtime.js';
 import { hashPassword, verifyPassword } from '../passwords.js';
-import { LiveState, type Snapshot } from './live-state.js';
-import { parsePayload, redact } from './redact.js';
+import { BusEntry, LiveState, type Snapshot } from './live-state.js';
 import { LoginThrottle, SessionStore, type Session } from './sessions.js';
 import { SseStream } from './sse.js';
 import { BodyError, clearedCookie, readCookie, readFields, redirect, sameOrigin, sendJson, sendText, sessionCookie, SECURITY_HEADERS } from './http-helpers.js';
@@ -145,7 +144,7 @@ export class Dashboard {
   }
 
   private onMessage(topic: string, raw: Buffer): void {
-    const message = { topic, payload: redact(topic, parsePayload(raw)), at: new Date(this.now()).toISOString() };
+    const message = new BusEntry(topic, raw, new Date(this.now()).toISOString());
     this.state.apply(message);
     if (this.clients.size === 0) return;
     const json = JSON.stringify(message);

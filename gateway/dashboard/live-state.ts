@@ -2,10 +2,13 @@
  * What the dashboard knows beyond the device manager: the kits' retained tasks, their
  * recent verdicts, the last gateway status, refused-payload counts per device and the
  * recent bus activity, folded from the bus; and the snapshot a new browser starts from.
+ *
+ * Folding a message in costs the same whatever its size: it is kept as it came (the raw
+ * bytes) and parsed and redacted only when a browser is shown it, once.
  */
 import type { DeviceSummary } from '../devices.js';
 import type { Alarm } from '../event-bus.js';
-import { redact } from './redact.js';
+import { parsePayload, redact } from './redact.js';
 
 export interface BusMessage {
   topic: string;
@@ -13,6 +16,44 @@ export interface BusMessage {
   payload: unknown;
   /** gateway receive time, ISO 8601 */
   at: string;
+}
+
+/** A bus message as it came: parsed and redacted on first use. */
+export class BusEntry implements BusMessage {
+  private parsed: unknown;
+  private raw: Buffer | undefined;
+  constructor(
+    readonly topic: string,
+    raw: Buffer,
+    readonly at: string,
+  ) {
+    this.raw = raw;
+  }
+
+  static of(m: BusMessage | BusEntry): BusEntry {
+    if (m instanceof BusEntry) return m;
+    const e = new BusEntry(m.topic, Buffer.alloc(0), m.at);
+    e.raw = undefined;
+    e.parsed = m.payload;
+    return e;
+  }
+
+  /** true for an empty payload (a retained message withdrawn) */
+  get empty(): boolean {
+    return this.raw !== undefined && this.raw.length === 0;
+  }
+
+  get payload(): unknown {
+    if (this.raw !== undefined) {
+      this.parsed = redact(this.topic, parsePayload(this.raw));
+      this.raw = undefined;
+    }
+    return this.parsed;
+  }
+
+  toJSON(): BusMessage {
+    return { topic: this.topic, payload: this.payload, at: this.at };
+  }
 }
 
 export interface VerdictEntry {
@@ -26,6 +67,8 @@ export interface KitView {
   courierId?: string;
   tasks: unknown;
   tasksAt?: string;
+  /** single tasks' states told since the list (`cg/v1/kits/{kit}/tasks/{taskId}`), by task id */
+  taskStates?: Record<string, unknown>;
   /** newest first */
   verdicts: VerdictEntry[];
 }
@@ -72,52 +115,51 @@ export interface LiveStateOptions {
 }
 
 interface KitState {
-  tasks?: unknown;
-  tasksAt?: string;
-  verdicts: VerdictEntry[];
+  tasks?: BusEntry;
+  /** the states of single tasks told since the list (picked up, exception), by task id */
+  taskStates: Map<string, BusEntry>;
+  /** verdicts and their 'recorded' follow-ups, newest first, folded when shown */
+  verdicts: BusEntry[];
 }
 
 const ROOT = 'cg/v1/';
 
 export class LiveState {
   private readonly kits = new Map<string, KitState>();
-  private readonly errors = new Map<string, { count: number; last?: { reason: string; at: string } }>();
-  private readonly recent: BusMessage[] = [];
-  private status: Record<string, unknown> | null = null;
+  private readonly errors = new Map<string, { count: number; last?: BusEntry }>();
+  private readonly recent: BusEntry[] = [];
+  private status: BusEntry | undefined;
 
   constructor(private readonly o: LiveStateOptions) {}
 
-  /** Folds one (redacted) bus message in. */
-  apply(m: BusMessage): void {
+  /** Folds one bus message in (raw, or already redacted). */
+  apply(message: BusMessage | BusEntry): void {
+    const m = BusEntry.of(message);
     if (!m.topic.startsWith(ROOT)) return;
     const parts = m.topic.slice(ROOT.length).split('/');
-    if (parts[0] === 'kits' && parts.length === 3 && parts[1]) {
+    if (parts[0] === 'kits' && parts[1] && (parts.length === 3 || (parts.length === 4 && parts[2] === 'tasks'))) {
       const kit = this.kit(parts[1]);
       if (parts[2] === 'verdicts') {
-        // a 'recorded' message completes the verdict it names
-        const p = m.payload as { type?: string; verdictId?: string; recorded?: boolean; receipt?: string; reason?: string } | null;
-        const done = p?.type === 'recorded' ? kit.verdicts.find((e) => (e.verdict as { verdictId?: string } | null)?.verdictId === p.verdictId) : undefined;
-        if (done && p) {
-          done.verdict = { ...(done.verdict as object), recorded: p.recorded, receipt: p.receipt, reason: p.reason };
-        } else {
-          kit.verdicts.unshift({ kit: parts[1], at: m.at, verdict: m.payload });
-          if (kit.verdicts.length > this.o.verdictsPerKit) kit.verdicts.length = this.o.verdictsPerKit;
-        }
+        kit.verdicts.unshift(m);
+        // room for each verdict's 'recorded' follow-up
+        if (kit.verdicts.length > this.o.verdictsPerKit * 2) kit.verdicts.length = this.o.verdictsPerKit * 2;
+      } else if (parts[2] === 'tasks' && parts.length === 3) {
+        kit.tasks = m;
+        kit.taskStates.clear();
       } else if (parts[2] === 'tasks') {
-        kit.tasks = m.payload;
-        kit.tasksAt = m.at;
+        if (m.empty) kit.taskStates.delete(parts[3]!);
+        else kit.taskStates.set(parts[3]!, m);
       }
     } else if (parts[0] === 'devices' && parts[2] === 'errors' && parts.length === 3 && parts[1]) {
       const e = this.errors.get(parts[1]) ?? { count: 0 };
       e.count += 1;
-      const p = m.payload as { reason?: unknown; error?: unknown } | null;
-      e.last = { reason: String(p?.reason ?? p?.error ?? 'refused'), at: m.at };
+      e.last = m;
       this.errors.set(parts[1], e);
-    } else if (m.topic === `${ROOT}gateway/status` && isObject(m.payload)) {
-      this.status = m.payload;
+    } else if (m.topic === `${ROOT}gateway/status`) {
+      this.status = m;
     }
     this.recent.push(m);
-    if (this.recent.length > this.o.activity) this.recent.splice(0, this.recent.length - this.o.activity);
+    if (this.recent.length > this.o.activity * 2) this.recent.splice(0, this.recent.length - this.o.activity);
   }
 
   devices(list: readonly DeviceSummary[]): DeviceView[] {
@@ -136,7 +178,7 @@ export class LiveState {
         ...(d.lastEvent ? { lastEvent: { ...d.lastEvent, payload: redact(`${ROOT}devices/${d.id}/events/${d.lastEvent.type}`, d.lastEvent.payload) } } : {}),
         faults: { ...d.faults },
         errors: e?.count ?? 0,
-        ...(e?.last ? { lastError: e.last } : {}),
+        ...(e?.last ? { lastError: lastError(e.last) } : {}),
       };
     });
   }
@@ -153,28 +195,64 @@ export class LiveState {
     const kits = [...ids].sort().map((id): KitView => {
       const s = this.kits.get(id);
       const courierId = input.kits.find((k) => k.id === id)?.courierId;
-      return { id, ...(courierId ? { courierId } : {}), tasks: s?.tasks ?? null, ...(s?.tasksAt ? { tasksAt: s.tasksAt } : {}), verdicts: [...(s?.verdicts ?? [])] };
+      const taskStates = s && s.taskStates.size > 0 ? { taskStates: Object.fromEntries([...s.taskStates].map(([id, e]) => [decodeURIComponent(id), e.payload])) } : {};
+      return {
+        id,
+        ...(courierId ? { courierId } : {}),
+        tasks: s?.tasks?.payload ?? null,
+        ...(s?.tasks ? { tasksAt: s.tasks.at } : {}),
+        ...taskStates,
+        verdicts: s ? this.foldVerdicts(id, s.verdicts) : [],
+      };
     });
+    const status = this.status?.payload;
     return {
       gateway: { id: input.gatewayId },
       operator: input.operator,
       at: input.at,
       devices: this.devices(input.devices),
       kits,
-      status: this.status,
+      status: isObject(status) ? status : null,
       alarms: input.alarms.map((a) => ({ kind: a.kind, source: a.source, message: a.message, since: new Date(a.at).toISOString() })),
-      activity: [...this.recent],
+      activity: this.recent.slice(-this.o.activity).map((m) => m.toJSON()),
     };
+  }
+
+  /** verdicts newest first, each completed by its 'recorded' follow-up */
+  private foldVerdicts(kit: string, entries: readonly BusEntry[]): VerdictEntry[] {
+    const out: VerdictEntry[] = [];
+    const byId = new Map<string, VerdictEntry>();
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const m = entries[i]!;
+      const p = m.payload as { type?: string; verdictId?: string; recorded?: boolean; receipt?: string; reason?: string } | null;
+      const done = p?.type === 'recorded' && p.verdictId !== undefined ? byId.get(p.verdictId) : undefined;
+      if (done && p) {
+        done.verdict = { ...(done.verdict as object), recorded: p.recorded, receipt: p.receipt, reason: p.reason };
+        continue;
+      }
+      const entry: VerdictEntry = { kit, at: m.at, verdict: m.payload };
+      out.push(entry);
+      const id = (p as { verdictId?: unknown } | null)?.verdictId;
+      if (typeof id === 'string') byId.set(id, entry);
+    }
+    out.reverse();
+    if (out.length > this.o.verdictsPerKit) out.length = this.o.verdictsPerKit;
+    return out;
   }
 
   private kit(id: string): KitState {
     let k = this.kits.get(id);
     if (!k) {
-      k = { verdicts: [] };
+      k = { verdicts: [], taskStates: new Map() };
       this.kits.set(id, k);
     }
     return k;
   }
+}
+
+function lastError(m: BusEntry): { reason: string; at: string } {
+  const p = m.payload as { reason?: unknown; error?: unknown } | null;
+  return { reason: String(p?.reason ?? p?.error ?? 'refused'), at: m.at };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

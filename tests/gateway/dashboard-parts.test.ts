@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { vi } from 'vitest';
 import { LoginThrottle, SessionStore } from '../../gateway/dashboard/sessions.js';
 import { SseStream, type SseTarget } from '../../gateway/dashboard/sse.js';
 import { MASK, parsePayload, redact } from '../../gateway/dashboard/redact.js';
-import { LiveState } from '../../gateway/dashboard/live-state.js';
+import { BusEntry, LiveState } from '../../gateway/dashboard/live-state.js';
 import type { DeviceSummary } from '../../gateway/devices.js';
 
 describe('SessionStore', () => {
@@ -251,5 +252,40 @@ describe('LiveState', () => {
       errors: 2,
       lastError: { reason: 'NOT_JSON', at },
     });
+  });
+});
+
+describe('LiveState with raw bus messages', () => {
+  const at = '2024-05-17T09:30:00.000Z';
+  const raw = (topic: string, payload: unknown) => new BusEntry(topic, Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)), at);
+
+  it('parses nothing while folding messages in, and only what a snapshot shows', () => {
+    const st = new LiveState({ verdictsPerKit: 2, activity: 2 });
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      for (let i = 0; i < 100; i++) st.apply(raw('cg/v1/kits/van-1/tasks', { tasks: [{ id: `T${i}` }] }));
+      for (let i = 0; i < 100; i++) st.apply(raw('cg/v1/kits/van-1/verdicts', { type: 'verdict', verdictId: `v${i}` }));
+      expect(parse).not.toHaveBeenCalled();
+      const snap = st.snapshot({ gatewayId: 'gw', operator: 'tech', at, devices: [], alarms: [], kits: [] });
+      expect(snap.kits[0]!.tasks).toEqual({ tasks: [{ id: 'T99' }] });
+      expect(snap.kits[0]!.verdicts.map((v) => (v.verdict as { verdictId: string }).verdictId)).toEqual(['v99', 'v98']);
+      // the last tasks message, at most 2 x 2 verdict entries and the 2 activity entries shown (and a few of the window kept)
+      expect(parse.mock.calls.length).toBeLessThanOrEqual(8);
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  it('shows single task states told after the list, and forgets them when withdrawn or when a new list comes', () => {
+    const st = new LiveState({ verdictsPerKit: 2, activity: 5 });
+    st.apply(raw('cg/v1/kits/van-1/tasks', { tasks: [{ id: 'A/1' }, { id: 'B' }] }));
+    st.apply(raw('cg/v1/kits/van-1/tasks/A%2F1', { taskId: 'A/1', state: 'picked-up', open: false }));
+    st.apply(raw('cg/v1/kits/van-1/tasks/B', { taskId: 'B', state: 'exception', open: true, reason: 'customer-absent' }));
+    const kit = () => st.snapshot({ gatewayId: 'gw', operator: 'tech', at, devices: [], alarms: [], kits: [] }).kits[0]!;
+    expect(kit().taskStates).toEqual({ 'A/1': { taskId: 'A/1', state: 'picked-up', open: false }, B: { taskId: 'B', state: 'exception', open: true, reason: 'customer-absent' } });
+    st.apply(new BusEntry('cg/v1/kits/van-1/tasks/B', Buffer.alloc(0), at));
+    expect(Object.keys(kit().taskStates ?? {})).toEqual(['A/1']);
+    st.apply(raw('cg/v1/kits/van-1/tasks', { tasks: [{ id: 'B' }] }));
+    expect(kit().taskStates).toBeUndefined();
   });
 });

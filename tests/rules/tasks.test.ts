@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sinon from 'sinon';
-import { checkTask, TaskStore, type Task } from '../../rules/tasks.js';
+import { checkTask, TaskStore, type Task, type TaskState } from '../../rules/tasks.js';
 import { clockTimers, silentLog, task, tempDir } from './helpers.js';
 
 describe('checkTask', () => {
@@ -106,6 +106,46 @@ describe('TaskStore', () => {
     await again.start();
     expect(again.pickedUp('RR123456785CN')).toEqual({ waybill: 'RR123456785CN', kit: 'kit-1', taskId: 'A', verdictId: 'V1', receipt: 'R1', at: 5 });
     expect(again.exceptions('A')).toEqual([{ reason: 'damaged', at: 6 }]);
+  });
+
+  it('tells a pickup or an exception as one task state, not by republishing the list, and folds the states into the next list', async () => {
+    const states: { kit: string; taskId: string; state: TaskState | null }[] = [];
+    const s = store({ publishTaskState: (kit, taskId, state) => states.push({ kit, taskId, state }) });
+    await s.start();
+    for (let i = 0; i < 50; i++) await s.upsert(task({ id: `T${i}`, sequence: i, waybill: undefined }));
+    await s.upsert(task({ id: 'A', sequence: 99, waybill: 'RR123456785CN' }));
+    published.length = 0;
+    const taskFile = await readFile(join(tmp.dir, 'data', 'tasks.json'), 'utf8');
+
+    await s.markPickedUp({ waybill: 'RR123456785CN', kit: 'kit-1', taskId: 'A', verdictId: 'V1', receipt: 'R1', at: 5 });
+    await s.markException('T3', { reason: 'customer-absent', at: 6 });
+    expect(published).toEqual([]);
+    expect(states).toEqual([
+      { kit: 'kit-1', taskId: 'A', state: { taskId: 'A', kit: 'kit-1', state: 'picked-up', open: false, at: 5, receipt: 'R1' } },
+      { kit: 'kit-1', taskId: 'T3', state: { taskId: 'T3', kit: 'kit-1', state: 'exception', open: true, at: 6, reason: 'customer-absent' } },
+    ]);
+    // neither rewrote the task file
+    expect(await readFile(join(tmp.dir, 'data', 'tasks.json'), 'utf8')).toBe(taskFile);
+    expect(s.list('kit-1').map((t) => t.id)).not.toContain('A');
+    expect(s.openWithoutWaybill('kit-1')).toHaveLength(50);
+
+    // the next list carries what the states said: they are withdrawn, once
+    states.length = 0;
+    await s.upsert(task({ id: 'B', sequence: 100 }));
+    expect(published).toHaveLength(1);
+    expect(states).toEqual([
+      { kit: 'kit-1', taskId: 'A', state: null },
+      { kit: 'kit-1', taskId: 'T3', state: null },
+    ]);
+    states.length = 0;
+    await s.upsert(task({ id: 'C', sequence: 101 }));
+    expect(states).toEqual([]);
+
+    // the exception survives a restart from the marks log
+    await s.stop();
+    const again = store();
+    await again.start();
+    expect(again.exceptions('T3')).toEqual([{ reason: 'customer-absent', at: 6 }]);
   });
 
   it('seeds pickups found in the journal after a crash, once, and keeps the ones it already had', async () => {
