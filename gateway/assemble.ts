@@ -123,6 +123,8 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
     severity: config.rules.unknownTask === 'reject' ? { UNKNOWN_TASK: 'reject' } : undefined,
   });
 
+  broker.overload.add({ name: 'pipeline', size: () => pipeline.underWay, bound: config.mqtt.overload.maxInFlight });
+
   const eta = new EtaTracker({
     sink: journal,
     tasksFor: (kit): EtaTask[] => tasks.list(kit).map((t) => ({ id: t.id, kit: t.kit, address: t.address, window: t.window, sequence: t.sequence })),

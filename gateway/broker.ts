@@ -22,33 +22,16 @@ import { verifyPassword } from './passwords.js';
 import { closeServer, listen } from './listen.js';
 import { LogThrottle } from './throttle.js';
 import { DeliveryQueue } from './delivery-queue.js';
+import { OverloadMonitor, TokenBucket } from './overload.js';
 
 export interface Account {
   principal: Principal;
   passwordHash: string;
 }
 
-export type RefusalReason = 'not_json' | 'invalid_payload' | 'unknown_event' | 'too_large' | 'not_allowed' | 'rate_limited';
+export type RefusalReason = 'not_json' | 'invalid_payload' | 'unknown_event' | 'too_large' | 'not_allowed' | 'rate_limited' | 'overloaded';
 
-/**
- * A token bucket per client. `delay()` says how long a message must wait for its token
- * (0: none), or -1 when the client is so far over its rate that the message is refused.
- */
-class Bucket {
-  private tokens: number;
-  private last: number;
-  constructor(private readonly perSecond: number, private readonly burst: number, now: number) {
-    this.tokens = burst;
-    this.last = now;
-  }
-  delay(now: number): number {
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-    this.last = now;
-    if (this.tokens <= -this.burst) return -1;
-    this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.perSecond) * 1000);
-  }
-}
+const BUSY_FEEDBACK = { beep: 'error', light: 'amber', text: 'Busy: wait a moment and scan again.' } as const;
 
 export interface BrokerOptions {
   config: Config;
@@ -78,17 +61,39 @@ export class Broker {
   private readonly servers: net.Server[] = [];
   private wss: WebSocketServer | undefined;
   private readonly principals = new WeakMap<Client, Principal>();
-  private readonly buckets = new WeakMap<Client, Bucket>();
+  private readonly buckets = new WeakMap<Client, TokenBucket>();
+  /** per client: its pace measured against the fair rate that holds while overloaded */
+  private readonly fair = new WeakMap<Client, TokenBucket>();
+  /** per kit: its scanners, told to wait when the gateway refuses the kit's work */
+  private readonly kitScanners = new Map<string, string[]>();
   /** digests of passwords already verified with scrypt, so reconnect storms stay cheap */
   private readonly verified = new Map<string, string>();
   private readonly throttle = new LogThrottle();
+  /** answers repeated for every message (over rate, overloaded) go out at most once a second per device */
+  private readonly answers = new LogThrottle(1000);
   private readonly now: () => number;
   /** every message the broker routes passes this queue: bounded concurrency, a flat stack */
   readonly deliveries = new DeliveryQueue(100);
+  readonly overload: OverloadMonitor;
   readonly ports: { mqtt?: number; ws?: number; tls?: number } = {};
 
   constructor(private readonly options: BrokerOptions) {
     this.now = options.now ?? Date.now;
+    const o = options.config.mqtt.overload;
+    this.overload = new OverloadMonitor({ maxLagMs: o.maxLagMs, fairPerSecond: o.fairPerSecond, fairBurst: o.fairBurst }, (state) => {
+      options.metrics.overloaded.set(state.active ? 1 : 0);
+      if (state.active) options.log.warn({ reason: state.reason }, 'gateway overloaded: refusing devices over their fair rate');
+      else options.log.info('gateway no longer overloaded');
+      options.bus.emit('alarm', { kind: 'overload', source: 'broker', message: state.active ? `overloaded: ${state.reason}` : 'serving every device again', active: state.active, at: this.now() });
+    });
+    this.overload.add({ name: 'deliveries', size: () => this.deliveries.length, bound: o.maxQueued });
+    options.metrics.watchLoopDelay(() => this.overload.loopDelay());
+    for (const { principal } of options.accounts.values()) {
+      if (principal.role !== 'device' || principal.kind !== 'scanner') continue;
+      const list = this.kitScanners.get(principal.kit) ?? [];
+      list.push(principal.id);
+      this.kitScanners.set(principal.kit, list);
+    }
   }
 
   get connectedClients(): number {
@@ -159,12 +164,14 @@ export class Broker {
       this.servers.push(secure);
       this.ports.tls = await listen(secure, config.mqtt.tls.port, config.mqtt.host, 'MQTT TLS');
     }
+    this.overload.start();
     log.info({ ports: this.ports }, 'broker listening');
   }
 
   async stop(): Promise<void> {
     const aedes = this.aedes;
     if (!aedes) return;
+    this.overload.stop();
     for (const c of this.wss?.clients ?? []) c.terminate();
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(this.servers.map((s) => closeServer(s)));
@@ -263,6 +270,10 @@ export class Broker {
     }
     if (who.role === 'operator') return null;
     const t = parseDeviceTopic(packet.topic)!;
+    if (t.section === 'events' && this.overloadRefuses(client)) {
+      this.refuseOverloaded(who, packet, t.name);
+      return null;
+    }
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     if (payload.length > this.options.config.mqtt.maxPayloadBytes) {
       this.refuse(who.id, packet, 'too_large', `payload of ${payload.length} bytes exceeds ${this.options.config.mqtt.maxPayloadBytes}`);
@@ -306,8 +317,33 @@ export class Broker {
     const { perSecond, burst } = this.options.config.mqtt.rateLimit;
     const now = Date.now();
     let bucket = this.buckets.get(client);
-    if (!bucket) this.buckets.set(client, (bucket = new Bucket(perSecond, burst, now)));
+    if (!bucket) this.buckets.set(client, (bucket = new TokenBucket(perSecond, burst, now)));
     return bucket.delay(now);
+  }
+
+  /**
+   * Whether this device event is refused because the gateway is overloaded: always past
+   * twice a bound, else when its client sends faster than the fair rate. Every event
+   * spends from the client's fair bucket, so its pace is known when overload comes.
+   */
+  private overloadRefuses(client: Client): boolean {
+    const now = Date.now();
+    let fair = this.fair.get(client);
+    if (!fair) this.fair.set(client, (fair = new TokenBucket(this.overload.fairPerSecond, this.overload.fairBurst, now)));
+    const withinFair = fair.take(now);
+    if (!this.overload.overloaded()) return false;
+    return !withinFair || this.overload.severe();
+  }
+
+  /** Refused for overload: counted always; the device told on its errors topic, the kit's scanners to wait (each at most once a second). */
+  private refuseOverloaded(who: Extract<Principal, { role: 'device' }>, packet: PublishPacket, type: string | undefined): void {
+    const reason = this.overload.state().reason ?? 'overloaded';
+    this.refuse(who.id, packet, 'overloaded', `the gateway is overloaded (${reason}): send again in a moment`);
+    if (type !== 'scan' && type !== 'weight') return;
+    const scanners = who.kind === 'scanner' ? [who.id] : (this.kitScanners.get(who.kit) ?? []);
+    for (const id of scanners) {
+      if (this.answers.shouldLog(`busy:${id}`)) void this.publish(topics.deviceCommand(id, 'feedback'), BUSY_FEEDBACK, { qos: 1 }).catch(() => undefined);
+    }
   }
 
   private refuseOverRate(client: Client, packet: PublishPacket): null {
@@ -327,7 +363,7 @@ export class Broker {
     if (this.throttle.shouldLog(`${deviceId}:${reason}`)) {
       this.options.log.warn({ device: deviceId, topic: packet.topic, reason, message }, 'device payload refused');
     }
-    if (reason !== 'rate_limited' || this.throttle.shouldLog(`answer:${deviceId}:rate`)) {
+    if ((reason !== 'rate_limited' && reason !== 'overloaded') || this.answers.shouldLog(`${deviceId}:${reason}`)) {
       this.answerDevice(deviceId, reason.toUpperCase(), message, { field, topic: packet.topic });
     }
     this.divert(packet);

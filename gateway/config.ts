@@ -74,6 +74,20 @@ export const configSchema = z.strictObject({
       maxPayloadBytes: z.number().int().positive().default(256 * 1024),
       /** per client: sustained messages per second and burst; a client over it is slowed down (its socket is not read) and the excess refused */
       rateLimit: z.strictObject({ perSecond: z.number().positive().default(100), burst: z.number().int().positive().default(200) }).prefault({}),
+      /**
+       * when the gateway takes more than it can serve: messages waiting for delivery and
+       * verdicts / records under way may reach these bounds, the event loop may lag
+       * maxLagMs; past them a client sending over fairPerSecond is refused OVERLOADED
+       */
+      overload: z
+        .strictObject({
+          maxQueued: z.number().int().positive().default(5000),
+          maxInFlight: z.number().int().positive().default(2000),
+          maxLagMs: z.number().positive().default(200),
+          fairPerSecond: z.number().positive().default(5),
+          fairBurst: z.number().int().positive().default(20),
+        })
+        .prefault({}),
     })
     .prefault({}),
   http: z.strictObject({ host: host.default('0.0.0.0'), port: port.default(8080) }).prefault({}),

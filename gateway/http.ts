@@ -8,9 +8,16 @@ import { closeServer, listen } from './listen.js';
 
 export type Route = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<void> | void;
 
+export interface HealthResult {
+  ok: boolean;
+  /** working, but not as well as it should (overloaded): /healthz says `degraded` with 200 */
+  degraded?: boolean;
+  detail?: unknown;
+}
+
 export interface HealthCheck {
   name: string;
-  check(): Promise<{ ok: boolean; detail?: unknown }> | { ok: boolean; detail?: unknown };
+  check(): Promise<HealthResult> | HealthResult;
 }
 
 export class HttpServer {
@@ -66,17 +73,20 @@ export class HttpServer {
   private async health(res: http.ServerResponse): Promise<void> {
     const parts: Record<string, unknown> = {};
     const failed: string[] = [];
+    const degraded: string[] = [];
     for (const c of this.checks) {
       try {
         const r = await c.check();
-        parts[c.name] = { ok: r.ok, ...(r.detail === undefined ? {} : { detail: r.detail }) };
+        parts[c.name] = { ok: r.ok, ...(r.degraded ? { degraded: true } : {}), ...(r.detail === undefined ? {} : { detail: r.detail }) };
         if (!r.ok) failed.push(c.name);
+        else if (r.degraded) degraded.push(c.name);
       } catch (err) {
         parts[c.name] = { ok: false, detail: (err as Error).message };
         failed.push(c.name);
       }
     }
-    const body = { status: failed.length === 0 ? 'ok' : 'failing', failed, checks: parts, ...this.info() };
+    const status = failed.length > 0 ? 'failing' : degraded.length > 0 ? 'degraded' : 'ok';
+    const body = { status, failed, ...(degraded.length > 0 ? { degraded } : {}), checks: parts, ...this.info() };
     res.writeHead(failed.length === 0 ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
 }

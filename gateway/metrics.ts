@@ -57,6 +57,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly overloaded = new Gauge({ name: 'cg_overloaded', help: '1 while the gateway refuses work over its fair rate (overloaded)', registers: [this.registry] });
+  private loopDelay: () => { p50: number; p99: number; max: number } = () => ({ p50: 0, p99: 0, max: 0 });
+  readonly eventLoopDelay = new Gauge({
+    name: 'cg_event_loop_delay_seconds',
+    help: 'Event loop delay over the last 10 s window, by quantile (0.5, 0.99, 1 = max)',
+    labelNames: ['quantile'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const d = this.loopDelay();
+      this.eventLoopDelay.set({ quantile: '0.5' }, d.p50);
+      this.eventLoopDelay.set({ quantile: '0.99' }, d.p99);
+      this.eventLoopDelay.set({ quantile: '1' }, d.max);
+    },
+  });
+
+  /** where the event loop delay quantiles come from (the overload monitor) */
+  watchLoopDelay(read: () => { p50: number; p99: number; max: number }): void {
+    this.loopDelay = read;
+  }
+
   private readonly messageChildren = new Map<string, { inc(): void }>();
 
   constructor() {

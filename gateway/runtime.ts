@@ -100,6 +100,13 @@ export class Gateway {
     });
     this.http.addHealthCheck({ name: 'broker', check: () => ({ ok: this.broker.running, detail: { clients: this.broker.connectedClients, ports: this.broker.ports } }) });
     this.http.addHealthCheck({ name: 'dataDir', check: () => dataDirHealth(dataDir) });
+    this.http.addHealthCheck({
+      name: 'overload',
+      check: () => {
+        const s = this.broker.overload.state();
+        return { ok: true, degraded: s.active, detail: s };
+      },
+    });
     await this.devices.start();
     for (const c of this.components) {
       await c.start();

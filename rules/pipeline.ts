@@ -129,6 +129,11 @@ export class PickupPipeline {
     return this.rules.load(source, origin);
   }
 
+  /** verdicts and records under way (the overload monitor bounds it) */
+  get underWay(): number {
+    return this.busy.size;
+  }
+
   /** Resolves when every verdict and record under way is done. */
   async whenIdle(): Promise<void> {
     while (this.busy.size > 0) await Promise.allSettled([...this.busy]);

@@ -17,6 +17,7 @@ async function buildChild(out: string): Promise<string> {
     ...(await readdir(join(root, 'cloud-sync/journal'))).filter((f) => f.endsWith('.ts')).map((f) => `cloud-sync/journal/${f}`),
     'cloud-sync/outbox.ts',
     'rules/records.ts',
+    ...(await readdir(join(root, 'core'))).filter((f) => f.endsWith('.ts')).map((f) => `core/${f}`),
     'tests/cloud-sync/journal/crash-child.ts',
   ];
   for (const src of sources) {
