@@ -147,6 +147,9 @@ export class TaskStore {
   /** pickups are appended to their own log, one line each: the task file is not rewritten per parcel */
   private pickupLog: FileHandle | undefined;
   private pickupWrites: Promise<void> = Promise.resolve();
+  /** lines waiting for the write in flight: they go out together in the next one */
+  private pendingMarks: string[] = [];
+  private nextMarksWrite: Promise<void> | undefined;
   /** pickups by normalised waybill, from the pickup log */
   private readonly pickups = new Map<string, PickupMark>();
   private refusedCount = 0;
@@ -262,10 +265,16 @@ export class TaskStore {
     }
   }
 
+  /** Appends to the marks log; lines added while a write is in flight share the next write. */
   private appendMarks(lines: string): Promise<void> {
-    const write = this.pickupWrites.then(async () => {
-      await this.pickupLog!.write(lines);
+    this.pendingMarks.push(lines);
+    this.nextMarksWrite ??= this.pickupWrites.then(async () => {
+      this.nextMarksWrite = undefined;
+      const text = this.pendingMarks.join('');
+      this.pendingMarks = [];
+      await this.pickupLog!.write(text);
     });
+    const write = this.nextMarksWrite;
     this.pickupWrites = write.catch(() => undefined);
     return write;
   }

@@ -144,7 +144,7 @@ export class Dashboard {
   }
 
   private onMessage(topic: string, raw: Buffer): void {
-    const message = new BusEntry(topic, raw, new Date(this.now()).toISOString());
+    const message = new BusEntry(topic, raw, this.now());
     this.state.apply(message);
     if (this.clients.size === 0) return;
     const json = JSON.stringify(message);

@@ -22,12 +22,19 @@ export interface BusMessage {
 export class BusEntry implements BusMessage {
   private parsed: unknown;
   private raw: Buffer | undefined;
+  private atIso: string | undefined;
+  /** `at` is ISO 8601 or ms since epoch (formatted when shown) */
   constructor(
     readonly topic: string,
     raw: Buffer,
-    readonly at: string,
+    private readonly atValue: string | number,
   ) {
     this.raw = raw;
+  }
+
+  /** gateway receive time, ISO 8601 */
+  get at(): string {
+    return (this.atIso ??= typeof this.atValue === 'string' ? this.atValue : new Date(this.atValue).toISOString());
   }
 
   static of(m: BusMessage | BusEntry): BusEntry {

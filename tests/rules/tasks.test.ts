@@ -148,6 +148,19 @@ describe('TaskStore', () => {
     expect(again.exceptions('T3')).toEqual([{ reason: 'customer-absent', at: 6 }]);
   });
 
+  it('keeps every one of many pickups marked at once (they share the log writes), in order', async () => {
+    const s = store();
+    await s.start();
+    const marks = Array.from({ length: 200 }, (_, i) => ({ waybill: `W${i}`, kit: 'kit-1', verdictId: `V${i}`, receipt: `R${i}`, at: i }));
+    await Promise.all(marks.map((m) => s.markPickedUp(m)));
+    await s.stop();
+    const lines = (await readFile(join(tmp.dir, 'data', 'pickups.jsonl'), 'utf8')).trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { waybill: string }).waybill)).toEqual(marks.map((m) => m.waybill));
+    const again = store();
+    await again.start();
+    expect(again.pickedUp('W199')?.receipt).toBe('R199');
+  });
+
   it('seeds pickups found in the journal after a crash, once, and keeps the ones it already had', async () => {
     const s = store();
     await s.start();
