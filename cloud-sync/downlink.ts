@@ -16,15 +16,9 @@ import { pino, type Logger } from 'pino';
 import { describeFetchError } from './sync/http.js';
 import type { DownlinkApplier } from './sync/downlink-items.js';
 import type { LinkAlarm, LinkState } from './sync/link.js';
-import {
-  defaultBackoff,
-  parseRetryAfter,
-  realTimers,
-  retryDelayMs,
-  Waiter,
-  type BackoffOptions,
-  type TimerPort,
-} from './sync/timing.js';
+import { defaultBackoff, type BackoffOptions } from '../core/backoff.js';
+import { realTimers, type TimerPort } from '../core/timers.js';
+import { parseRetryAfter, retryDelayMs, Waiter } from './sync/timing.js';
 
 export interface DownlinkPollerOptions {
   url: string;

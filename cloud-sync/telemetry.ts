@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { DeviceEvent } from '../devices/events.js';
 import type { RecordSink } from '../rules/records.js';
-import { haversineM } from './eta/geo.js';
+import { haversineM } from '../core/geo.js';
 
 export interface TelemetryOptions {
   sink: RecordSink;

@@ -27,7 +27,7 @@ import { LockerComponent } from './locker-component.js';
 import { ImageComponent } from './image-component.js';
 import { mountDashboard, type DashboardOptions } from './dashboard/index.js';
 import { StateFile } from './state-file.js';
-import { topics } from './acl.js';
+import { topics } from '../core/topics.js';
 
 export interface AssembleOptions {
   log?: Logger;

@@ -17,7 +17,8 @@ import { checkEventPayload, isEventType, type DeviceEvent } from '../devices/eve
 import type { Config } from './config.js';
 import type { EventBus } from './event-bus.js';
 import type { Metrics } from './metrics.js';
-import { mayPublish, maySubscribe, parseDeviceTopic, topics, type Principal } from './acl.js';
+import { mayPublish, maySubscribe, type Principal } from './acl.js';
+import { parseDeviceTopic, topics } from '../core/topics.js';
 import { verifyPassword } from './passwords.js';
 import { closeServer, listen } from './listen.js';
 import { LogThrottle } from './throttle.js';

@@ -9,6 +9,7 @@ import { createImageDecoder, imageBytesFromPayload, scanOfImage, type ImageDecod
 import { scanPayload } from '../devices/scanner/scan.js';
 import { CodecError } from '../devices/codec.js';
 import type { DeviceEvent } from '../devices/events.js';
+import { topics } from '../core/topics.js';
 import type { Broker } from './broker.js';
 import type { DeviceManager } from './devices.js';
 import type { EventBus } from './event-bus.js';
@@ -49,7 +50,7 @@ export class ImageComponent implements Component {
     const result = bytes instanceof CodecError ? bytes : await this.decoder.decode(bytes);
     if (result instanceof CodecError) {
       this.results.inc({ result: result.code });
-      this.o.broker.answerDevice(e.deviceId, result.code, result.message, { topic: `cg/v1/devices/${e.deviceId}/events/image` });
+      this.o.broker.answerDevice(e.deviceId, result.code, result.message, { topic: topics.deviceEvent(e.deviceId, 'image') });
       return;
     }
     this.results.inc({ result: 'scan' });

@@ -15,7 +15,7 @@ import { EventBus, type Alarm } from './event-bus.js';
 import { HttpServer } from './http.js';
 import { Metrics } from './metrics.js';
 import { StateFile } from './state-file.js';
-import { topics } from './acl.js';
+import { topics } from '../core/topics.js';
 import { createLogger } from './logger.js';
 
 export interface GatewayOptions {

@@ -4,7 +4,7 @@
  * One filter a kit; it remembers the last accepted fix.
  */
 import type { EventPayload } from '../../devices/events.js';
-import { haversineM } from './geo.js';
+import { haversineM } from '../../core/geo.js';
 
 export type PositionRejectReason =
   | 'no-fix'
@@ -75,7 +75,7 @@ interface Last extends Fix {
   deviceT: number | undefined;
 }
 
-export class PositionFilter {
+export class EtaPositionFilter {
   private last: Last | undefined;
   private jumps = 0;
 

@@ -8,11 +8,11 @@
 import type { DeviceEvent } from '../../devices/events.js';
 import { ArrivalLog, timingOf, type Arrival, type EtaError, type OperatingFigures, type StopVisit } from './arrivals.js';
 import type { EtaErrorStats } from './error-stats.js';
-import { haversineM, type LatLon } from './geo.js';
+import { haversineM, type LatLon } from '../../core/geo.js';
 import { StraightLineModel, type EtaLeg, type EtaModel } from './model.js';
 import { defaultEtaOptions, type EtaOptions, type EtaTask, type EtaTrackerPorts } from './options.js';
 import {
-  PositionFilter,
+  EtaPositionFilter,
   defaultPositionFilterOptions,
   positionRejectReasons,
   type Fix,
@@ -40,7 +40,7 @@ interface Stop {
 
 interface KitState {
   kit: string;
-  filter: PositionFilter;
+  filter: EtaPositionFilter;
   speed: SpeedSmoother;
   dwell: DwellLearner;
   last: Fix | undefined;
@@ -140,7 +140,7 @@ export class EtaTracker {
       const o = this.opts;
       st = {
         kit,
-        filter: new PositionFilter(o.filter),
+        filter: new EtaPositionFilter(o.filter),
         speed: new SpeedSmoother(o.speedTauMs, o.minSpeedKmh),
         dwell: new DwellLearner(o.defaultDwellMs, o.dwellAlpha, o.maxDwellMs),
         last: undefined,

@@ -16,4 +16,3 @@ export {
 export { DownlinkPoller, type DownlinkPollerOptions, type DownlinkPollerStats } from '../downlink.js';
 export { registerLinkMetrics, type LinkMetricSources } from './metrics.js';
 export type { LinkAlarm, LinkState, LinkStats, SyncLink } from './link.js';
-export { realTimers, type BackoffOptions, type TimerPort } from './timing.js';

@@ -9,6 +9,7 @@ import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { Gateway } from '../runtime.js';
 import { hashPassword, verifyPassword } from '../passwords.js';
+import { topicFilters } from '../../core/topics.js';
 import { LiveState, type Snapshot } from './live-state.js';
 import { parsePayload, redact } from './redact.js';
 import { LoginThrottle, SessionStore, type Session } from './sessions.js';
@@ -53,7 +54,7 @@ export interface DashboardOptions {
 }
 
 const COOKIE = 'cg_dashboard';
-const BUS_FEED = 'cg/v1/#';
+const BUS_FEED = topicFilters.all;
 
 interface Client {
   stream: SseStream;

@@ -6,6 +6,7 @@
 import type { DeviceSummary } from '../devices.js';
 import type { Alarm } from '../event-bus.js';
 import { redact } from './redact.js';
+import { TOPIC_ROOT, topics } from '../../core/topics.js';
 
 export interface BusMessage {
   topic: string;
@@ -77,7 +78,7 @@ interface KitState {
   verdicts: VerdictEntry[];
 }
 
-const ROOT = 'cg/v1/';
+const ROOT = `${TOPIC_ROOT}/`;
 
 export class LiveState {
   private readonly kits = new Map<string, KitState>();
@@ -113,7 +114,7 @@ export class LiveState {
       const p = m.payload as { reason?: unknown; error?: unknown } | null;
       e.last = { reason: String(p?.reason ?? p?.error ?? 'refused'), at: m.at };
       this.errors.set(parts[1], e);
-    } else if (m.topic === `${ROOT}gateway/status` && isObject(m.payload)) {
+    } else if (m.topic === topics.gatewayStatus() && isObject(m.payload)) {
       this.status = m.payload;
     }
     this.recent.push(m);
@@ -133,7 +134,7 @@ export class LiveState {
         state: d.state,
         ...(typeof reason === 'string' ? { reason } : {}),
         since: d.since,
-        ...(d.lastEvent ? { lastEvent: { ...d.lastEvent, payload: redact(`${ROOT}devices/${d.id}/events/${d.lastEvent.type}`, d.lastEvent.payload) } } : {}),
+        ...(d.lastEvent ? { lastEvent: { ...d.lastEvent, payload: redact(topics.deviceEvent(d.id, d.lastEvent.type), d.lastEvent.payload) } } : {}),
         faults: { ...d.faults },
         errors: e?.count ?? 0,
         ...(e?.last ? { lastError: e.last } : {}),

@@ -1,7 +1,7 @@
 /** Test doubles for the ETA tests: a memory sink and a replayable van route. */
 import pino from 'pino';
 import type { DeviceEvent } from '../../../devices/events.js';
-import { EARTH_RADIUS_M } from '../../../cloud-sync/eta/index.js';
+import { EARTH_RADIUS_M } from '../../../core/geo.js';
 import type { RecordEnvelope, RecordInput, RecordSink } from '../../../rules/records.js';
 import { RecordRefusedError } from '../../../rules/records.js';
 

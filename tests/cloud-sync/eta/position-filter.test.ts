@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PositionFilter, defaultPositionFilterOptions, type FilterResult } from '../../../cloud-sync/eta/index.js';
+import { EtaPositionFilter, defaultPositionFilterOptions, type FilterResult } from '../../../cloud-sync/eta/index.js';
 import type { EventPayload } from '../../../devices/events.js';
 
 type P = EventPayload<'position'>;
@@ -12,16 +12,16 @@ function reason(r: FilterResult): string {
   return r.ok ? 'ok' : r.reason;
 }
 
-describe('PositionFilter', () => {
+describe('EtaPositionFilter', () => {
   it('drops fixes marked invalid and the 0/0 of a receiver without a fix', () => {
-    const f = new PositionFilter();
+    const f = new EtaPositionFilter();
     expect(reason(f.check({ ...here, fix: 'none' }, NOW, NOW, 0))).toBe('no-fix');
     expect(reason(f.check({ lat: 0, lon: 0, fix: '3d' }, NOW, NOW, 0))).toBe('null-island');
     expect(reason(f.check({ ...here, fix: '2d' }, NOW, NOW, 0))).toBe('ok');
   });
 
   it('drops poor accuracy: accuracyM, HDOP, satellites', () => {
-    const f = new PositionFilter();
+    const f = new EtaPositionFilter();
     expect(reason(f.check({ ...here, accuracyM: 101 }, NOW, NOW, 0))).toBe('poor-accuracy');
     expect(reason(f.check({ ...here, hdop: 5.1 } as P, NOW, NOW, 0))).toBe('poor-accuracy');
     expect(reason(f.check({ ...here, satellites: 3 } as P, NOW, NOW, 0))).toBe('poor-accuracy');
@@ -29,7 +29,7 @@ describe('PositionFilter', () => {
   });
 
   it('drops times in the future or stale when the clock can judge them', () => {
-    const f = new PositionFilter();
+    const f = new EtaPositionFilter();
     expect(reason(f.check({ ...here, at: iso(NOW + 2001) }, NOW, NOW, 0))).toBe('future');
     expect(reason(f.check({ ...here, at: iso(NOW - 30_001) }, NOW, NOW, 0))).toBe('stale');
     expect(reason(f.check({ ...here, at: 'yesterday-ish' }, NOW, NOW, 0))).toBe('bad-time');
@@ -39,20 +39,20 @@ describe('PositionFilter', () => {
   });
 
   it('places a GPS time on the system timeline with the known offset', () => {
-    const f = new PositionFilter();
+    const f = new EtaPositionFilter();
     // system clock 90 s ahead of GPS: the fix at GPS now-90 s is current
     const r = f.check({ ...here, at: iso(NOW - 90_000) }, NOW + 300, NOW + 300, 90_000);
     expect(r).toEqual({ ok: true, fix: { ...here, t: NOW, speedKmh: 0 } });
   });
 
   it('does not judge a device time against an unsynced clock with no known offset', () => {
-    const f = new PositionFilter();
+    const f = new EtaPositionFilter();
     const r = f.check({ ...here, at: iso(NOW - 3_600_000) }, NOW, NOW, undefined);
     expect(r).toEqual({ ok: true, fix: { ...here, t: NOW, speedKmh: 0 } });
   });
 
   it('drops duplicates and out-of-order fixes by device time', () => {
-    const f = new PositionFilter();
+    const f = new EtaPositionFilter();
     expect(reason(f.check({ ...here, at: iso(NOW - 2000) }, NOW, NOW, 0))).toBe('ok');
     expect(reason(f.check({ ...here, at: iso(NOW - 2000) }, NOW, NOW, 0))).toBe('duplicate');
     expect(reason(f.check({ ...here, at: iso(NOW - 3000) }, NOW, NOW, 0))).toBe('out-of-order');
@@ -60,14 +60,14 @@ describe('PositionFilter', () => {
   });
 
   it('drops a repeated payload without device time received at the same instant', () => {
-    const f = new PositionFilter();
+    const f = new EtaPositionFilter();
     expect(reason(f.check({ ...here }, NOW, NOW, 0))).toBe('ok');
     expect(reason(f.check({ ...here }, NOW, NOW, 0))).toBe('duplicate');
     expect(reason(f.check({ ...here }, NOW + 1000, NOW + 1000, 0))).toBe('ok');
   });
 
   it('drops jumps faster than 200 km/h, and believes the new place after three in a row', () => {
-    const f = new PositionFilter();
+    const f = new EtaPositionFilter();
     const far = { lat: 52.53, lon: 13.405 }; // 1.11 km north
     expect(reason(f.check({ ...here, speedKmh: 30 }, NOW, NOW, 0))).toBe('ok');
     expect(reason(f.check({ ...far }, NOW + 1000, NOW + 1000, 0))).toBe('speed-jump');
@@ -80,7 +80,7 @@ describe('PositionFilter', () => {
   });
 
   it('derives the speed from the previous fix when none is reported', () => {
-    const f = new PositionFilter();
+    const f = new EtaPositionFilter();
     f.check({ lat: 52.5, lon: 13.4 }, NOW, NOW, 0);
     const r = f.check({ lat: 52.5 + 100 / 111_195.08, lon: 13.4 }, NOW + 10_000, NOW + 10_000, 0);
     expect(r.ok && Math.round(r.fix.speedKmh * 100) / 100).toBe(36);
@@ -98,7 +98,7 @@ describe('PositionFilter', () => {
     });
     fc.assert(
       fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
-        const f = new PositionFilter();
+        const f = new EtaPositionFilter();
         let now = NOW;
         let lastT = Number.NEGATIVE_INFINITY;
         for (const s of steps) {

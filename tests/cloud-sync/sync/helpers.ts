@@ -1,7 +1,7 @@
 import { once, type EventEmitter } from 'node:events';
 import sinon from 'sinon';
 import { MemoryOutbox } from '../../../cloud-sync/memory-outbox.js';
-import type { TimerPort } from '../../../cloud-sync/sync/timing.js';
+import type { TimerPort } from '../../../core/timers.js';
 import type { DownlinkHandlers, DownlinkState, DownlinkStatePort } from '../../../cloud-sync/sync/downlink-items.js';
 import type { RecordEnvelope, RecordInput } from '../../../rules/records.js';
 

@@ -1,4 +1,4 @@
-/** Great-circle distance on a spherical Earth (PROTOCOLS.md §9). */
+/** Great-circle distance on a spherical Earth (mean radius 6371.0088 km). */
 
 export const EARTH_RADIUS_M = 6_371_008.8;
 
