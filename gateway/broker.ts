@@ -19,7 +19,7 @@ import type { EventBus } from './event-bus.js';
 import type { Metrics } from './metrics.js';
 import { mayPublish, maySubscribe, type Principal } from './acl.js';
 import { parseDeviceTopic, topics } from '../core/topics.js';
-import { verifyPassword } from './passwords.js';
+import { verifyPassword } from '../core/passwords.js';
 import { closeServer, listen } from './listen.js';
 import { LogThrottle } from './throttle.js';
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { Gateway } from '../runtime.js';
-import { hashPassword, verifyPassword } from '../passwords.js';
+import { hashPassword, verifyPassword } from '../../core/passwords.js';
 import { topicFilters } from '../../core/topics.js';
 import { LiveState, type Snapshot } from './live-state.js';
 import { parsePayload, redact } from './redact.js';

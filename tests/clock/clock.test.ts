@@ -8,8 +8,9 @@ import {
   systemSyncProbe,
   trustedOffset,
   type SystemProbeDeps,
-} from '../../cloud-sync/clock.js';
-import type { RecordEnvelope, RecordInput, RecordSink } from '../../rules/records.js';
+} from '../../clock/clock.js';
+import type { RecordInput, RecordSink } from '../../rules/records.js';
+import type { RecordEnvelope } from '../../cloud-sync/journal/records.js';
 import { RecordRefusedError } from '../../rules/records.js';
 
 const log = pino({ level: 'silent' });

@@ -1,9 +1,10 @@
 /** Test doubles for the ETA tests: a memory sink and a replayable van route. */
 import pino from 'pino';
-import type { DeviceEvent } from '../../../devices/events.js';
-import { EARTH_RADIUS_M } from '../../../core/geo.js';
-import type { RecordEnvelope, RecordInput, RecordSink } from '../../../rules/records.js';
-import { RecordRefusedError } from '../../../rules/records.js';
+import type { DeviceEvent } from '../../devices/events.js';
+import { EARTH_RADIUS_M } from '../../core/geo.js';
+import type { RecordInput, RecordSink } from '../../rules/records.js';
+import type { RecordEnvelope } from '../../cloud-sync/journal/records.js';
+import { RecordRefusedError } from '../../rules/records.js';
 
 export const silentLog = pino({ level: 'silent' });
 

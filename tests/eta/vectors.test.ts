@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { etaErrorStats } from '../../../cloud-sync/eta/index.js';
+import { etaErrorStats } from '../../eta/index.js';
 
 describe('etaErrorStats (PROTOCOLS §9)', () => {
   it('e = [−4, 2, 7, −1, 0, 12, −3, 5]: MAE 4.25, bias 2.25, RMSE 5.568, within ±5 min 0.75', () => {

@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import sinon from 'sinon';
-import { EtaTracker, etaErrorStats, type EtaTask } from '../../../cloud-sync/eta/index.js';
+import { EtaTracker, etaErrorStats, type EtaTask } from '../../eta/index.js';
 import { FAKED, MemorySink, Route, positionEvent, silentLog } from './fakes.js';
 
 const T0 = Date.parse('2025-03-10T08:00:00.000Z');

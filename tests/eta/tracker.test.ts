@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import sinon from 'sinon';
 import { Registry } from 'prom-client';
-import { EtaTracker, registerEtaMetrics, type ClockView, type EtaTask } from '../../../cloud-sync/eta/index.js';
-import type { DeviceEvent } from '../../../devices/events.js';
+import { EtaTracker, registerEtaMetrics, type ClockView, type EtaTask } from '../../eta/index.js';
+import type { DeviceEvent } from '../../devices/events.js';
 import { FAKED, M_PER_DEG_LAT, MemorySink, positionEvent, silentLog } from './fakes.js';
 
 const T0 = Date.parse('2025-03-10T08:00:00.000Z');

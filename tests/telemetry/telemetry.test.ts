@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { TelemetryRecorder } from '../../cloud-sync/telemetry.js';
-import type { RecordInput, RecordSink, RecordEnvelope } from '../../rules/records.js';
+import { TelemetryRecorder } from '../../telemetry/telemetry.js';
+import type { RecordInput, RecordSink } from '../../rules/records.js';
+import type { RecordEnvelope } from '../../cloud-sync/journal/records.js';
 import type { DeviceEvent } from '../../devices/events.js';
 
 function sink(): RecordSink & { got: RecordInput[] } {

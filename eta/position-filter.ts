@@ -3,8 +3,8 @@
  * the future or stale, no jumps faster than a van drives, no poor accuracy.
  * One filter a kit; it remembers the last accepted fix.
  */
-import type { EventPayload } from '../../devices/events.js';
-import { haversineM } from '../../core/geo.js';
+import type { EventPayload } from '../devices/events.js';
+import { haversineM } from '../core/geo.js';
 
 export type PositionRejectReason =
   | 'no-fix'

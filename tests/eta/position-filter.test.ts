@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { EtaPositionFilter, defaultPositionFilterOptions, type FilterResult } from '../../../cloud-sync/eta/index.js';
-import type { EventPayload } from '../../../devices/events.js';
+import { EtaPositionFilter, defaultPositionFilterOptions, type FilterResult } from '../../eta/index.js';
+import type { EventPayload } from '../../devices/events.js';
 
 type P = EventPayload<'position'>;
 const NOW = Date.parse('2025-03-10T09:00:00.000Z');

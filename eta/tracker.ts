@@ -5,10 +5,10 @@
  * departures, learns dwell per kit, and keeps the error of the ETA published 15 and 5
  * minutes before each arrival.
  */
-import type { DeviceEvent } from '../../devices/events.js';
+import type { DeviceEvent } from '../devices/events.js';
 import { ArrivalLog, timingOf, type Arrival, type EtaError, type OperatingFigures, type StopVisit } from './arrivals.js';
 import type { EtaErrorStats } from './error-stats.js';
-import { haversineM, type LatLon } from '../../core/geo.js';
+import { haversineM, type LatLon } from '../core/geo.js';
 import { StraightLineModel, type EtaLeg, type EtaModel } from './model.js';
 import { defaultEtaOptions, type EtaOptions, type EtaTask, type EtaTrackerPorts } from './options.js';
 import {

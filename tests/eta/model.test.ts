@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DwellLearner, SpeedSmoother, StraightLineModel } from '../../../cloud-sync/eta/index.js';
-import { haversineM } from '../../../core/geo.js';
+import { DwellLearner, SpeedSmoother, StraightLineModel } from '../../eta/index.js';
+import { haversineM } from '../../core/geo.js';
 
 describe('SpeedSmoother', () => {
   it('weighs a sample after dt by 1 − exp(−dt/τ) and floors the planning speed', () => {

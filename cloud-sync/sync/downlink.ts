@@ -13,12 +13,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { pino, type Logger } from 'pino';
-import { describeFetchError } from './sync/http.js';
-import type { DownlinkApplier } from './sync/downlink-items.js';
-import type { LinkAlarm, LinkState } from './sync/link.js';
-import { defaultBackoff, type BackoffOptions } from '../core/backoff.js';
-import { realTimers, type TimerPort } from '../core/timers.js';
-import { parseRetryAfter, retryDelayMs, Waiter } from './sync/timing.js';
+import { describeFetchError } from './http.js';
+import type { DownlinkApplier } from './downlink-items.js';
+import type { LinkAlarm, LinkState } from './link.js';
+import { defaultBackoff, type BackoffOptions } from '../../core/backoff.js';
+import { realTimers, type TimerPort } from '../../core/timers.js';
+import { parseRetryAfter, retryDelayMs, Waiter } from './timing.js';
 
 export interface DownlinkPollerOptions {
   url: string;

@@ -1,6 +1,6 @@
 /** The ETA tracker's ports and options. */
 import type { Logger } from 'pino';
-import type { ClockQuality, RecordSink } from '../../rules/records.js';
+import type { ClockQuality, RecordSink } from '../rules/records.js';
 import type { EtaModel } from './model.js';
 import { defaultPositionFilterOptions, type PositionFilterOptions } from './position-filter.js';
 

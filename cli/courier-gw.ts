@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 /**
- * courier-gw: the gateway's command line. Unknown commands and flags exit with code 2,
- * like an invalid config; a command that ran and failed exits with 1.
+ * courier-gw: the top-level command line, the one place that brings the gateway runtime and
+ * the simulators together (neither imports it; the simulators load only for their own
+ * commands). Unknown commands and flags exit with code 2, like an invalid config; a command
+ * that ran and failed exits with 1.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { ConfigError, loadConfig, type ConfigOverrides } from './config.js';
-import { hashPassword } from './passwords.js';
-import { assembleGateway } from './assemble.js';
-import { VERSION } from './runtime.js';
-import { runDecode } from './decode.js';
+import { ConfigError, loadConfig, type ConfigOverrides } from '../gateway/config.js';
+import { hashPassword } from '../core/passwords.js';
+import { assembleGateway } from '../gateway/assemble.js';
+import { VERSION } from '../gateway/runtime.js';
+import { runDecode } from '../gateway/decode.js';
 import { decoders } from '../devices/registry.js';
-import { listVisibleDevices } from './visible-devices.js';
-import { createLogger } from './logger.js';
+import { listVisibleDevices } from '../gateway/visible-devices.js';
+import { createLogger } from '../gateway/logger.js';
 
 function portArg(value: string): number {
   const n = Number(value);

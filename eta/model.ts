@@ -2,7 +2,7 @@
  * The ETA model seam: a routing engine can replace the straight-line model by
  * implementing EtaModel.
  */
-import { haversineM, type LatLon } from '../../core/geo.js';
+import { haversineM, type LatLon } from '../core/geo.js';
 
 export interface EtaStop extends LatLon {
   taskId: string;

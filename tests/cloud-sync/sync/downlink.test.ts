@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DownlinkPoller, type DownlinkPollerOptions } from '../../cloud-sync/downlink.js';
-import { DownlinkApplier, type ItemResult } from '../../cloud-sync/sync/downlink-items.js';
-import type { LinkState } from '../../cloud-sync/sync/link.js';
-import { startDispatchSim, type DispatchSim } from '../../simulators/dispatch/index.js';
-import { fakeTimers, MemoryState, nextEvent, recordingHandlers } from './sync/helpers.js';
+import { DownlinkPoller, type DownlinkPollerOptions } from '../../../cloud-sync/sync/downlink.js';
+import { DownlinkApplier, type ItemResult } from '../../../cloud-sync/sync/downlink-items.js';
+import type { LinkState } from '../../../cloud-sync/sync/link.js';
+import { startDispatchSim, type DispatchSim } from '../../../simulators/dispatch/index.js';
+import { fakeTimers, MemoryState, nextEvent, recordingHandlers } from './helpers.js';
 
 const TOKEN = 'dl-token';
 const cleanups: (() => Promise<void>)[] = [];
