@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { DeviceEvent } from '../devices/events.js';
 import type { DeviceState } from '../devices/driver.js';
+import type { Task } from '../rules/tasks.js';
 
 export interface DeviceStatus {
   deviceId: string;
@@ -28,6 +29,8 @@ export interface GatewayEvents {
   'device-event': DeviceEvent;
   'device-status': DeviceStatus;
   alarm: Alarm;
+  /** a kit's open tasks after a change (assigned, updated, cancelled, picked up) */
+  'tasks-changed': { kit: string; tasks: Task[] };
   /** a message the gateway published (verdicts, commands, tasks): the dashboard follows these */
   published: { topic: string; payload: unknown };
 }

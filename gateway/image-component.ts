@@ -11,14 +11,14 @@ import { CodecError } from '../devices/codec.js';
 import type { DeviceEvent } from '../devices/events.js';
 import { topics } from '../core/topics.js';
 import type { Broker } from './broker.js';
-import type { DeviceManager } from './devices.js';
 import type { EventBus } from './event-bus.js';
-import type { Component } from './runtime.js';
+import type { Component, DeviceHost } from './runtime.js';
 
 export interface ImageComponentOptions {
   bus: EventBus;
   broker: Broker;
-  devices: () => DeviceManager;
+  /** the runtime, whose device manager exists once the gateway has started */
+  host: DeviceHost;
   log: Logger;
   registry: Registry;
   maxBytes?: number;
@@ -55,7 +55,7 @@ export class ImageComponent implements Component {
     }
     this.results.inc({ result: 'scan' });
     const scan = { ...scanPayload(scanOfImage(result)), source: 'image', ...(e.payload.at ? { at: e.payload.at } : {}) };
-    const problem = this.o.devices().publishEvent(e.deviceId, e.kit, 'scan', scan);
+    const problem = this.o.host.devices.publishEvent(e.deviceId, e.kit, 'scan', scan);
     if (problem) this.o.log.warn({ device: e.deviceId, problem }, 'scan read from an image is not a valid scan event');
   }
 }

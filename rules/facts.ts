@@ -2,7 +2,7 @@
  * The facts of one scan/weight pair, computed in plain TypeScript before the rule engine
  * runs (the engine only compares plain values): waybill scheme and validity, matching
  * task, weights (declared, volumetric, billable), distance and age of the kit's position,
- * the task window, duplicates and clock quality. PROTOCOLS.md §8 and §9.
+ * the task window, duplicates and clock quality.
  */
 import type { WaybillInfo } from '../devices/scanner/waybill.js';
 import type { ClockQuality } from './records.js';
