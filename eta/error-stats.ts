@@ -1,4 +1,4 @@
-/** ETA accuracy: e = predicted − actual, in minutes (PROTOCOLS.md §9). */
+/** ETA accuracy: e = predicted − actual arrival, in minutes (negative: the courier came later than predicted). */
 
 export interface EtaErrorStats {
   n: number;

@@ -15,6 +15,7 @@ export interface RulesComponentOptions {
 
 export class RulesComponent implements Component {
   readonly name = 'rules';
+  readonly essential = true;
 
   constructor(private readonly o: RulesComponentOptions) {}
 

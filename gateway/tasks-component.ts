@@ -21,6 +21,7 @@ export interface TasksComponentOptions {
 
 export class TasksComponent implements Component {
   readonly name = 'tasks';
+  readonly essential = true;
 
   constructor(private readonly o: TasksComponentOptions) {}
 

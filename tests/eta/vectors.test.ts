@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { etaErrorStats } from '../../eta/index.js';
 
-describe('etaErrorStats (PROTOCOLS §9)', () => {
+describe('etaErrorStats', () => {
   it('e = [−4, 2, 7, −1, 0, 12, −3, 5]: MAE 4.25, bias 2.25, RMSE 5.568, within ±5 min 0.75', () => {
     const s = etaErrorStats([-4, 2, 7, -1, 0, 12, -3, 5]);
     expect(s).toBeDefined();
