@@ -9,12 +9,12 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { hashPasswordSync } from '../gateway/passwords.js';
+import { hashPasswordSync } from '../core/passwords.js';
 import { median, round, type Bench, type BenchRow } from './harness.js';
 import { writeBenchGatewayConfig } from './gateway-config.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { KitLoad } from './kit-load.js';
-import { freePort } from '../gateway/listen.js';
+import { freePort } from '../core/ports.js';
 import { ptyPair, type PtyPair } from './pty.js';
 import { appendMany, openBenchJournal } from './records.js';
 

@@ -1,12 +1,10 @@
 /**
- * The compiled gateway as a child process (`node dist/gateway/cli.js start --config ...`),
+ * The compiled gateway as a child process (`courier-gw start --config ...`),
  * as an operator runs it: time from spawn to /healthz 200, and its resident memory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-
-const cli = fileURLToPath(new URL('../gateway/cli.js', import.meta.url));
+import { compiledCliPath as cli } from '../core/package.js';
 
 export interface GatewayProcess {
   pid: number;

@@ -8,11 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hashPasswordSync } from '../gateway/passwords.js';
+import { hashPasswordSync } from '../core/passwords.js';
 import { writeBenchGatewayConfig } from './gateway-config.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { KitLoad, type KitClients } from './kit-load.js';
-import { freePort } from '../gateway/listen.js';
+import { freePort } from '../core/ports.js';
 import { benchTasks, kitPosition, writeTasksFile } from './tasks-file.js';
 
 const PASSWORD = 'bench-pw';

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../gateway/listen.js';
+import { freePort } from '../core/ports.js';
 
 export interface Mosquitto {
   port: number;

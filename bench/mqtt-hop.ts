@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../gateway/config.js';
 import { Gateway } from '../gateway/runtime.js';
-import { hashPasswordSync } from '../gateway/passwords.js';
+import { hashPasswordSync } from '../core/passwords.js';
 import { alternate, median, round, type Bench } from './harness.js';
 import { startMosquitto } from './mosquitto.js';
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { benchDir } from './harness.js';
-import { freePort } from '../gateway/listen.js';
+import { freePort } from '../core/ports.js';
 import { nodeRedFlow, type NodeRedContext } from './node-red-flow.js';
 
 const cacheDir = path.join(benchDir, '.cache', 'node-red');

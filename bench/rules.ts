@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { packageRoot } from '../gateway/config.js';
+import { packageRoot } from '../core/package.js';
 import { defaultFactSettings, type Facts } from '../rules/facts.js';
 import { factsOfEvent, parsePickupEvent } from '../rules/fixtures.js';
 import { loadRuleSetDir } from '../rules/ruleset.js';

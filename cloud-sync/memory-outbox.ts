@@ -6,14 +6,8 @@
 import { EventEmitter } from 'node:events';
 import { monotonicFactory } from '../core/ids.js';
 import type { Outbox, OutboxStats } from './outbox.js';
-import {
-  laneOf,
-  RecordRefusedError,
-  type ClockQuality,
-  type Lane,
-  type RecordEnvelope,
-  type RecordInput,
-} from '../rules/records.js';
+import { RecordRefusedError, type ClockQuality, type RecordInput } from '../rules/records.js';
+import { laneOf, type Lane, type RecordEnvelope } from './journal/records.js';
 
 export interface MemoryOutboxOptions {
   gatewayId: string;

@@ -3,7 +3,8 @@
  * sent). The disk journal implements it; tests may run sync logic on a memory one.
  */
 import type { EventEmitter } from 'node:events';
-import type { Lane, RecordEnvelope, RecordSink } from '../rules/records.js';
+import type { RecordSink } from '../rules/records.js';
+import type { Lane, RecordEnvelope } from './journal/records.js';
 
 export interface OutboxStats {
   /** unacknowledged records per lane */

@@ -1,42 +1,11 @@
 /**
  * Who may do what on the bus: one module, testable without a socket. Deny by default.
  */
+import { parseDeviceTopic, topicFilters, topics } from '../core/topics.js';
+
 export type Principal =
   | { role: 'device'; id: string; kit: string; kind: string }
   | { role: 'operator'; username: string };
-
-export const TOPIC_ROOT = 'cg/v1';
-
-/** Topics of the bus, built in one place. */
-export const topics = {
-  deviceStatus: (id: string) => `${TOPIC_ROOT}/devices/${id}/status`,
-  deviceEvent: (id: string, type: string) => `${TOPIC_ROOT}/devices/${id}/events/${type}`,
-  deviceCommand: (id: string, cmd: string) => `${TOPIC_ROOT}/devices/${id}/commands/${cmd}`,
-  deviceErrors: (id: string) => `${TOPIC_ROOT}/devices/${id}/errors`,
-  kitVerdicts: (kit: string) => `${TOPIC_ROOT}/kits/${kit}/verdicts`,
-  kitTasks: (kit: string) => `${TOPIC_ROOT}/kits/${kit}/tasks`,
-  /** one task's state (picked up, exception); the id is one topic level, so '/', '+' and '#' are escaped */
-  kitTaskState: (kit: string, taskId: string) => `${TOPIC_ROOT}/kits/${kit}/tasks/${encodeURIComponent(taskId)}`,
-  gatewayStatus: () => `${TOPIC_ROOT}/gateway/status`,
-};
-
-/** A device topic split into its parts, or undefined when it is not one. */
-export interface DeviceTopic {
-  deviceId: string;
-  section: 'status' | 'events' | 'commands' | 'errors';
-  name?: string;
-}
-
-export function parseDeviceTopic(topic: string): DeviceTopic | undefined {
-  const parts = topic.split('/');
-  if (parts[0] !== 'cg' || parts[1] !== 'v1' || parts[2] !== 'devices' || !parts[3]) return undefined;
-  const section = parts[4];
-  if ((section === 'status' || section === 'errors') && parts.length === 5) return { deviceId: parts[3], section };
-  if ((section === 'events' || section === 'commands') && parts.length === 6 && parts[5]) {
-    return { deviceId: parts[3], section, name: parts[5] };
-  }
-  return undefined;
-}
 
 /**
  * True when every topic the filter can match is also matched by `allowed`
@@ -76,7 +45,6 @@ export function mayPublish(who: Principal, topic: string): Decision {
 export function maySubscribe(who: Principal, filter: string): Decision {
   if (filter.startsWith('$')) return deny('reserved topic');
   if (who.role === 'operator') return allow;
-  const own = `${TOPIC_ROOT}/devices/${who.id}`;
-  const permitted = [`${own}/commands/#`, `${own}/errors`, `${TOPIC_ROOT}/kits/${who.kit}/#`];
+  const permitted = [topicFilters.deviceCommands(who.id), topics.deviceErrors(who.id), topicFilters.kit(who.kit)];
   return permitted.some((p) => filterWithin(filter, p)) ? allow : deny('outside the device’s own commands, errors and kit');
 }

@@ -17,8 +17,9 @@ import { checkEventPayload, isEventType, type DeviceEvent } from '../devices/eve
 import type { Config } from './config.js';
 import type { EventBus } from './event-bus.js';
 import type { Metrics } from './metrics.js';
-import { mayPublish, maySubscribe, parseDeviceTopic, topics, type Principal } from './acl.js';
-import { verifyPassword } from './passwords.js';
+import { mayPublish, maySubscribe, type Principal } from './acl.js';
+import { parseDeviceTopic, topics } from '../core/topics.js';
+import { verifyPassword } from '../core/passwords.js';
 import { closeServer, listen } from './listen.js';
 import { LogThrottle } from './throttle.js';
 import { DeliveryQueue } from './delivery-queue.js';

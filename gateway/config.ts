@@ -2,10 +2,8 @@
  * The gateway's configuration: one zod schema holds the shape, the defaults and the
  * types. No file at all is a valid config. Errors name the field path.
  */
-import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { deviceKinds, type ProtocolDefinition } from '../devices/driver.js';
@@ -16,13 +14,6 @@ const port = z.number().int().min(0).max(65535);
 const host = z.string().min(1);
 const passwordHash = z.string().regex(/^scrypt\$/, 'a hash made by `courier-gw hash-password` (scrypt$...)');
 const idString = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (at most 64), no / + #');
-
-/** The package root (the folder of package.json), for files the gateway ships (rule sets, scenarios). */
-export const packageRoot = (() => {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-})();
 
 const transportSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('mqtt') }),

@@ -15,7 +15,7 @@ import type { Config } from './config.js';
 import type { Broker } from './broker.js';
 import type { EventBus } from './event-bus.js';
 import type { Metrics } from './metrics.js';
-import { parseDeviceTopic, topics } from './acl.js';
+import { parseDeviceTopic, topicFilters, topics } from '../core/topics.js';
 import { LogThrottle } from './throttle.js';
 import type { StateFile } from './state-file.js';
 
@@ -82,7 +82,7 @@ export class DeviceManager {
       const e = this.entries.get(ev.deviceId);
       if (e) e.summary.lastEvent = { type: ev.type, at: new Date(ev.receivedAt).toISOString(), payload: ev.payload };
     });
-    this.unsubscribe = broker.subscribe('cg/v1/devices/+/commands/+', (topic, payload) => void this.onCommand(topic, payload));
+    this.unsubscribe = broker.subscribe(topicFilters.allCommands, (topic, payload) => void this.onCommand(topic, payload));
     for (const e of this.entries.values()) {
       if (e.config.transport.type === 'mqtt') continue;
       await this.startDriver(e);

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { DeviceEvent } from '../devices/events.js';
 import type { DeviceState } from '../devices/driver.js';
+import type { Task, TaskState } from '../rules/tasks.js';
 
 export interface DeviceStatus {
   deviceId: string;
@@ -28,6 +29,10 @@ export interface GatewayEvents {
   'device-event': DeviceEvent;
   'device-status': DeviceStatus;
   alarm: Alarm;
+  /** a kit's open tasks after its task set changed (assigned, updated, cancelled, reloaded) */
+  'tasks-changed': { kit: string; tasks: Task[] };
+  /** one task picked up or with an exception; `null`: a state told earlier is in the newer list */
+  'task-state': { kit: string; taskId: string; state: TaskState | null };
   /** a message the gateway published (verdicts, commands, tasks): the dashboard follows these */
   published: { topic: string; payload: unknown };
 }

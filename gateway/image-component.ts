@@ -9,15 +9,16 @@ import { createImageDecoder, imageBytesFromPayload, scanOfImage, type ImageDecod
 import { scanPayload } from '../devices/scanner/scan.js';
 import { CodecError } from '../devices/codec.js';
 import type { DeviceEvent } from '../devices/events.js';
+import { topics } from '../core/topics.js';
 import type { Broker } from './broker.js';
-import type { DeviceManager } from './devices.js';
 import type { EventBus } from './event-bus.js';
-import type { Component } from './runtime.js';
+import type { Component, DeviceHost } from './runtime.js';
 
 export interface ImageComponentOptions {
   bus: EventBus;
   broker: Broker;
-  devices: () => DeviceManager;
+  /** the runtime, whose device manager exists once the gateway has started */
+  host: DeviceHost;
   log: Logger;
   registry: Registry;
   maxBytes?: number;
@@ -49,12 +50,12 @@ export class ImageComponent implements Component {
     const result = bytes instanceof CodecError ? bytes : await this.decoder.decode(bytes);
     if (result instanceof CodecError) {
       this.results.inc({ result: result.code });
-      this.o.broker.answerDevice(e.deviceId, result.code, result.message, { topic: `cg/v1/devices/${e.deviceId}/events/image` });
+      this.o.broker.answerDevice(e.deviceId, result.code, result.message, { topic: topics.deviceEvent(e.deviceId, 'image') });
       return;
     }
     this.results.inc({ result: 'scan' });
     const scan = { ...scanPayload(scanOfImage(result)), source: 'image', ...(e.payload.at ? { at: e.payload.at } : {}) };
-    const problem = this.o.devices().publishEvent(e.deviceId, e.kit, 'scan', scan);
+    const problem = this.o.host.devices.publishEvent(e.deviceId, e.kit, 'scan', scan);
     if (problem) this.o.log.warn({ device: e.deviceId, problem }, 'scan read from an image is not a valid scan event');
   }
 }

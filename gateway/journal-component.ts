@@ -7,8 +7,10 @@ import path from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { Journal, type JournalMetrics } from '../cloud-sync/journal/index.js';
-import type { ClockQuality, RecordInput, RecordEnvelope, RecordSink } from '../rules/records.js';
+import type { ClockQuality, RecordInput, RecordSink } from '../rules/records.js';
+import type { RecordEnvelope } from '../cloud-sync/journal/records.js';
 import { RecordRefusedError } from '../rules/records.js';
+import type { Outbox } from '../cloud-sync/outbox.js';
 import type { EventBus } from './event-bus.js';
 import type { Component } from './runtime.js';
 
@@ -55,6 +57,7 @@ function snake(s: string): string {
 
 export class JournalComponent implements Component, RecordSink {
   readonly name = 'journal';
+  readonly essential = true;
   journal: Journal | undefined;
 
   private snapshot: { at: number; metrics: JournalMetrics } | undefined;
@@ -109,6 +112,12 @@ export class JournalComponent implements Component, RecordSink {
   append(input: RecordInput): Promise<RecordEnvelope> {
     if (!this.journal) return Promise.reject(new RecordRefusedError('CLOSED', 'the journal is not open'));
     return this.journal.append(input);
+  }
+
+  /** the open journal as the sync link reads it; throws before start */
+  outbox(): Outbox {
+    if (!this.journal) throw new Error('the journal is not open');
+    return this.journal;
   }
 
   status(): Record<string, unknown> {

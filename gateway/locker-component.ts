@@ -11,14 +11,14 @@ import type { LockerBankPort } from '../rules/lockers/ports.js';
 import type { RecordSink } from '../rules/records.js';
 import type { Config } from './config.js';
 import type { Broker } from './broker.js';
-import type { DeviceManager } from './devices.js';
 import type { EventBus } from './event-bus.js';
-import type { Component } from './runtime.js';
+import type { Component, DeviceHost } from './runtime.js';
 import { StateFile } from './state-file.js';
 
 export interface LockerComponentOptions {
   config: Config;
-  devices: () => DeviceManager;
+  /** the runtime, whose device manager exists once the gateway has started */
+  host: DeviceHost;
   broker: Broker;
   bus: EventBus;
   sink: RecordSink;
@@ -60,7 +60,7 @@ export class LockerComponent implements Component {
       set: (key, value) => state.update((s) => void (s[key] = value)),
     });
     for (const p of pairs) {
-      const bank = this.o.devices().driver(p.bank) as unknown as LockerBankPort | undefined;
+      const bank = this.o.host.devices.driver(p.bank) as unknown as LockerBankPort | undefined;
       if (!bank || typeof bank.findFree !== 'function') {
         this.o.log.error({ terminal: p.terminal, bank: p.bank }, 'terminal names a locker bank that is not a configured kerong-cu16 device');
         continue;

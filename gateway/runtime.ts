@@ -1,6 +1,8 @@
 /**
  * The gateway process: owns the start order of its components, starts each in its own
- * try/catch where a failure must not stop the rest, and stops them in reverse order.
+ * try/catch (a failure stops the start only for an essential component; any other is
+ * logged, raised as a `component-failed` alarm and the rest start), and stops them in
+ * reverse order.
  */
 import { access, constants, mkdir, statfs, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,7 +17,7 @@ import { EventBus, type Alarm } from './event-bus.js';
 import { HttpServer } from './http.js';
 import { Metrics } from './metrics.js';
 import { StateFile } from './state-file.js';
-import { topics } from './acl.js';
+import { topics } from '../core/topics.js';
 import { createLogger } from './logger.js';
 
 export interface GatewayOptions {
@@ -26,13 +28,26 @@ export interface GatewayOptions {
   findProtocol?: (name: string) => ProtocolDefinition | undefined;
 }
 
-/** A part of the gateway with a lifecycle, started after the broker and devices. */
+/**
+ * A part of the gateway with a lifecycle, started after the broker and devices. Its
+ * constructor only stores collaborators; it registers its bus listeners under its own name
+ * and removes them in stop().
+ */
 export interface Component {
   name: string;
+  /** the gateway cannot serve pickups without it: its failed start fails the gateway's */
+  readonly essential?: boolean;
+  /** registers listeners that must hear the broker and the devices come up (before both start) */
+  attach?(): void;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** what /healthz and the gateway status show of it */
   status?(): Record<string, unknown>;
+}
+
+/** What a component reads of the runtime: its device manager, there from start() on. */
+export interface DeviceHost {
+  readonly devices: DeviceManager;
 }
 
 export const VERSION = '0.1.0';
@@ -45,6 +60,7 @@ export class Gateway {
   devices!: DeviceManager;
   state!: StateFile<{ devices: Record<string, Record<string, unknown>> }>;
   readonly components: Component[] = [];
+  private readonly failed = new Map<string, string>();
   private readonly alarms = new Map<string, Alarm>();
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly startedAt: number;
@@ -61,7 +77,7 @@ export class Gateway {
       uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
       devices: this.devices?.list().map((d) => ({ id: d.id, kind: d.kind, state: d.state, ...(d.state === 'unavailable' ? { reason: d.detail?.reason } : {}) })),
       alarms: this.activeAlarms(),
-      components: Object.fromEntries(this.components.map((c) => [c.name, c.status?.() ?? {}])),
+      components: Object.fromEntries(this.components.map((c) => [c.name, this.componentStatus(c)])),
     }));
     this.bus.on('gateway', 'alarm', (a) => this.onAlarm(a));
     this.http.route('/status/devices/*', (_req, res, url) => {
@@ -86,6 +102,7 @@ export class Gateway {
     await mkdir(dataDir, { recursive: true });
     await checkWritable(dataDir);
     this.state = await StateFile.open(path.join(dataDir, 'device-state.json'), { devices: {} });
+    for (const c of this.components) c.attach?.();
     await this.broker.start();
     this.devices = new DeviceManager({
       config,
@@ -108,10 +125,7 @@ export class Gateway {
       },
     });
     await this.devices.start();
-    for (const c of this.components) {
-      await c.start();
-      this.log.debug({ component: c.name }, 'component started');
-    }
+    for (const c of this.components) await this.startComponent(c);
     await this.http.start(config.http.port, config.http.host);
     await this.publishStatus();
     this.statusTimer = setInterval(() => void this.publishStatus(), 10_000);
@@ -129,6 +143,24 @@ export class Gateway {
     await this.devices?.stop();
     await this.broker.stop();
     this.log.info('gateway stopped');
+  }
+
+  private async startComponent(c: Component): Promise<void> {
+    try {
+      await c.start();
+      this.log.debug({ component: c.name }, 'component started');
+    } catch (err) {
+      if (c.essential) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      this.failed.set(c.name, message);
+      this.log.error({ err, component: c.name }, 'component failed to start; the gateway runs without it');
+      this.bus.emit('alarm', { kind: 'component-failed', source: c.name, message: `${c.name} failed to start: ${message}`, active: true, at: (this.options.now ?? Date.now)() });
+    }
+  }
+
+  private componentStatus(c: Component): Record<string, unknown> {
+    const failed = this.failed.get(c.name);
+    return failed !== undefined ? { failed } : (c.status?.() ?? {});
   }
 
   activeAlarms(): Alarm[] {
@@ -156,7 +188,7 @@ export class Gateway {
         version: VERSION,
         at: new Date().toISOString(),
         alarms: this.activeAlarms().map((a) => ({ kind: a.kind, source: a.source, message: a.message })),
-        ...Object.fromEntries(this.components.map((c) => [c.name, c.status?.() ?? {}])),
+        ...Object.fromEntries(this.components.map((c) => [c.name, this.componentStatus(c)])),
       },
       { retain: true, qos: 1 },
     );

@@ -2,6 +2,7 @@
  * The link to dispatch as a gateway component: records from the journal over HTTP or the
  * MQTT bridge, and the downlink (tasks, rule sets, config patches) applied through ports.
  */
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Outbox } from '../cloud-sync/outbox.js';
@@ -12,10 +13,11 @@ import {
   MqttBridge,
   registerLinkMetrics,
   type DownlinkHandlers,
-  type DownlinkStatePort,
+  type DownlinkState,
   type SyncLink,
 } from '../cloud-sync/sync/index.js';
 import type { Config } from './config.js';
+import { StateFile } from './state-file.js';
 import type { EventBus } from './event-bus.js';
 import type { Component } from './runtime.js';
 
@@ -24,10 +26,9 @@ export const configPatchWhitelist = ['eta.roadFactor', 'eta.geofenceM', 'eta.def
 
 export interface SyncComponentOptions {
   config: Config;
-  outbox: () => Outbox;
+  /** where the records come from, open by the time sync starts */
+  journal: { outbox(): Outbox };
   handlers: DownlinkHandlers;
-  /** where the downlink cursor and applied ids are kept */
-  state: DownlinkStatePort;
   log: Logger;
   registry: Registry;
   bus: EventBus;
@@ -43,7 +44,10 @@ export class SyncComponent implements Component {
   constructor(private readonly o: SyncComponentOptions) {}
 
   async start(): Promise<void> {
-    const { config, log, state } = this.o;
+    const { config, log } = this.o;
+    // the downlink cursor and the ids applied, kept in the data folder
+    const file = await StateFile.open<{ downlink?: DownlinkState }>(path.join(config.gateway.dataDir, 'gateway-state.json'), {});
+    const state = { get: () => file.data.downlink, set: (s: DownlinkState) => file.update((x) => void (x.downlink = s)) };
     const d = config.dispatch;
     if (d.transport === 'none' || !d.url) {
       log.info('no dispatch configured: records stay in the journal');
@@ -57,11 +61,11 @@ export class SyncComponent implements Component {
       log,
     });
     if (d.transport === 'http') {
-      const syncer = new HttpSyncer({ url: d.url, gatewayId: config.gateway.id, token: d.token ?? '', outbox: this.o.outbox(), log });
+      const syncer = new HttpSyncer({ url: d.url, gatewayId: config.gateway.id, token: d.token ?? '', outbox: this.o.journal.outbox(), log });
       this.poller = new DownlinkPoller({ url: d.url, gatewayId: config.gateway.id, token: d.token ?? '', applier: this.applier, log });
       this.link = syncer;
     } else {
-      this.link = new MqttBridge({ url: d.url, gatewayId: config.gateway.id, username: d.username, password: d.password, outbox: this.o.outbox(), applier: this.applier, ackTimeoutMs: d.ackTimeoutMs, log });
+      this.link = new MqttBridge({ url: d.url, gatewayId: config.gateway.id, username: d.username, password: d.password, outbox: this.o.journal.outbox(), applier: this.applier, ackTimeoutMs: d.ackTimeoutMs, log });
     }
     const link = this.link as unknown as NodeJS.EventEmitter;
     link.on('alarm', (a: { kind?: string; message?: string; active?: boolean }) =>

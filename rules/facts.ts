@@ -2,10 +2,11 @@
  * The facts of one scan/weight pair, computed in plain TypeScript before the rule engine
  * runs (the engine only compares plain values): waybill scheme and validity, matching
  * task, weights (declared, volumetric, billable), distance and age of the kit's position,
- * the task window, duplicates and clock quality. PROTOCOLS.md §8 and §9.
+ * the task window, duplicates and clock quality.
  */
 import type { WaybillInfo } from '../devices/scanner/waybill.js';
 import type { ClockQuality } from './records.js';
+import { haversineM } from '../core/geo.js';
 import type { Task, TaskService } from './tasks.js';
 
 export interface ServiceLimits {
@@ -93,17 +94,6 @@ export const factNames: readonly (keyof Facts)[] = [
   'positionAgeMs', 'insideWindow', 'clockQuality',
 ];
 
-const earthRadiusKm = 6371.0088;
-const rad = (deg: number): number => (deg * Math.PI) / 180;
-
-/** Great-circle distance in metres (haversine, R = 6371.0088 km). */
-export function haversineMeters(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
-  const dLat = rad(b.lat - a.lat);
-  const dLon = rad(b.lon - a.lon);
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(rad(a.lat)) * Math.cos(rad(b.lat)) * Math.sin(dLon / 2) ** 2;
-  return 2 * earthRadiusKm * 1000 * Math.asin(Math.min(1, Math.sqrt(h)));
-}
-
 /** Volumetric weight in grams: L × W × H (cm) / divisor (cm³ per kg), to the gram. */
 export function volumetricGrams(dim: { lengthCm: number; widthCm: number; heightCm: number }, divisor: number): number {
   return Math.round(((dim.lengthCm * dim.widthCm * dim.heightCm) / divisor) * 1000);
@@ -129,9 +119,9 @@ export function findTask(tasks: TaskLookup, kit: string, waybill: string, positi
   if (open.length === 0) return { match: 'none' };
   if (!position) return { task: open[0], match: 'any-parcel' };
   let best = open[0];
-  let bestM = haversineMeters(position, best.address);
+  let bestM = haversineM(position, best.address);
   for (const t of open.slice(1)) {
-    const m = haversineMeters(position, t.address);
+    const m = haversineM(position, t.address);
     if (m < bestM) [best, bestM] = [t, m];
   }
   return { task: best, match: 'any-parcel' };
@@ -168,7 +158,7 @@ export function computeFacts(input: FactInput): Facts {
     volumetricGrams: volumetric,
     billableGrams: stable && grams !== null ? billableGrams(grams, volumetric, settings.billingStepGrams) : null,
     positionKnown: position !== undefined,
-    distanceToTaskM: position && task ? Math.round(haversineMeters(position, task.address) * 10) / 10 : null,
+    distanceToTaskM: position && task ? Math.round(haversineM(position, task.address) * 10) / 10 : null,
     positionAgeMs: position ? Math.max(0, input.now - position.at) : null,
     insideWindow: task ? input.scannedAt >= from && input.scannedAt <= to : null,
     clockQuality: input.clockQuality,

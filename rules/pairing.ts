@@ -14,9 +14,9 @@
  *   taken again until the scale moves, returns to zero or reads a different weight.
  */
 import { monotonicFactory } from '../core/ids.js';
-import { realTimers, type Timers } from './timers.js';
+import { realTimers, type Timers } from '../core/timers.js';
 
-export interface ScanRead {
+export interface ReceivedScan {
   deviceId: string;
   code: string;
   symbology?: string;
@@ -41,7 +41,7 @@ export type PairClose = 'weight' | 'scan' | 'timeout' | 'superseded';
 export interface Pair {
   pairId: string;
   kit: string;
-  scan: ScanRead;
+  scan: ReceivedScan;
   /** the stable weight; or the last unstable one when the window closed without a stable one */
   weight?: WeightRead;
   closedBy: PairClose;
@@ -61,7 +61,7 @@ export interface PairingOptions {
 
 interface Waiting {
   pairId: string;
-  scan: ScanRead;
+  scan: ReceivedScan;
   timer: unknown;
   unstable?: WeightRead;
 }
@@ -93,7 +93,7 @@ export class Pairing {
     this.newId = opts.newId ?? (() => ulid(this.now()));
   }
 
-  scan(kit: string, scan: ScanRead): void {
+  scan(kit: string, scan: ReceivedScan): void {
     const st = this.state(kit);
     const now = this.now();
     if (st.waiting) {

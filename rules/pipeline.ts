@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { monotonicFactory } from '../core/ids.js';
 import { classifyWaybill, type WaybillInfo } from '../devices/scanner/waybill.js';
 import type { DeviceEvent } from '../devices/events.js';
+import { topics } from '../core/topics.js';
 import type { SeverityOverrides, Outcome } from './engine.js';
 import { computeFacts, defaultFactSettings, findTask, type FactSettings, type KitPosition } from './facts.js';
 import { Pairing, type Pair } from './pairing.js';
@@ -17,7 +18,7 @@ import { RecordRefusedError, type ClockQuality, type RecordSink } from './record
 import { ReceiptCounter, type ReceiptSource } from './receipt.js';
 import { RuleSetManager, type LoadOutcome, type RuleSetSource } from './ruleset.js';
 import type { TaskStore } from './tasks.js';
-import type { Timers } from './timers.js';
+import type { Timers } from '../core/timers.js';
 import { exceptionRecord, feedbackFor, pickupRecord, verdictMessage, type VerdictContext } from './verdicts.js';
 
 export type PublishFn = (topic: string, payload: object, opts?: { retain?: boolean; qos?: 0 | 1 }) => void;
@@ -66,8 +67,8 @@ export interface PipelineOptions {
   timers?: Timers;
 }
 
-const verdictTopic = (kit: string): string => `cg/v1/kits/${kit}/verdicts`;
-const feedbackTopic = (deviceId: string): string => `cg/v1/devices/${deviceId}/commands/feedback`;
+const verdictTopic = topics.kitVerdicts;
+const feedbackTopic = (deviceId: string): string => topics.deviceCommand(deviceId, 'feedback');
 
 export class PickupPipeline {
   readonly rules: RuleSetManager;

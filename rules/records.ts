@@ -1,6 +1,7 @@
 /**
- * The records the gateway keeps and syncs to dispatch, and the sink that takes them.
- * The journal of cloud-sync/ implements RecordSink; the pipeline only ever appends.
+ * The records the gateway keeps and syncs to dispatch, as their producers (the pipeline,
+ * the locker flows, ETA, clock, telemetry) hand them over, and the port they write through.
+ * The journal (cloud-sync/journal) implements RecordSink and owns the written format.
  */
 export type RecordKind =
   | 'pickup.completed'
@@ -10,19 +11,6 @@ export type RecordKind =
   | 'position.track'
   | 'device.health'
   | 'clock.sync';
-
-/** live: sent first, coalesced; records: never dropped; bulk: thinned first under quota. */
-export type Lane = 'live' | 'records' | 'bulk';
-
-export const laneOf: Record<RecordKind, Lane> = {
-  'pickup.completed': 'records',
-  'pickup.exception': 'records',
-  'locker.event': 'records',
-  'clock.sync': 'records',
-  'eta.update': 'live',
-  'device.health': 'live',
-  'position.track': 'bulk',
-};
 
 export type ClockQuality = 'ntp' | 'gps' | 'unsynced';
 
@@ -38,18 +26,10 @@ export interface RecordInput {
   body: Record<string, unknown>;
 }
 
-/** A record as written: never changed once written. */
-export interface RecordEnvelope extends RecordInput {
+/** What a producer learns of a kept record. */
+export interface KeptRecord {
   /** sortable unique id, the idempotency key at dispatch */
   id: string;
-  gatewayId: string;
-  /** per stream, gapless, from 1 */
-  seq: number;
-  createdAt: string;
-  clock: ClockQuality;
-  bootId: string;
-  /** monotonic ms since boot of the process that wrote it */
-  monoMs: number;
 }
 
 export class RecordRefusedError extends Error {
@@ -62,5 +42,5 @@ export class RecordRefusedError extends Error {
 
 /** append resolves only once the record is durable; rejects with RecordRefusedError otherwise. */
 export interface RecordSink {
-  append(input: RecordInput): Promise<RecordEnvelope>;
+  append(input: RecordInput): Promise<KeptRecord>;
 }

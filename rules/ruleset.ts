@@ -9,7 +9,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { compileRuleSet, type CompileOptions, type CompileResult, type CompiledRuleSet, type RuleSetSource } from './ruleset-compile.js';
-import { realTimers, type Timers } from './timers.js';
+import { realTimers, type Timers } from '../core/timers.js';
 
 export { compileRuleSet, type CompiledRuleSet, type CompileResult, type RuleSetSource } from './ruleset-compile.js';
 

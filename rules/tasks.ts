@@ -18,7 +18,7 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import type { Logger } from 'pino';
 import { classifyWaybill } from '../devices/scanner/waybill.js';
-import { realTimers, type Timers } from './timers.js';
+import { realTimers, type Timers } from '../core/timers.js';
 
 const isoTime = z.iso.datetime({ offset: true });
 

@@ -1,11 +1,7 @@
 /** The gateway as a child process (so a scenario can cut its power with SIGKILL), from the compiled CLI. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import path from 'node:path';
-import { packageRoot } from '../gateway/config.js';
-
-/** the compiled CLI (the gateway runs compiled, whether the runner does or not) */
-const cli = path.join(packageRoot, 'dist', 'gateway', 'cli.js');
+import { compiledCliPath as cli } from '../core/package.js';
 
 export class GatewayProcess {
   private child: ChildProcess | undefined;

@@ -4,6 +4,7 @@
  * It listens to its kit's verdicts like the real app does.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { topics } from '../core/topics.js';
 
 /** A message on the kit's verdicts topic: a verdict, its `recorded` follow-up, or an exception's answer. */
 export interface Verdict {
@@ -65,7 +66,7 @@ export class MqttDevice {
       clientId: `sim-${id}`,
       reconnectPeriod: 250,
       connectTimeout: 5000,
-      will: { topic: `cg/v1/devices/${id}/status`, payload: Buffer.from(JSON.stringify({ state: 'offline', reason: 'lost' })), qos: 1, retain: true },
+      will: { topic: topics.deviceStatus(id), payload: Buffer.from(JSON.stringify({ state: 'offline', reason: 'lost' })), qos: 1, retain: true },
     });
     this.client.on('error', () => undefined);
   }
@@ -83,7 +84,7 @@ export class MqttDevice {
 
   async publish(type: string, payload: Record<string, unknown>): Promise<void> {
     await this.connected();
-    await this.client.publishAsync(`cg/v1/devices/${this.id}/events/${type}`, JSON.stringify(payload), { qos: 1 });
+    await this.client.publishAsync(topics.deviceEvent(this.id, type), JSON.stringify(payload), { qos: 1 });
   }
 
   async close(): Promise<void> {
@@ -97,7 +98,7 @@ export class KitApp extends MqttDevice {
 
   constructor(url: string, id: string, password: string, readonly kit: string) {
     super(url, id, password);
-    this.client.on('connect', () => void this.client.subscribeAsync(`cg/v1/kits/${kit}/verdicts`, { qos: 1 }).catch(() => undefined));
+    this.client.on('connect', () => void this.client.subscribeAsync(topics.kitVerdicts(kit), { qos: 1 }).catch(() => undefined));
     this.client.on('message', (_topic, buf) => {
       try {
         this.verdicts.push(JSON.parse(buf.toString()) as Verdict);

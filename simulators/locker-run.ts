@@ -8,6 +8,7 @@ import type { DispatchSim } from './dispatch/index.js';
 import { simNow, sleepUntilSim, type SimClockSpec } from './clock.js';
 import { Inbox, MqttDevice } from './kit.js';
 import type { Scenario } from './scenario.js';
+import { topicFilters } from '../core/topics.js';
 
 export interface LockerRunResult {
   droppedOff: number;
@@ -28,7 +29,7 @@ class Terminal extends MqttDevice {
 
   constructor(url: string, id: string, password: string) {
     super(url, id, password);
-    this.client.on('connect', () => void this.client.subscribeAsync(`cg/v1/devices/${id}/commands/#`, { qos: 1 }).catch(() => undefined));
+    this.client.on('connect', () => void this.client.subscribeAsync(topicFilters.deviceCommands(id), { qos: 1 }).catch(() => undefined));
     this.client.on('message', (topic, buf) => {
       try {
         this.commands.push({ topic, payload: JSON.parse(buf.toString()) as TerminalMessage['payload'] });

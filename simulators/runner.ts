@@ -9,8 +9,10 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { hashPassword } from '../gateway/passwords.js';
-import { freePort, portIsFree } from '../gateway/listen.js';
+import { topics } from '../core/topics.js';
+import { haversineM } from '../core/geo.js';
+import { hashPassword } from '../core/passwords.js';
+import { freePort, portIsFree } from '../core/ports.js';
 import { startDispatchSim, type DispatchSim } from './dispatch/index.js';
 import { atTimeOfDay, simNow, sleepUntilSim, type SimClockSpec } from './clock.js';
 import { GatewayProcess } from './gateway-process.js';
@@ -42,16 +44,6 @@ export interface ScenarioReport {
 }
 
 const EXCEPTION_EVENTS = new Set(['customer-absent', 'parcel-not-ready', 'refused', 'damaged', 'address-not-found']);
-const R_KM = 6371.0088;
-
-function distanceKm(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
-  const rad = Math.PI / 180;
-  const dLat = (b.lat - a.lat) * rad;
-  const dLon = (b.lon - a.lon) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * R_KM * Math.asin(Math.sqrt(h));
-}
-
 /** The wanted port when it is free, else any free one. */
 async function portOr(wanted: number | undefined): Promise<number> {
   return wanted && (await portIsFree(wanted)) ? wanted : freePort();
@@ -190,7 +182,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     })();
 
     const driveTo = async (target: { lat: number; lon: number }) => {
-      const km = distanceKm(pos, target) * 1.3;
+      const km = (haversineM(pos, target) / 1000) * 1.3;
       const simMs = (km / s.driveKmh) * 3_600_000;
       const from = { ...pos };
       const start = simNow(clock);
@@ -274,7 +266,7 @@ async function operatorOpen(mqttUrl: string, password: string, bank: string, com
   try {
     await op.connected();
     const cmd = { id: `open-${compartment}-${Date.now()}`, compartment, expiresAt: new Date(Date.now() + 60_000).toISOString() };
-    await op.client.publishAsync(`cg/v1/devices/${bank}/commands/open`, JSON.stringify(cmd), { qos: 1 });
+    await op.client.publishAsync(topics.deviceCommand(bank, 'open'), JSON.stringify(cmd), { qos: 1 });
   } finally {
     await op.close();
   }

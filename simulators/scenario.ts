@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { s10CheckDigit } from '../devices/scanner/waybill.js';
-import { packageRoot } from '../gateway/config.js';
+import { packageRoot } from '../core/package.js';
 
 const hhmm = z.string().regex(/^\d{1,2}:\d{2}$/, 'a time of day HH:MM');
 const point = z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });

@@ -1,6 +1,6 @@
 /** The dead-letter file: records dispatch refused for good, one JSON line each, with the reason. */
 import { join } from 'node:path';
-import type { RecordEnvelope } from '../../rules/records.js';
+import type { RecordEnvelope } from './records.js';
 import { writeAll, type JournalFs } from './fs-seam.js';
 
 export const DEAD_LETTER_FILE = 'dead-letter.jsonl';

@@ -2,7 +2,8 @@
  * The record envelope: built once when a record is written, read back from a checked frame
  * payload. A payload whose checksum holds but whose JSON is not an envelope is damage.
  */
-import { laneOf, type ClockQuality, type RecordEnvelope, type RecordInput, type RecordKind } from '../../rules/records.js';
+import { type ClockQuality, type RecordInput, type RecordKind } from '../../rules/records.js';
+import { laneOf, type RecordEnvelope } from './records.js';
 
 export interface EnvelopeStamp {
   id: string;

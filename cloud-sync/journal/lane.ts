@@ -7,7 +7,7 @@
  * read again lazily from `readPos`. Per segment only counters are kept, never an index of
  * its records.
  */
-import type { Lane, RecordEnvelope } from '../../rules/records.js';
+import type { Lane, RecordEnvelope } from './records.js';
 
 export interface Position {
   seg: number;

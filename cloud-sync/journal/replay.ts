@@ -4,7 +4,7 @@
  * renamed aside (quarantined) and the lane goes on with the next one.
  */
 import type { Logger } from 'pino';
-import type { RecordEnvelope } from '../../rules/records.js';
+import type { RecordEnvelope } from './records.js';
 import { isEnvelope, parseEnvelope } from './envelope.js';
 import type { JournalFs } from './fs-seam.js';
 import type { LaneQueue, RecordRef } from './lane.js';

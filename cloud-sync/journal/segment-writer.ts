@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { Lane } from '../../rules/records.js';
+import type { Lane } from './records.js';
 import { errorCode, writeAll, type JournalFile, type JournalFs } from './fs-seam.js';
 import type { Position } from './lane.js';
 import { segmentPath } from './segments.js';

@@ -3,7 +3,7 @@
  * in chunks, never whole, so replay memory does not grow with the backlog.
  */
 import { join } from 'node:path';
-import type { Lane } from '../../rules/records.js';
+import type { Lane } from './records.js';
 import { decodeFrame } from './frame.js';
 import type { JournalFs } from './fs-seam.js';
 

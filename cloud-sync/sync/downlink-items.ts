@@ -1,7 +1,7 @@
 /**
  * Downlink items from dispatch (tasks, rule sets, config patches): their validation and
  * their idempotent application through handler ports. Shared by the HTTP long poll
- * (cloud-sync/downlink.ts) and the MQTT bridge, so both apply an item the same way.
+ * (downlink.ts) and the MQTT bridge, so both apply an item the same way.
  *
  * Each item is applied at most once by its id; a bad item is counted, logged and skipped,
  * never blocking the rest. After a batch, the applied ids (bounded) and the transport's

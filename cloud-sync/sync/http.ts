@@ -16,17 +16,11 @@ import { EventEmitter } from 'node:events';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 import type { Outbox } from '../outbox.js';
-import type { RecordEnvelope } from '../../rules/records.js';
+import type { RecordEnvelope } from '../journal/records.js';
 import { LinkTracker, type LinkAlarm, type LinkStats, type SyncLink } from './link.js';
-import {
-  defaultBackoff,
-  parseRetryAfter,
-  realTimers,
-  retryDelayMs,
-  Waiter,
-  type BackoffOptions,
-  type TimerPort,
-} from './timing.js';
+import { defaultBackoff, type BackoffOptions } from '../../core/backoff.js';
+import { realTimers, type TimerPort } from '../../core/timers.js';
+import { parseRetryAfter, retryDelayMs, Waiter } from './timing.js';
 
 export interface HttpSyncerOptions {
   /** dispatch base URL, e.g. https://dispatch.example/api (no trailing slash needed) */

@@ -13,7 +13,6 @@ export {
   type DownlinkTask,
   type ItemResult,
 } from './downlink-items.js';
-export { DownlinkPoller, type DownlinkPollerOptions, type DownlinkPollerStats } from '../downlink.js';
+export { DownlinkPoller, type DownlinkPollerOptions, type DownlinkPollerStats } from './downlink.js';
 export { registerLinkMetrics, type LinkMetricSources } from './metrics.js';
 export type { LinkAlarm, LinkState, LinkStats, SyncLink } from './link.js';
-export { realTimers, type BackoffOptions, type TimerPort } from './timing.js';

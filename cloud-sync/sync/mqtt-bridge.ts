@@ -23,7 +23,9 @@ import { z } from 'zod';
 import type { Outbox } from '../outbox.js';
 import { itemsOf, type DownlinkApplier } from './downlink-items.js';
 import { LinkTracker, type LinkAlarm, type LinkStats, type SyncLink } from './link.js';
-import { defaultBackoff, fullJitterMs, realTimers, Waiter, type BackoffOptions, type TimerPort } from './timing.js';
+import { defaultBackoff, fullJitterMs, type BackoffOptions } from '../../core/backoff.js';
+import { realTimers, type TimerPort } from '../../core/timers.js';
+import { Waiter } from './timing.js';
 
 export interface MqttBridgeTls {
   ca?: string | Buffer;

@@ -1,38 +1,9 @@
 /**
- * Time for the sync transports: an injectable timer port (real timers by default, a sinon
- * clock in tests), backoff with full jitter, Retry-After parsing, and one cancellable wait.
+ * Time for the sync transports: Retry-After parsing, the retry delay that honours it, and
+ * one cancellable wait (timers and backoff come from core/).
  */
-
-export interface TimerPort {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  /** wall clock, ms since the epoch */
-  now(): number;
-}
-
-export const realTimers: TimerPort = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-  now: () => Date.now(),
-};
-
-export interface BackoffOptions {
-  /** the first retry waits up to this long */
-  baseMs: number;
-  /** no retry waits longer than this (Retry-After excepted, see maxRetryAfterMs) */
-  maxMs: number;
-}
-
-export const defaultBackoff: BackoffOptions = { baseMs: 1_000, maxMs: 60_000 };
-
-/**
- * Full jitter: a uniform wait in [0, min(max, base * 2^(attempt-1))). `attempt` counts the
- * consecutive failures, from 1.
- */
-export function fullJitterMs(attempt: number, b: BackoffOptions, random: () => number): number {
-  const ceiling = Math.min(b.maxMs, b.baseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
-  return Math.floor(random() * ceiling);
-}
+import { fullJitterMs, type BackoffOptions } from '../../core/backoff.js';
+import type { TimerPort } from '../../core/timers.js';
 
 /**
  * Retry-After as delta-seconds or an HTTP date, in ms from `now`; undefined when absent or

@@ -3,6 +3,7 @@
  * the last accepted fix; the time comes in as an argument.
  */
 import type { FixKind } from './nmea.js';
+import { haversineM } from '../../core/geo.js';
 
 export interface PositionSample {
   lat: number | undefined;
@@ -31,17 +32,6 @@ export interface FilterOptions {
   checkClock?: boolean;
   /** after this many speed jumps in a row the new place is taken as true (the anchor was wrong); default 3 */
   reanchorAfter?: number;
-}
-
-const EARTH_RADIUS_M = 6_371_008.8;
-
-/** Great-circle distance in metres (haversine, R = 6371.0088 km). */
-export function distanceM(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
-  const rad = Math.PI / 180;
-  const dLat = (b.lat - a.lat) * rad;
-  const dLon = (b.lon - a.lon) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
 interface Anchor {
@@ -85,7 +75,7 @@ export class PositionFilter {
     }
     if (last) {
       const dtMs = s.timeMs !== undefined && last.timeMs !== undefined ? s.timeMs - last.timeMs : nowMs - last.receivedMs;
-      const kmh = (distanceM(last, { lat: s.lat, lon: s.lon }) / Math.max(dtMs, 1)) * 3600;
+      const kmh = (haversineM(last, { lat: s.lat, lon: s.lon }) / Math.max(dtMs, 1)) * 3600;
       if (kmh > this.o.maxSpeedKmh) {
         this.jumps += 1;
         if (this.jumps < this.o.reanchorAfter) return reject('speed-jump', `${Math.round(kmh)} km/h from the last fix`);

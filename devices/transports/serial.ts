@@ -7,7 +7,7 @@ import type { Transform } from 'node:stream';
 import { realpathSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { SerialLink, SerialOptions } from './types.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../../core/backoff.js';
 
 type Binding = ConstructorParameters<typeof SerialPort>[0] extends infer O ? (O extends { binding?: infer B } ? B : never) : never;
 

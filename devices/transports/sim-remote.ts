@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { z } from 'zod';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../../core/backoff.js';
 import {
   TransportUnavailableError,
   type BleBackend,

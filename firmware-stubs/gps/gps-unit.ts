@@ -3,7 +3,7 @@
  * RMC (and VTG) once a second with correct checksums. The fix can be lost and recovered on
  * demand. Time is passed in: tick(nowMs) returns the sentences due since the last tick.
  */
-import { distanceM } from '../../devices/gps/filter.js';
+import { haversineM } from '../../core/geo.js';
 import { encodeGga, encodeRmc, encodeVtg, type FixValues } from '../../devices/gps/nmea-encode.js';
 
 export interface RoutePoint {
@@ -51,7 +51,7 @@ export class GpsUnitStub {
 
   constructor(private readonly o: GpsUnitOptions) {
     if (o.route.length === 0) throw new RangeError('a route needs at least one point');
-    this.legs = o.route.slice(1).map((p, i) => distanceM(o.route[i], p));
+    this.legs = o.route.slice(1).map((p, i) => haversineM(o.route[i], p));
     this.totalM = this.legs.reduce((a, b) => a + b, 0);
   }
 

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { Gateway } from '../runtime.js';
-import { hashPassword, verifyPassword } from '../passwords.js';
+import { hashPassword, verifyPassword } from '../../core/passwords.js';
+import { topicFilters } from '../../core/topics.js';
 import { BusEntry, LiveState, type Snapshot } from './live-state.js';
 import { LoginThrottle, SessionStore, type Session } from './sessions.js';
 import { SseStream } from './sse.js';
@@ -52,7 +53,7 @@ export interface DashboardOptions {
 }
 
 const COOKIE = 'cg_dashboard';
-const BUS_FEED = 'cg/v1/#';
+const BUS_FEED = topicFilters.all;
 
 interface Client {
   stream: SseStream;

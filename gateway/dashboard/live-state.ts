@@ -9,6 +9,7 @@
 import type { DeviceSummary } from '../devices.js';
 import type { Alarm } from '../event-bus.js';
 import { parsePayload, redact } from './redact.js';
+import { TOPIC_ROOT, topics } from '../../core/topics.js';
 
 export interface BusMessage {
   topic: string;
@@ -129,7 +130,7 @@ interface KitState {
   verdicts: BusEntry[];
 }
 
-const ROOT = 'cg/v1/';
+const ROOT = `${TOPIC_ROOT}/`;
 
 export class LiveState {
   private readonly kits = new Map<string, KitState>();
@@ -162,7 +163,7 @@ export class LiveState {
       e.count += 1;
       e.last = m;
       this.errors.set(parts[1], e);
-    } else if (m.topic === `${ROOT}gateway/status`) {
+    } else if (m.topic === topics.gatewayStatus()) {
       this.status = m;
     }
     this.recent.push(m);
@@ -182,7 +183,7 @@ export class LiveState {
         state: d.state,
         ...(typeof reason === 'string' ? { reason } : {}),
         since: d.since,
-        ...(d.lastEvent ? { lastEvent: { ...d.lastEvent, payload: redact(`${ROOT}devices/${d.id}/events/${d.lastEvent.type}`, d.lastEvent.payload) } } : {}),
+        ...(d.lastEvent ? { lastEvent: { ...d.lastEvent, payload: redact(topics.deviceEvent(d.id, d.lastEvent.type), d.lastEvent.payload) } } : {}),
         faults: { ...d.faults },
         errors: e?.count ?? 0,
         ...(e?.last ? { lastError: lastError(e.last) } : {}),

@@ -2,6 +2,8 @@
  * The commands the locker flows send a drop-point terminal (see README.md): `feedback`
  * (the answer to what the user just did: beep, light, text) and `show` (the screen).
  */
+import { topics } from '../../core/topics.js';
+
 export type FeedbackResult = 'accepted' | 'rejected' | 'error' | 'locked-out' | 'info';
 
 export interface Feedback {
@@ -25,7 +27,7 @@ export interface Show {
 }
 
 export function commandTopic(terminalId: string, command: 'feedback' | 'show'): string {
-  return `cg/v1/devices/${terminalId}/commands/${command}`;
+  return topics.deviceCommand(terminalId, command);
 }
 
 const signal: Record<FeedbackResult, { beep: 'ok' | 'error' | 'none'; light: 'green' | 'red' | 'amber' | 'off' }> = {

@@ -4,7 +4,7 @@
  * gaps in seq per stream). Optionally each new record is appended to a JSONL file.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { laneOf } from '../../rules/records.js';
+import { laneOf } from '../../cloud-sync/journal/records.js';
 
 export interface StoredRecord {
   id: string;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MemoryOutbox } from '../../cloud-sync/memory-outbox.js';
-import { RecordRefusedError, laneOf, type RecordInput, type RecordKind } from '../../rules/records.js';
+import { RecordRefusedError, type RecordInput, type RecordKind } from '../../rules/records.js';
+import { laneOf } from '../../cloud-sync/journal/records.js';
 
 function outbox(now = () => 1_700_000_000_000): MemoryOutbox {
   let n = 0;

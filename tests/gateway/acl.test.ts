@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { filterWithin, mayPublish, maySubscribe, parseDeviceTopic, type Principal } from '../../gateway/acl.js';
+import { filterWithin, mayPublish, maySubscribe, type Principal } from '../../gateway/acl.js';
+import { parseDeviceTopic } from '../../core/topics.js';
 
 const scanner: Principal = { role: 'device', id: 'scanner-1', kit: 'van-017', kind: 'scanner' };
 const tech: Principal = { role: 'operator', username: 'tech' };

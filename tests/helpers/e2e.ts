@@ -53,7 +53,7 @@ export async function writeGatewayConfig(workDir: string, config: Record<string,
   return file;
 }
 
-/** The compiled gateway (`node dist/gateway/cli.js start --config ...`) as a child process. */
+/** The compiled gateway (`courier-gw start --config ...`) as a child process. */
 export class GatewayChild {
   private child: ChildProcess | undefined;
   private readonly log: WriteStream;

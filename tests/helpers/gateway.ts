@@ -7,7 +7,7 @@ import pino from 'pino';
 import { parseConfig, type Config } from '../../gateway/config.js';
 import { assembleGateway } from '../../gateway/assemble.js';
 import type { Gateway } from '../../gateway/runtime.js';
-import { hashPasswordSync } from '../../gateway/passwords.js';
+import { hashPasswordSync } from '../../core/passwords.js';
 import type { Transports } from '../../devices/transports/types.js';
 import type { ProtocolDefinition } from '../../devices/driver.js';
 

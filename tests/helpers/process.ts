@@ -4,9 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const cliPath = path.join(repoRoot, 'dist', 'gateway', 'cli.js');
+export { compiledCliPath as cliPath } from '../../core/package.js';
 
-export { freePort } from '../../gateway/listen.js';
+export { freePort } from '../../core/ports.js';
 
 export interface Proc {
   child: ChildProcess;

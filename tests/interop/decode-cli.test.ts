@@ -1,6 +1,6 @@
 /**
  * Every vector of PROTOCOLS.md sections 1-6 through the compiled CLI
- * (`node dist/gateway/cli.js decode <codec> <input>`, built by `npm run -s build`): JSON
+ * (`courier-gw decode <codec> <input>`, built by `npm run -s build`): JSON
  * out with the values the document gives, grams and `stable` for the scales; a typed
  * error is JSON too and exits 1. `decode image` on Code 128 and QR pictures made here
  * with bwip-js, upright and turned by 15 degrees on a 640x480 canvas.

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { toHex } from '../../devices/codec.js';
 import type { JournalComponent } from '../../gateway/journal-component.js';
-import type { RecordEnvelope } from '../../rules/records.js';
+import type { RecordEnvelope } from '../../cloud-sync/journal/records.js';
 import { startDispatchSim, type DispatchSim } from '../../simulators/dispatch/index.js';
 import { DEVICE_PASSWORD, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
 import { ptyPair, type PtyPair } from '../helpers/pty.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { hashPassword } from '../../gateway/passwords.js';
+import { hashPassword } from '../../core/passwords.js';
 import { startDispatchSim, type DispatchSim } from '../../simulators/dispatch/index.js';
 import { Mosquitto } from '../cloud-sync/sync/mosquitto.js';
 import { deadLetters, freePort, GatewayChild, Kit, pickupTask, s10, until, Watcher, writeGatewayConfig, type PickupResult } from '../helpers/e2e.js';

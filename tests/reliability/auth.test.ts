@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
-import { hashPassword } from '../../gateway/passwords.js';
+import { hashPassword } from '../../core/passwords.js';
 import { startDispatchSim, type DispatchSim } from '../../simulators/dispatch/index.js';
 import { collect, metricValue, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { ptyPair, type PtyPair } from '../helpers/pty.js';

@@ -26,7 +26,7 @@ export function s10(prefix: string, serial: number, country = 'GB'): string {
   return `${prefix}${digits}${s10CheckDigit(digits)}${country}`;
 }
 
-/** The compiled gateway (`node dist/gateway/cli.js start --config …`) as a child process. */
+/** The compiled gateway (`courier-gw start --config …`) as a child process. */
 export class GatewayChild {
   private child: ChildProcess | undefined;
   private readonly log: WriteStream;

@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { classifyWaybill } from '../../devices/scanner/waybill.js';
-import { billableGrams, computeFacts, defaultFactSettings, findTask, haversineMeters, volumetricGrams, type FactInput } from '../../rules/facts.js';
+import { billableGrams, computeFacts, defaultFactSettings, findTask, volumetricGrams, type FactInput } from '../../rules/facts.js';
 import { withinPercent } from '../../rules/operators.js';
 import { kitPosition, task } from './helpers.js';
 
 describe('PROTOCOLS.md §8 and §9 figures', () => {
-  it('haversine with R = 6371.0088 km', () => {
-    expect(haversineMeters({ lat: 52.5219, lon: 13.4132 }, { lat: 52.5096, lon: 13.376 }) / 1000).toBeCloseTo(2.865, 3);
-    expect(haversineMeters({ lat: 0, lon: 0 }, { lat: 0, lon: 1 }) / 1000).toBeCloseTo(111.195, 3);
-    expect(haversineMeters(kitPosition, kitPosition)).toBe(0);
-  });
-
   it('volumetric and billable weight of 40 × 30 × 20 cm', () => {
     const dim = { lengthCm: 40, widthCm: 30, heightCm: 20 };
     expect(volumetricGrams(dim, 5000)).toBe(4800);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import sinon from 'sinon';
 import type { Task } from '../../rules/tasks.js';
-import type { Timers } from '../../rules/timers.js';
+import type { Timers } from '../../core/timers.js';
 
 export const silentLog = pino({ level: 'silent' });
 

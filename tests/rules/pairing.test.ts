@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import sinon from 'sinon';
-import { Pairing, type Pair, type ScanRead, type WeightRead } from '../../rules/pairing.js';
+import { Pairing, type Pair, type ReceivedScan, type WeightRead } from '../../rules/pairing.js';
 
 describe('Pairing', () => {
   let clock: sinon.SinonFakeTimers;
@@ -24,7 +24,7 @@ describe('Pairing', () => {
     clock.restore();
   });
 
-  const scan = (code = 'RR123456785CN', deviceId = 'scanner-1'): ScanRead => ({ deviceId, code, receivedAt: clock.now });
+  const scan = (code = 'RR123456785CN', deviceId = 'scanner-1'): ReceivedScan => ({ deviceId, code, receivedAt: clock.now });
   const weight = (grams: number, stable = true, status?: string): WeightRead => ({
     deviceId: 'scale-1',
     grams,

@@ -5,7 +5,8 @@ import sinon from 'sinon';
 import type { DeviceEvent, EventPayload, EventType } from '../../devices/events.js';
 import { PickupPipeline, type PipelineMetrics } from '../../rules/pipeline.js';
 import { isValidReceipt } from '../../rules/receipt.js';
-import { RecordRefusedError, type RecordEnvelope, type RecordInput, type RecordSink } from '../../rules/records.js';
+import { RecordRefusedError, type RecordInput, type RecordSink } from '../../rules/records.js';
+import { type RecordEnvelope } from '../../cloud-sync/journal/records.js';
 import { TaskStore } from '../../rules/tasks.js';
 import { clockTimers, kitPosition, silentLog, task, tempDir } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordEnvelope } from '../../../rules/records.js';
+import type { RecordEnvelope } from '../../../cloud-sync/journal/records.js';
 import { openJournal, pickup, tempDir } from './helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

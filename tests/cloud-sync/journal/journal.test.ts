@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Journal } from '../../../cloud-sync/journal/journal.js';
-import { RecordRefusedError, type RecordEnvelope } from '../../../rules/records.js';
+import { RecordRefusedError } from '../../../rules/records.js';
+import { type RecordEnvelope } from '../../../cloud-sync/journal/records.js';
 import { drain, eta, openJournal, pickup, tempDir, track } from './helpers.js';
 
 let dir: string;

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Journal } from '../../../cloud-sync/journal/journal.js';
-import { laneOf, type Lane, type RecordInput } from '../../../rules/records.js';
+import { type RecordInput } from '../../../rules/records.js';
+import { laneOf, type Lane } from '../../../cloud-sync/journal/records.js';
 import { openJournal, tempDir } from './helpers.js';
 
 type Command =

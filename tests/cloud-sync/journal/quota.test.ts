@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Journal, JournalAlarm } from '../../../cloud-sync/journal/journal.js';
-import type { RecordEnvelope } from '../../../rules/records.js';
+import type { RecordEnvelope } from '../../../cloud-sync/journal/records.js';
 import { drain, openJournal, pickup, tempDir, track } from './helpers.js';
 
 let dir: string;

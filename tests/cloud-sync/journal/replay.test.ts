@@ -2,7 +2,7 @@ import { appendFile, cp, readdir, readFile, stat, truncate, writeFile } from 'no
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JournalAlarm } from '../../../cloud-sync/journal/journal.js';
-import type { RecordEnvelope } from '../../../rules/records.js';
+import type { RecordEnvelope } from '../../../cloud-sync/journal/records.js';
 import { openJournal, pickup, tempDir } from './helpers.js';
 
 let dir: string;

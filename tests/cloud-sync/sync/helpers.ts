@@ -1,9 +1,10 @@
 import { once, type EventEmitter } from 'node:events';
 import sinon from 'sinon';
 import { MemoryOutbox } from '../../../cloud-sync/memory-outbox.js';
-import type { TimerPort } from '../../../cloud-sync/sync/timing.js';
+import type { TimerPort } from '../../../core/timers.js';
 import type { DownlinkHandlers, DownlinkState, DownlinkStatePort } from '../../../cloud-sync/sync/downlink-items.js';
-import type { RecordEnvelope, RecordInput } from '../../../rules/records.js';
+import type { RecordInput } from '../../../rules/records.js';
+import type { RecordEnvelope } from '../../../cloud-sync/journal/records.js';
 
 export type FakeClock = sinon.SinonFakeTimers;
 

@@ -4,7 +4,8 @@ import { DownlinkApplier, type ItemResult } from '../../../cloud-sync/sync/downl
 import type { LinkAlarm, LinkState } from '../../../cloud-sync/sync/link.js';
 import { MqttBridge, type MqttBridgeOptions } from '../../../cloud-sync/sync/mqtt-bridge.js';
 import { startDispatchSim, type DispatchSim } from '../../../simulators/dispatch/index.js';
-import type { RecordEnvelope, RecordKind } from '../../../rules/records.js';
+import type { RecordKind } from '../../../rules/records.js';
+import type { RecordEnvelope } from '../../../cloud-sync/journal/records.js';
 import { aedesBroker, fakeTimers, fill, MemoryState, memoryOutbox, nextEvent, recordingHandlers, until } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { fullJitterMs, parseRetryAfter, retryDelayMs, Waiter } from '../../../cloud-sync/sync/timing.js';
+import { parseRetryAfter, retryDelayMs, Waiter } from '../../../cloud-sync/sync/timing.js';
+import { fullJitterMs } from '../../../core/backoff.js';
 import { fakeTimers } from './helpers.js';
 
 const B = { baseMs: 1000, maxMs: 30_000 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { distanceM, PositionFilter, RatePolicy, type PositionSample } from '../../../devices/gps/filter.js';
+import { PositionFilter, RatePolicy, type PositionSample } from '../../../devices/gps/filter.js';
 
 const T0 = Date.UTC(2024, 4, 17, 9, 30, 0);
 const at = (s: number): number => T0 + s * 1000;
@@ -8,11 +8,6 @@ const fix = (over: Partial<PositionSample> = {}): PositionSample => ({
 });
 
 describe('PositionFilter', () => {
-  it('measures distance with haversine (PROTOCOLS.md §9)', () => {
-    expect(distanceM({ lat: 52.5219, lon: 13.4132 }, { lat: 52.5096, lon: 13.376 }) / 1000).toBeCloseTo(2.865, 3);
-    expect(distanceM({ lat: 0, lon: 0 }, { lat: 0, lon: 1 }) / 1000).toBeCloseTo(111.195, 3);
-  });
-
   it.each([
     ['no-fix', fix({ fix: 'none' })],
     ['no-fix', fix({ lat: undefined })],

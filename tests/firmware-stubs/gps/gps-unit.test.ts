@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CodecError } from '../../../devices/codec.js';
-import { distanceM } from '../../../devices/gps/filter.js';
+import { haversineM } from '../../../core/geo.js';
 import { nmea } from '../../../devices/gps/nmea-driver.js';
 import { decodeNmea, type Gga, type Rmc } from '../../../devices/gps/nmea.js';
 import { GpsUnitStub } from '../../../firmware-stubs/gps/gps-unit.js';
@@ -33,8 +33,8 @@ describe('GPS unit stub', () => {
     const gga = decodeNmea(lines[2]) as Gga;
     expect(rmc).toMatchObject({ talker: 'GN', valid: true, at: '2024-05-17T09:31:40.000Z' });
     expect(rmc.speedKmh).toBeCloseTo(36, 1);
-    expect(distanceM(route[0], { lat: gga.lat!, lon: gga.lon! })).toBeCloseTo(1000, -1);
-    expect(distanceM({ lat: rmc.lat!, lon: rmc.lon! }, { lat: gga.lat!, lon: gga.lon! })).toBeLessThan(0.1);
+    expect(haversineM(route[0], { lat: gga.lat!, lon: gga.lon! })).toBeCloseTo(1000, -1);
+    expect(haversineM({ lat: rmc.lat!, lon: rmc.lon! }, { lat: gga.lat!, lon: gga.lon! })).toBeLessThan(0.1);
     expect(rmc.courseDeg).toBeGreaterThan(240);
     expect(rmc.courseDeg).toBeLessThan(245);
   });

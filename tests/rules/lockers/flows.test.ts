@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeviceEvent, EventPayload, EventType } from '../../../devices/events.js';
 import { LockerBank, kerongBankOptionsSchema } from '../../../devices/locker/index.js';
-import type { RecordEnvelope, RecordInput, RecordSink } from '../../../rules/records.js';
+import type { RecordInput, RecordSink } from '../../../rules/records.js';
+import type { RecordEnvelope } from '../../../cloud-sync/journal/records.js';
 import { HashedCollectionCodes, LockerFlows, type LockerBankPort, type LockerFlowsOptions } from '../../../rules/lockers/index.js';
 import { LockBoardLine } from '../../../firmware-stubs/locker/lock-board.js';
 import { bankDevice, fakeContext, MapStore } from '../../devices/locker/fake-context.js';

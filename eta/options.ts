@@ -1,0 +1,80 @@
+/** The ETA tracker's ports and options. */
+import type { Logger } from 'pino';
+import type { ClockQuality, RecordSink } from '../rules/records.js';
+import type { EtaModel } from './model.js';
+import { defaultPositionFilterOptions, type PositionFilterOptions } from './position-filter.js';
+
+/** The least of a task the ETA needs (the rules issue's Task fits it). */
+export interface EtaTask {
+  id: string;
+  kit: string;
+  address: { lat: number; lon: number };
+  window: { from: string; to: string };
+  sequence: number;
+}
+
+/** What the tracker reads of the clock monitor. */
+export interface ClockView {
+  quality(): ClockQuality;
+  /** system − GPS in ms when known */
+  offsetMs(): number | undefined;
+}
+
+export interface EtaOptions {
+  /** used by the default straight-line model */
+  roadFactor: number;
+  geofenceM: number;
+  /** departure = farther than geofenceM + this from the stop */
+  departMarginM: number;
+  slowKmh: number;
+  arriveAfterMs: number;
+  defaultDwellMs: number;
+  dwellAlpha: number;
+  /** longer observed dwells count as this much (a lunch break is not a pickup) */
+  maxDwellMs: number;
+  speedTauMs: number;
+  minSpeedKmh: number;
+  /** republish a task's ETA when it moved by at least this */
+  movedMs: number;
+  /** ... or when its last publication is this old */
+  everyMs: number;
+  /** least time between two position-driven evaluations of a kit */
+  evalEveryMs: number;
+  /** timer that re-evaluates every kit with a known position */
+  tickMs: number;
+  horizonsMin: number[];
+  keep: number;
+  filter: PositionFilterOptions;
+}
+
+export const defaultEtaOptions: EtaOptions = {
+  roadFactor: 1.3,
+  geofenceM: 75,
+  departMarginM: 25,
+  slowKmh: 7,
+  arriveAfterMs: 20_000,
+  defaultDwellMs: 4 * 60_000,
+  dwellAlpha: 0.3,
+  maxDwellMs: 30 * 60_000,
+  speedTauMs: 120_000,
+  minSpeedKmh: 15,
+  movedMs: 2 * 60_000,
+  everyMs: 5 * 60_000,
+  evalEveryMs: 15_000,
+  tickMs: 60_000,
+  horizonsMin: [15, 5],
+  keep: 1000,
+  filter: defaultPositionFilterOptions,
+};
+
+export type EtaOptionsInput = Partial<Omit<EtaOptions, 'filter'>> & { filter?: Partial<PositionFilterOptions> };
+
+export interface EtaTrackerPorts {
+  sink: RecordSink;
+  tasksFor(kit: string): readonly EtaTask[];
+  log: Logger;
+  now?: () => number;
+  clock?: ClockView;
+  model?: EtaModel;
+  options?: EtaOptionsInput;
+}

@@ -1,0 +1,47 @@
+/**
+ * The task store as a gateway component: opened at start, seeded with the pickups the
+ * journal replayed (a mark a crash lost), each kit's task list published retained on
+ * cg/v1/kits/{kit}/tasks whenever its task set changes, and one task's state (picked up,
+ * exception) retained on cg/v1/kits/{kit}/tasks/{taskId}: a pickup costs one small
+ * message whatever the length of the list. An empty retained message withdraws a state
+ * once a newer list carries it.
+ */
+import type { ReplayedPickups } from '../rules/pickup-replay.js';
+import type { TaskStore } from '../rules/tasks.js';
+import { topics } from '../core/topics.js';
+import type { Broker } from './broker.js';
+import type { EventBus } from './event-bus.js';
+import type { Component } from './runtime.js';
+
+export interface TasksComponentOptions {
+  tasks: TaskStore;
+  /** filled while the journal opens, taken once at start */
+  replayed: ReplayedPickups;
+  bus: EventBus;
+  broker: Broker;
+  now: () => number;
+}
+
+export class TasksComponent implements Component {
+  readonly name = 'tasks';
+  readonly essential = true;
+
+  constructor(private readonly o: TasksComponentOptions) {}
+
+  async start(): Promise<void> {
+    const { bus, broker, now } = this.o;
+    bus.on(this.name, 'tasks-changed', ({ kit, tasks }) => {
+      void broker.publish(topics.kitTasks(kit), { kit, tasks, at: new Date(now()).toISOString() }, { retain: true, qos: 1 });
+    });
+    bus.on(this.name, 'task-state', ({ kit, taskId, state }) => {
+      void broker.publish(topics.kitTaskState(kit, taskId), state === null ? '' : { ...state, at: new Date(state.at).toISOString() }, { retain: true, qos: 1 });
+    });
+    await this.o.tasks.start();
+    await this.o.tasks.seedPickups(this.o.replayed.take());
+  }
+
+  async stop(): Promise<void> {
+    this.o.bus.off(this.name);
+    await this.o.tasks.stop();
+  }
+}
