@@ -1,5 +1,5 @@
 /** Opening listeners with errors that name the port. */
-import net, { type Server } from 'node:net';
+import type { Server } from 'node:net';
 
 export class PortInUseError extends Error {
   override readonly name = 'PortInUseError';

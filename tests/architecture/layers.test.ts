@@ -60,6 +60,13 @@ describe('folders and what each may import', () => {
     expect(page).toContain(folderTableMarkdown());
   });
 
+  it('type-checks and builds every folder of the table', () => {
+    const includes = (file: string): string[] => (JSON.parse(readFileSync(path.join(packageRoot, file), 'utf8')) as { include: string[] }).include;
+    for (const file of ['tsconfig.json', 'tsconfig.build.json']) {
+      expect(includes(file), file).toEqual(expect.arrayContaining(folderRules.map((r) => r.folder)));
+    }
+  });
+
   it('catches an upward import and a cycle', () => {
     const bad: ImportEdge[] = [
       { from: 'simulators/runner.ts', to: 'gateway/config.ts' },

@@ -8,6 +8,7 @@
   const MAX_VERDICTS = 50;
   const MAX_ACTIVITY = 60;
   const SHOWN_VERDICTS = 12;
+  /** the root of every bus topic (core/topics.ts; this script runs alone in the browser) */
   const TOPIC_ROOT = 'cg/v1/';
 
   /** a JSON object from the gateway, read defensively: any field may be missing */
