@@ -1,6 +1,7 @@
 /**
  * The compiled form of a rule set's conditions: each rule's json-rules-engine `conditions`
- * turned once, at load, into closures over the facts. They give what `engine.run` gives
+ * turned once, at load, into one JavaScript function over the facts (its own function, so
+ * that each fact read and operator call is a call site of its own, as in written code). They give what `engine.run` gives
  * for precomputed facts, without its per-run almanac, promises and condition clones, and
  * keep its semantics down to the rare cases:
  * - the engine's own operator objects (built-in and rules/operators.ts), validator first;
@@ -55,26 +56,44 @@ class Unsupported extends Error {}
 
 /**
  * Compiles a rule's top condition (already checked: all / any / not at the top, known
- * facts and operators). Returns the construct it does not take, naming where it is.
+ * facts and operators) into one function of the facts. Its source is built from nothing
+ * of the set but fact names (as string literals) and indices: values, paths and operators
+ * are handed in as arguments. Returns the construct it does not take, naming where it is.
  */
 export function compileConditions(conditions: unknown, ctx: CompileContext): { ok: true; test: CompiledCondition } | { ok: false; unsupported: string } {
+  const gen: Generated = { ctx, operators: [], constants: [] };
+  let body: string;
   try {
-    return { ok: true, test: compileTop(conditions as Record<string, unknown>, ctx) };
+    body = compileTop(conditions as Record<string, unknown>, gen);
   } catch (e) {
     if (e instanceof Unsupported) return { ok: false, unsupported: e.message };
     throw e;
   }
+  const ops = gen.operators.map((_, i) => `o${i}`);
+  const resolve = ctx.pathResolver;
+  // a fact through a path, as the almanac reads it: only from an object value
+  const path = (v: unknown, p: string): unknown => (v !== null && typeof v === 'object' ? resolve!(v, p) : v);
+  const make = new Function(...ops, 'k', 'path', `'use strict';\nreturn (f) => ${body};`) as (...args: unknown[]) => CompiledCondition;
+  return { ok: true, test: make(...gen.operators, gen.constants, path) };
 }
 
-function compileTop(c: Record<string, unknown>, ctx: CompileContext): CompiledCondition {
+interface Generated {
+  ctx: CompileContext;
+  operators: EngineOperator[];
+  constants: unknown[];
+}
+
+function constant(gen: Generated, value: unknown): string {
+  gen.constants.push(value);
+  return `k[${gen.constants.length - 1}]`;
+}
+
+function compileTop(c: Record<string, unknown>, gen: Generated): string {
   for (const key of Object.keys(c)) if (!booleanKeys.has(key)) throw new Unsupported(`conditions: "${key}" in a condition`);
   // the rule's own order of looking: any, then all, then not
-  if (c.any) return prioritized(c.any, 'any', 'conditions.any', ctx);
-  if (c.all) return prioritized(c.all, 'all', 'conditions.all', ctx);
-  if (c.not) {
-    const sub = compileNode(c.not, 'conditions.not', ctx);
-    return (f) => !sub(f);
-  }
+  if (c.any) return prioritized(c.any, 'any', 'conditions.any', gen);
+  if (c.all) return prioritized(c.all, 'all', 'conditions.all', gen);
+  if (c.not) return `!(${compileNode(c.not, 'conditions.not', gen)})`;
   throw new Unsupported('conditions: a top condition other than all, any or not');
 }
 
@@ -85,82 +104,60 @@ function priorityOf(c: Record<string, unknown>, where: string): number {
   return p;
 }
 
-function compileNode(node: unknown, where: string, ctx: CompileContext): CompiledCondition {
+function compileNode(node: unknown, where: string, gen: Generated): string {
   if (typeof node !== 'object' || node === null || Array.isArray(node)) throw new Unsupported(`${where}: not a condition object`);
   const c = node as Record<string, unknown>;
   const op = has(c, 'any') ? 'any' : has(c, 'all') ? 'all' : has(c, 'not') ? 'not' : undefined;
   const allowed = op === undefined ? leafKeys : booleanKeys;
   for (const key of Object.keys(c)) if (!allowed.has(key)) throw new Unsupported(`${where}: "${key}" in a condition`);
   priorityOf(c, where);
-  if (op === 'not') {
-    const sub = compileNode(c.not, `${where}.not`, ctx);
-    return (f) => !sub(f);
-  }
-  if (op !== undefined) {
-    const inner = prioritized(c[op], op, `${where}.${op}`, ctx);
-    return (f) => inner(f) === true;
-  }
-  return compileLeaf(c, where, ctx);
+  if (op === 'not') return `!(${compileNode(c.not, `${where}.not`, gen)})`;
+  if (op !== undefined) return `(${prioritized(c[op], op, `${where}.${op}`, gen)}) === true`;
+  return compileLeaf(c, where, gen);
 }
 
-/** all / any over a list: groups by priority, highest first; within a group every condition runs. */
-function prioritized(list: unknown, op: 'all' | 'any', where: string, ctx: CompileContext): CompiledCondition {
+/**
+ * all / any over a list: groups by priority, highest first. Within a group `&` / `|` (not
+ * `&&` / `||`) so that every condition runs; between groups `&&` / `||`.
+ */
+function prioritized(list: unknown, op: 'all' | 'any', where: string, gen: Generated): string {
   if (!Array.isArray(list)) throw new Unsupported(`${where}: not an array`);
-  if (list.length === 0) return () => true;
+  if (list.length === 0) return 'true';
   const compiled = list.map((sub, i) => {
     const w = `${where}[${i}]`;
-    const test = compileNode(sub, w, ctx);
-    return { test, priority: priorityOf(sub as Record<string, unknown>, w) };
+    const expr = compileNode(sub, w, gen);
+    return { expr, priority: priorityOf(sub as Record<string, unknown>, w) };
   });
-  if (compiled.length === 1) return compiled[0].test;
+  if (compiled.length === 1) return compiled[0].expr;
   const priorities = [...new Set(compiled.map((x) => x.priority))].sort((a, b) => b - a);
-  const groups = priorities.map((p) => compiled.filter((x) => x.priority === p).map((x) => x.test));
-  if (op === 'all')
-    return (f) => {
-      for (const group of groups) {
-        let every = true;
-        for (const test of group) if (test(f) !== true) every = false;
-        if (!every) return false;
-      }
-      return true;
-    };
-  return (f) => {
-    for (const group of groups) {
-      let some = false;
-      for (const test of group) if (test(f) === true) some = true;
-      if (some) return true;
-    }
-    return false;
-  };
+  const groups = priorities.map((p) => {
+    const members = compiled.filter((x) => x.priority === p).map((x) => `(${x.expr}) === true`);
+    return members.length === 1 ? members[0] : `(${members.join(op === 'all' ? ' & ' : ' | ')}) === 1`;
+  });
+  return groups.map((g) => `(${g})`).join(op === 'all' ? ' && ' : ' || ');
 }
 
-/** A fact's value as the almanac gives it: through the path only when the value is an object. */
-function reader(fact: string, path: unknown, where: string, ctx: CompileContext): (f: FactValues) => unknown {
-  if (!path) return (f) => f[fact];
-  const resolve = ctx.pathResolver;
-  if (resolve === undefined) throw new Unsupported(`${where}: a path (this json-rules-engine does not expose its path resolver)`);
-  return (f) => {
-    const v = f[fact];
-    return v !== null && typeof v === 'object' ? resolve(v, path as string) : v;
-  };
+/** A fact's value as the almanac gives it, through the path if there is one. */
+function reader(fact: string, path: unknown, where: string, gen: Generated): string {
+  const value = `f[${JSON.stringify(fact)}]`;
+  if (!path) return value;
+  if (gen.ctx.pathResolver === undefined) throw new Unsupported(`${where}: a path (this json-rules-engine does not expose its path resolver)`);
+  return `path(${value}, ${constant(gen, path)})`;
 }
 
-function compileLeaf(c: Record<string, unknown>, where: string, ctx: CompileContext): CompiledCondition {
-  const op = typeof c.operator === 'string' ? ctx.operator(c.operator) : undefined;
+function compileLeaf(c: Record<string, unknown>, where: string, gen: Generated): string {
+  const op = typeof c.operator === 'string' ? gen.ctx.operator(c.operator) : undefined;
   if (op === undefined) throw new Unsupported(`${where}.operator: ${JSON.stringify(c.operator)} is not an operator of the engine`);
   if (typeof c.fact !== 'string') throw new Unsupported(`${where}.fact: not a fact name`);
-  const left = reader(c.fact, c.path, where, ctx);
+  gen.operators.push(op);
+  const call = `o${gen.operators.length - 1}.evaluate`;
+  const left = reader(c.fact, c.path, where, gen);
   const v = c.value;
   if (v !== null && typeof v === 'object' && has(v, 'fact')) {
     const ref = v as { fact?: unknown; path?: unknown };
     if (typeof ref.fact !== 'string') throw new Unsupported(`${where}.value.fact: not a fact name`);
-    const right = reader(ref.fact, ref.path, `${where}.value`, ctx);
-    return (f) => {
-      const r = right(f);
-      return op.evaluate(left(f), r);
-    };
+    return `${call}(${left}, ${reader(ref.fact, ref.path, `${where}.value`, gen)})`;
   }
   // the engine hands the operator a copy of the rule's value: so does this, once
-  const value: unknown = structuredClone(v);
-  return (f) => op.evaluate(left(f), value);
+  return `${call}(${left}, ${constant(gen, structuredClone(v))})`;
 }

@@ -99,6 +99,19 @@ describe('the compiled form on the hot path', () => {
     expect(run.calledOnce).toBe(true);
   });
 
+  it('takes nothing of a set into its code but fact names as string literals', async () => {
+    const hostile = `"]; globalThis.injected = true; f["`;
+    const engine = new RuleEngine(
+      [{ name: 'odd', conditions: { any: [{ fact: hostile, operator: 'equal', value: '"); globalThis.injected = true; ("', path: '$.x' }, { fact: 'duplicate', operator: 'equal', value: { fact: hostile } }] }, event: { type: 'X' } }],
+      { X: { severity: 'review', message: 'x.' } },
+    );
+    expect(engine.evaluator).toBe('compiled');
+    const facts = { [hostile]: { x: '"); globalThis.injected = true; ("' }, duplicate: 3 } as unknown as Facts;
+    expect(engine.evaluateCompiled(facts).fired.map((f) => f.rule)).toEqual(['odd']);
+    expect((globalThis as { injected?: boolean }).injected).toBeUndefined();
+    await expectSame(engine, facts);
+  });
+
   it('does not change the rule definitions it was given', () => {
     const rules: RuleDefinition[] = [
       { name: 'p', conditions: { all: [{ fact: 'duplicate', operator: 'equal', value: true, priority: 2 }, { fact: 'weightPresent', operator: 'equal', value: true }] }, event: { type: 'X' } },
