@@ -62,19 +62,19 @@ class Unsupported extends Error {}
  */
 export function compileConditions(conditions: unknown, ctx: CompileContext): { ok: true; test: CompiledCondition } | { ok: false; unsupported: string } {
   const gen: Generated = { ctx, operators: [], constants: [] };
-  let body: string;
   try {
-    body = compileTop(conditions as Record<string, unknown>, gen);
+    const body = compileTop(conditions as Record<string, unknown>, gen);
+    const ops = gen.operators.map((_, i) => `o${i}`);
+    const resolve = ctx.pathResolver;
+    // a fact through a path, as the almanac reads it: only from an object value
+    const path = (v: unknown, p: string): unknown => (v !== null && typeof v === 'object' ? resolve!(v, p) : v);
+    const make = new Function(...ops, 'k', 'path', `'use strict';\nreturn (f) => ${body};`) as (...args: unknown[]) => CompiledCondition;
+    return { ok: true, test: make(...gen.operators, gen.constants, path) };
   } catch (e) {
     if (e instanceof Unsupported) return { ok: false, unsupported: e.message };
-    throw e;
+    // whatever else stops the compiling, the set still runs: on the engine
+    return { ok: false, unsupported: `conditions: could not be compiled (${e instanceof Error ? e.message : String(e)})` };
   }
-  const ops = gen.operators.map((_, i) => `o${i}`);
-  const resolve = ctx.pathResolver;
-  // a fact through a path, as the almanac reads it: only from an object value
-  const path = (v: unknown, p: string): unknown => (v !== null && typeof v === 'object' ? resolve!(v, p) : v);
-  const make = new Function(...ops, 'k', 'path', `'use strict';\nreturn (f) => ${body};`) as (...args: unknown[]) => CompiledCondition;
-  return { ok: true, test: make(...gen.operators, gen.constants, path) };
 }
 
 interface Generated {

@@ -201,6 +201,31 @@ describe('constructs the compiled form does not take', () => {
     expect(lines.find((l) => l.msg === 'rule set active')?.evaluator).toBe('json-rules-engine');
   });
 
+  it('rules check and rules test say what evaluates the set, and why not the compiled form', async (ctx) => {
+    const { mkdtemp, cp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { rulesCheck, rulesTest } = await import('../../rules/cli.js');
+    expect(await rulesCheck(join(setsDir, 'pickup'))).toMatchObject({ ok: true, evaluator: 'compiled', unsupported: [] });
+    const tmp = await mkdtemp(join(tmpdir(), 'cg-rules-'));
+    ctx.onTestFinished(() => rm(tmp, { recursive: true, force: true }));
+    await cp(join(setsDir, 'pickup'), join(tmp, 'set'), { recursive: true });
+    const file = join(tmp, 'set', 'rules', '20-task.json');
+    const rules = JSON.parse(await readFile(file, 'utf8')) as { conditions: { all: Record<string, unknown>[] } }[];
+    rules[1].conditions.all[0].priority = 0;
+    await writeFile(file, JSON.stringify(rules));
+    expect(await rulesCheck(join(tmp, 'set'))).toMatchObject({
+      ok: true,
+      evaluator: 'json-rules-engine',
+      unsupported: ['rule "duplicate-pickup": conditions.all[0].priority: 0 (only a whole number from 1)'],
+    });
+    const event = join(tmp, 'event.json');
+    const fixtures = JSON.parse(await readFile(join(setsDir, 'pickup', 'fixtures.json'), 'utf8')) as { defaults: object; fixtures: { event: object }[] };
+    await writeFile(event, JSON.stringify({ ...fixtures.defaults, ...fixtures.fixtures[0].event }));
+    const tested = await rulesTest({ rulesDir: join(tmp, 'set'), eventFile: event });
+    expect(tested.evaluator).toBe('json-rules-engine');
+    expect((await rulesTest({ rulesDir: join(setsDir, 'pickup'), eventFile: event })).verdict).toEqual(tested.verdict);
+  });
+
   it('a set on which the compiled form and json-rules-engine disagree on a fixture is refused, naming both', async () => {
     const src = await readRuleSetDir(join(setsDir, 'pickup'));
     const real = RuleEngine.prototype.evaluateWithEngine;
