@@ -21,7 +21,7 @@ beforeAll(async () => {
   set = r.set;
 });
 
-/** The same checks as the shipped set, in plain TypeScript: the reference and the speed baseline. */
+/** The same checks as the shipped set, in plain TypeScript: the reference of the set's meaning (bench/rules-plain.ts is the speed baseline). */
 function plainChecks(f: Facts): string[] {
   const out: string[] = [];
   const unknownFormat = f.waybillReason === 'UNKNOWN_FORMAT';
