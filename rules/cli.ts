@@ -3,7 +3,7 @@
  * into commander and prints their results as JSON).
  */
 import { readFile } from 'node:fs/promises';
-import type { Outcome, Reason } from './engine.js';
+import type { Evaluator, Outcome, Reason } from './engine.js';
 import { defaultFactSettings, type FactSettings, type Facts } from './facts.js';
 import { factsOfEvent, parsePickupEvent, type Classifier } from './fixtures.js';
 import type { FixtureResult } from './ruleset-compile.js';
@@ -28,6 +28,8 @@ export interface RulesTestResult {
   /** every rule that fired, with the values of the facts its conditions read */
   fired: { rule: string; code: string; facts: Record<string, unknown> }[];
   facts: Facts;
+  /** what evaluated the set: its compiled form, or json-rules-engine for a set the compiled form does not take */
+  evaluator: Evaluator;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function rulesTest(args: { rulesDir: string; eventFile: string; set
     },
     fired: ev.fired,
     facts,
+    evaluator: compiled.set.engine.evaluator,
   };
 }
 
@@ -68,10 +71,15 @@ export interface RulesCheckResult {
   version: string | undefined;
   fixtures: FixtureResult[];
   errors: string[];
+  /** for a set that passes: what will evaluate it, and why not the compiled form (rule and construct) */
+  evaluator?: Evaluator;
+  unsupported?: string[];
 }
 
 /** Validates a rule-set folder and runs its fixtures; the CLI exits 1 when `ok` is false. */
 export async function rulesCheck(dir: string, opts: { settings?: FactSettings; classify?: Classifier } = {}): Promise<RulesCheckResult> {
   const r = await loadRuleSetDir(dir, opts);
-  return { ok: r.ok, version: r.ok ? r.set.version : r.version, fixtures: r.fixtures, errors: r.errors };
+  if (!r.ok) return { ok: false, version: r.version, fixtures: r.fixtures, errors: r.errors };
+  const { evaluator, unsupported } = r.set.engine;
+  return { ok: true, version: r.set.version, fixtures: r.fixtures, errors: r.errors, evaluator, unsupported: [...unsupported] };
 }

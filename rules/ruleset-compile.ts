@@ -2,16 +2,18 @@
  * Checks a rule set given as files (parsed JSON by relative path) and compiles it:
  * the schema of each file, known facts and operators in every condition, outcome codes
  * with a severity and a message, then a dry run of its own fixtures. Only a set that
- * passes all of it comes out compiled.
+ * passes all of it comes out compiled. The compiled form must give json-rules-engine's
+ * evaluation on every fixture, or the set is refused.
  *
  * Layout: `ruleset.json` ({ version, name, description, outcomes: { CODE: { severity,
  * message } } }), rule files (`rules/*.json` or other top-level `*.json`: a rule or an
  * array of rules), and `fixtures.json` ({ defaults?, fixtures: [{ name, event, expect }] }).
  */
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { classifyWaybill } from '../devices/scanner/waybill.js';
-import { RuleEngine, type OutcomeConfig, type Outcome, type RuleDefinition, type Reason } from './engine.js';
-import { defaultFactSettings, factNames, type FactSettings } from './facts.js';
+import { RuleEngine, type Evaluation, type OutcomeConfig, type Outcome, type RuleDefinition, type Reason } from './engine.js';
+import { defaultFactSettings, factNames, type Facts, type FactSettings } from './facts.js';
 import { factsOfEvent, fixturesFileSchema, parsePickupEvent, type Classifier } from './fixtures.js';
 import { knownOperators } from './operators.js';
 
@@ -121,6 +123,20 @@ function parseFile(name: string, value: unknown, errors: string[]): unknown {
   }
 }
 
+const verdictText = (ev: Evaluation): string => `${ev.outcome} [${ev.fired.map((f) => `${f.rule}:${f.code}`).join(', ')}]`;
+
+/** Whether json-rules-engine gives the compiled form's evaluation for these facts (a sentence when not). */
+async function compiledDiffers(engine: RuleEngine, facts: Facts, compiled: Evaluation): Promise<string | undefined> {
+  let reference: Evaluation;
+  try {
+    reference = await engine.evaluateWithEngine(facts);
+  } catch (e) {
+    return `json-rules-engine fails (${e instanceof Error ? e.message : String(e)}) where the compiled rules give ${verdictText(compiled)}`;
+  }
+  if (isDeepStrictEqual(reference, compiled)) return undefined;
+  return `the compiled rules give ${verdictText(compiled)}, json-rules-engine ${verdictText(reference)}`;
+}
+
 const sameCodes = (a: string[], b: string[]): boolean => a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
 /** Checks and compiles a rule set; a set with any error, including a failing fixture, is not compiled. */
@@ -197,6 +213,8 @@ export async function compileRuleSet(source: RuleSetSource, opts: CompileOptions
         errors.push(
           `fixtures.json:fixtures[${i}] "${fx.name}": expected ${expected.outcome} [${expected.reasons.join(', ')}], got ${actual.outcome} [${actual.reasons.join(', ')}]`,
         );
+      const differs = engine.evaluator === 'compiled' ? await compiledDiffers(engine, facts, ev) : undefined;
+      if (differs !== undefined) errors.push(`fixtures.json:fixtures[${i}] "${fx.name}": ${differs}`);
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       fixtures.push({ name: fx.name, ok: false, expected, error });

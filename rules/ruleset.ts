@@ -138,7 +138,10 @@ export class RuleSetManager {
     }
     const previous = this.active?.version;
     this.active = r.set;
-    this.opts.log.info({ origin, version: r.set.version, previous, rules: r.set.rules.length, fixtures: r.fixtures.length }, 'rule set active');
+    const { evaluator, unsupported } = r.set.engine;
+    if (evaluator !== 'compiled')
+      this.opts.log.warn({ origin, version: r.set.version, unsupported }, `rule set ${r.set.version} runs on json-rules-engine, not compiled: ${unsupported[0] ?? ''}`);
+    this.opts.log.info({ origin, version: r.set.version, previous, rules: r.set.rules.length, fixtures: r.fixtures.length, evaluator }, 'rule set active');
     this.opts.onSwapped?.(r.set, origin);
     return { ok: true, version: r.set.version };
   }
