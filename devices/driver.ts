@@ -85,6 +85,8 @@ export interface ProtocolDefinition {
   decoder?: { name: string; example: string };
   /** the firmware stub and the simulator that play the device side */
   playedBy?: { stub: string; simulator: string };
+  /** a decoder of `courier-gw decode` the protocol brings with it (not in its family's list) */
+  ownDecoder?: DecoderDefinition;
   /** a driver for a device whose entry the options schema accepts (parsed once, here) */
   createDriver(ctx: DriverContext): Driver;
 }

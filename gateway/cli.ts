@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, type ConfigOverrides } from './config.js';
 import { hashPassword } from './passwords.js';
 import { assembleGateway } from './assemble.js';
 import { VERSION } from './runtime.js';
-import { runDecode } from './decode.js';
+import { decodeHelp, runDecode } from './decode.js';
 import { decoders } from '../devices/registry.js';
 import { listVisibleDevices } from './visible-devices.js';
 import { createLogger } from './logger.js';
@@ -88,6 +88,7 @@ export function buildCli(): Command {
     .description('decode device bytes or text and print the reading as JSON')
     .argument('<codec>', `one of: ${decoders.map((d) => d.name).join(', ') || '(none yet)'}`)
     .argument('<input...>', 'hex (spaced or not), text (\\r \\n \\xNN escapes), or a file path, as the codec takes')
+    .addHelpText('after', decodeHelp())
     .action(async (codec: string, input: string[]) => {
       const { output, ok } = await runDecode(codec, input.join(' '));
       process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);

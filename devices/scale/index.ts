@@ -28,7 +28,7 @@ export const continuousScaleProtocol = defineProtocol({
   transports: ['serial'],
   summary: 'continuous-output (CAS-style) serial scale: streams one weight line after another, takes no command',
   options: continuousOptionsSchema,
-  decoder: { name: 'continuous-scale', example: '53 54 2C 47 53 2C 31 B0 2C 20 20 31 2E 32 33 34 6B 67 0D 0A' },
+  decoder: { name: 'continuous-scale', example: '53 54 2C 47 53 2C 31 C4 2C 30 30 30 31 2E 32 33 34 20 6B 67' },
   playedBy: { stub: 'ContinuousScaleStub', simulator: 'ContinuousScaleSim' },
   driver: (ctx, options) => new ContinuousScaleDriver(ctx, options),
 });

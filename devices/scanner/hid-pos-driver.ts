@@ -51,7 +51,10 @@ export const hidPosScanner = defineProtocol({
   transports: ['hid'],
   summary: 'HID POS barcode scanner (usage page 0x8C): 64-byte input reports with the AIM id, continued reports joined',
   options: hidPosOptions,
-  decoder: { name: 'hid-pos-scanner', example: '' },
+  decoder: {
+    name: 'hid-pos-scanner',
+    example: '020D5D43305242313233343536373835474200000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000',
+  },
   playedBy: { stub: 'HidPosScannerStub', simulator: 'HidPosScannerSim' },
   driver: (ctx, options) => new HidPosDriver(ctx, options),
 });

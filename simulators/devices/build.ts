@@ -1,9 +1,11 @@
 /** Makes the simulator of one spec entry, with its endpoint (serial) or its host (HID, BLE). */
-import type { DeviceSpec } from './spec.js';
+import { registry as defaultRegistry, type ProtocolRegistry } from '../../devices/registry.js';
+import { isLineScale } from '../../devices/scale/line-scale.js';
+import { isKnownSpec, type DeviceSpec, type KnownDeviceSpec, type LineScaleSpec } from './spec.js';
 import type { SerialEndpoint } from './serial-endpoint.js';
 import type { SimContext, SimDevice } from './sim-device.js';
 import { makePlatform } from './scale-actions.js';
-import { ContinuousScaleSim, MtSicsSim } from './serial-scales.js';
+import { ContinuousScaleSim, LineScaleSim, MtSicsSim } from './serial-scales.js';
 import { SerialScannerSim } from './serial-scanner-sim.js';
 import { GpsSim } from './gps-sim.js';
 import { LockBoardSim } from './lock-board-sim.js';
@@ -20,9 +22,16 @@ export interface BuildEnv {
   serial(id: string, baudRate: number): SerialEndpoint;
   /** the simulator transport, for HID and BLE devices */
   remote(): SimTransportServer;
+  /** where a line scale's definition is found; the device registry by default */
+  registry?: ProtocolRegistry;
 }
 
-export const serialProtocols: ReadonlySet<DeviceSpec['protocol']> = new Set(['mt-sics', 'continuous-scale', 'serial-scanner', 'nmea', 'kerong-cu16']);
+const serialProtocols: ReadonlySet<string> = new Set(['mt-sics', 'continuous-scale', 'serial-scanner', 'nmea', 'kerong-cu16']);
+
+/** a device played on a serial line (a pty pair), not on the simulator transport */
+export function isSerialSpec(spec: DeviceSpec): boolean {
+  return !isKnownSpec(spec) || serialProtocols.has(spec.protocol);
+}
 
 /** a locally administered address, one per position in the spec */
 export function defaultBleAddress(index: number): string {
@@ -32,6 +41,18 @@ export function defaultBleAddress(index: number): string {
 }
 
 export function buildDevice(spec: DeviceSpec, env: BuildEnv): SimDevice {
+  return isKnownSpec(spec) ? buildKnownDevice(spec, env) : buildLineScale(spec, env);
+}
+
+function buildLineScale(spec: LineScaleSpec, env: BuildEnv): SimDevice {
+  const definition = (env.registry ?? defaultRegistry).findProtocol(spec.protocol);
+  if (!definition || !isLineScale(definition)) throw new Error(`no line scale ${spec.protocol} in the registry`);
+  const baudRate = spec.baudRate ?? definition.lineScale.serial.baudRate ?? 9600;
+  const identity = { id: spec.id, kit: spec.kit ?? env.kit, baudRate, gateway: spec.gateway };
+  return new LineScaleSim(identity, env.serial(spec.id, baudRate), env.ctx, makePlatform(spec, env.ctx.now()), definition);
+}
+
+function buildKnownDevice(spec: KnownDeviceSpec, env: BuildEnv): SimDevice {
   const { ctx } = env;
   const kit = spec.kit ?? env.kit;
   const now = ctx.now();

@@ -1,6 +1,8 @@
-/** MT-SICS and continuous-output scales on a serial line, hosting the scale firmware stubs. */
+/** MT-SICS, continuous-output and line scales on a serial line, hosting the scale firmware stubs. */
 import type { Transform } from 'node:stream';
 import { LineFraming } from '../../devices/transports/framing.js';
+import type { LineScaleDefinition } from '../../devices/scale/line-scale.js';
+import { LineScaleStub } from '../../firmware-stubs/scale/line-scale-stub.js';
 import { ContinuousScaleStub, type ContinuousStubOptions } from '../../firmware-stubs/scale/continuous-stub.js';
 import { MtSicsStub, type MtSicsStubOptions } from '../../firmware-stubs/scale/mt-sics-stub.js';
 import type { ScalePlatform } from '../../firmware-stubs/scale/platform.js';
@@ -64,6 +66,42 @@ export class ContinuousScaleSim extends SerialSim {
 
   protected produce(nowMs: number): void {
     this.send(this.stub.tick(nowMs));
+  }
+
+  protected ownActions(): Record<string, SimAction> {
+    return scaleActions(this.platform, this.ctx);
+  }
+
+  protected state(): Record<string, unknown> {
+    return platformState(this.platform, this.ctx.now());
+  }
+}
+
+/** Any line scale (devices/scale/line-scale.ts), played by the generic line-scale stub from its definition. */
+export class LineScaleSim extends SerialSim {
+  readonly kind = 'scale' as const;
+  readonly protocol: string;
+  readonly stub: LineScaleStub;
+  private readonly framing: Transform;
+
+  constructor(identity: SerialSimIdentity, endpoint: SerialEndpoint, ctx: SimContext, readonly platform: ScalePlatform, definition: LineScaleDefinition) {
+    super(identity, endpoint, ctx);
+    this.protocol = definition.name;
+    const scale = definition.lineScale;
+    this.stub = new LineScaleStub(platform, scale);
+    this.framing = new LineFraming({ delimiter: scale.delimiter, maxBytes: scale.maxLineBytes, lenientLineEnd: scale.delimiter === '\r\n' });
+    this.framing.on('data', (line: string) => {
+      for (const reply of this.stub.receive(line, this.ctx.now())) this.send(reply);
+    });
+    this.framing.on('overflow', () => undefined);
+  }
+
+  protected receive(bytes: Buffer): void {
+    this.framing.write(bytes);
+  }
+
+  protected produce(nowMs: number): void {
+    for (const line of this.stub.tick(nowMs)) this.send(line);
   }
 
   protected ownActions(): Record<string, SimAction> {
