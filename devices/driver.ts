@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { CodecError } from './codec.js';
 import type { EventType, EventPayload } from './events.js';
+import type { SerialDefaults } from './transports/serial-device.js';
 import type { Transports } from './transports/types.js';
 
 export type DeviceKind = 'scale' | 'scanner' | 'gps' | 'locker' | 'terminal' | 'app';
@@ -79,6 +80,8 @@ export interface ProtocolDefinition {
    * device with it; errors are reported with the device's path.
    */
   options: z.ZodType;
+  /** the serial line's defaults of a serial protocol (9600 8N1 when not given): its options schema and its simulator use them */
+  serial?: SerialDefaults;
   /** one line for docs and `courier-gw decode --help` */
   summary: string;
   /** its decoder of `courier-gw decode` and an input that decodes */

@@ -117,6 +117,13 @@ describe('every protocol of the registry', () => {
     const entry = sim.gatewayEntry();
     const config = parseConfig({ devices: [{ ...entry, credentials: undefined }] });
     expect(config.devices[0]).toMatchObject({ id: 'dev-1', kind: p.kind, protocol: p.name, transport: { type: p.transports[0] } });
+    if (p.transports[0] === 'serial') {
+      // the simulator and the gateway agree on the line's default speed
+      const { baudRate, ...transport } = entry.transport as { baudRate: number };
+      expect(baudRate).toBe(p.serial?.baudRate ?? 9600);
+      const defaulted = parseConfig({ devices: [{ ...entry, transport }] }).devices[0];
+      expect(defaulted?.transport).toMatchObject({ baudRate });
+    }
   });
 
   it('has a line in docs/devices.md for every protocol', () => {

@@ -3,7 +3,7 @@ import { CodecError } from '../codec.js';
 import { defineProtocol, type DecoderDefinition, type ProtocolDefinition } from '../driver.js';
 import { LockerBank } from './bank.js';
 import { bitOf, decodeFrame, KERONG_PROTOCOL, type KerongFrame } from './kerong-cu16.js';
-import { kerongBankOptionsSchema } from './options.js';
+import { KERONG_BAUD_RATE, kerongBankOptionsSchema } from './options.js';
 
 export { LockerBank } from './bank.js';
 export type { CompartmentStatus, CompartmentView, DoorState, ParcelInfo, LockerBankTuning } from './bank.js';
@@ -15,6 +15,7 @@ export const kerongCu16 = defineProtocol({
   name: KERONG_PROTOCOL,
   kind: 'locker',
   transports: ['serial'],
+  serial: { baudRate: KERONG_BAUD_RATE },
   summary: 'a bank of Kerong KR-CU16 lock boards on one RS-485 line (19200 baud): doors, IR sensors, unlocks',
   options: kerongBankOptionsSchema,
   decoder: { name: 'lockboard', example: '02 00 35 FE FF 01 00 03 38' },

@@ -71,6 +71,7 @@ export function defineLineScale(parts: LineScaleParts): LineScaleDefinition {
     name: scale.name,
     kind: 'scale',
     transports: ['serial'],
+    serial: scale.serial,
     summary: scale.summary,
     options,
     decoder: { name: scale.name, example: scale.example },

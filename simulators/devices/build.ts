@@ -9,6 +9,7 @@ import { ContinuousScaleSim, LineScaleSim, MtSicsSim } from './serial-scales.js'
 import { SerialScannerSim } from './serial-scanner-sim.js';
 import { GpsSim } from './gps-sim.js';
 import { LockBoardSim } from './lock-board-sim.js';
+import type { SerialSimIdentity } from './serial-sim.js';
 import { HidPosScannerSim, HidScaleSim, KeyboardWedgeSim } from './hid-sims.js';
 import { BleScaleSim } from './ble-scale-sim.js';
 import type { SimTransportServer } from './remote-server.js';
@@ -44,12 +45,19 @@ export function buildDevice(spec: DeviceSpec, env: BuildEnv): SimDevice {
   return isKnownSpec(spec) ? buildKnownDevice(spec, env) : buildLineScale(spec, env);
 }
 
+/** a serial device's identity and endpoint, at the spec's baud rate or else its protocol's default */
+function serialSide(spec: { id: string; kit?: string; protocol: string; baudRate?: number; gateway: Record<string, unknown> }, env: BuildEnv) {
+  const protocol = (env.registry ?? defaultRegistry).findProtocol(spec.protocol);
+  const baudRate = spec.baudRate ?? protocol?.serial?.baudRate ?? 9600;
+  const identity: SerialSimIdentity = { id: spec.id, kit: spec.kit ?? env.kit, baudRate, gateway: spec.gateway };
+  return { identity, endpoint: env.serial(spec.id, baudRate) };
+}
+
 function buildLineScale(spec: LineScaleSpec, env: BuildEnv): SimDevice {
   const definition = (env.registry ?? defaultRegistry).findProtocol(spec.protocol);
   if (!definition || !isLineScale(definition)) throw new Error(`no line scale ${spec.protocol} in the registry`);
-  const baudRate = spec.baudRate ?? definition.lineScale.serial.baudRate ?? 9600;
-  const identity = { id: spec.id, kit: spec.kit ?? env.kit, baudRate, gateway: spec.gateway };
-  return new LineScaleSim(identity, env.serial(spec.id, baudRate), env.ctx, makePlatform(spec, env.ctx.now()), definition);
+  const { identity, endpoint } = serialSide(spec, env);
+  return new LineScaleSim(identity, endpoint, env.ctx, makePlatform(spec, env.ctx.now()), definition);
 }
 
 function buildKnownDevice(spec: KnownDeviceSpec, env: BuildEnv): SimDevice {
@@ -58,36 +66,34 @@ function buildKnownDevice(spec: KnownDeviceSpec, env: BuildEnv): SimDevice {
   const now = ctx.now();
   switch (spec.protocol) {
     case 'mt-sics': {
-      const baudRate = spec.baudRate ?? 9600;
-      const id = { id: spec.id, kit, baudRate, gateway: spec.gateway };
-      return new MtSicsSim(id, env.serial(spec.id, baudRate), ctx, makePlatform(spec, now), {
+      const { identity, endpoint } = serialSide(spec, env);
+      return new MtSicsSim(identity, endpoint, ctx, makePlatform(spec, now), {
         unit: spec.unit, decimals: spec.decimals, serialNumber: spec.serialNumber, stableWaitMs: spec.stableWaitMs,
       });
     }
     case 'continuous-scale': {
-      const baudRate = spec.baudRate ?? 9600;
-      const id = { id: spec.id, kit, baudRate, gateway: spec.gateway };
-      return new ContinuousScaleSim(id, env.serial(spec.id, baudRate), ctx, makePlatform(spec, now), {
+      const { identity, endpoint } = serialSide(spec, env);
+      return new ContinuousScaleSim(identity, endpoint, ctx, makePlatform(spec, now), {
         form: spec.form, id: spec.scaleId, unit: spec.unit, decimals: spec.decimals,
       });
     }
     case 'serial-scanner': {
-      const baudRate = spec.baudRate ?? 9600;
-      return new SerialScannerSim({ id: spec.id, kit, baudRate, gateway: spec.gateway }, env.serial(spec.id, baudRate), ctx, {
+      const { identity, endpoint } = serialSide(spec, env);
+      return new SerialScannerSim(identity, endpoint, ctx, {
         prefix: spec.prefix, suffix: spec.suffix, sendAim: spec.sendAim,
       });
     }
     case 'nmea': {
-      const baudRate = spec.baudRate ?? 9600;
-      return new GpsSim({ id: spec.id, kit, baudRate, gateway: spec.gateway }, env.serial(spec.id, baudRate), ctx, {
+      const { identity, endpoint } = serialSide(spec, env);
+      return new GpsSim(identity, endpoint, ctx, {
         route: spec.route, speedKmh: spec.speedKmh, startMs: spec.startMs ?? now, talker: spec.talker, vtg: spec.vtg,
         hdop: spec.hdop, satellites: spec.satellites, altitudeM: spec.altitudeM,
       });
     }
     case 'kerong-cu16': {
-      const baudRate = spec.baudRate ?? 19200;
+      const { identity, endpoint } = serialSide(spec, env);
       const user = spec.user ? { ...(spec.user.closeAfterMs !== undefined ? { closeAfterMs: spec.user.closeAfterMs } : {}), ...(spec.user.parcel ? { parcel: spec.user.parcel } : {}) } : undefined;
-      return new LockBoardSim({ id: spec.id, kit, baudRate, gateway: spec.gateway }, env.serial(spec.id, baudRate), ctx, {
+      return new LockBoardSim(identity, endpoint, ctx, {
         boards: spec.boards, lockedBit: spec.lockedBit, user,
       });
     }
