@@ -10,7 +10,10 @@
  * included with the protocol's defaults; the driver receives it parsed.
  */
 import { z } from 'zod';
+import { hidTransportSchema } from '../transports/hid-schema.js';
 import { serialTransportSchema } from '../transports/serial-device.js';
+
+export { hidTransportSchema, type HidTransportConfig } from '../transports/hid-schema.js';
 
 export const stabilityOptionsSchema = z
   .object({
@@ -22,22 +25,6 @@ export const stabilityOptionsSchema = z
     zeroBandGrams: z.number().min(0).optional(),
   })
   .strict();
-
-/** a USB id as a number or hex text ("0922", "0x0922") */
-const usbId = z.union([
-  z.number().int().min(0).max(0xffff),
-  z
-    .string()
-    .regex(/^(0x)?[0-9a-fA-F]{1,4}$/)
-    .transform((s) => parseInt(s.replace(/^0x/i, ''), 16)),
-]);
-
-export const hidTransportSchema = z.looseObject({
-  type: z.literal('hid'),
-  path: z.string().min(1).optional(),
-  vendorId: usbId.optional(),
-  productId: usbId.optional(),
-});
 
 export const bleTransportSchema = z.looseObject({
   type: z.literal('ble'),
@@ -87,5 +74,4 @@ export type MtSicsOptions = z.infer<typeof mtSicsOptionsSchema>;
 export type ContinuousOptions = z.infer<typeof continuousOptionsSchema>;
 export type HidOptions = z.infer<typeof hidOptionsSchema>;
 export type BleOptions = z.infer<typeof bleOptionsSchema>;
-export type HidTransportConfig = z.infer<typeof hidTransportSchema>;
 export type BleTransportConfig = z.infer<typeof bleTransportSchema>;

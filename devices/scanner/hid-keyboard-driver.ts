@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { CodecError } from '../codec.js';
 import { defineProtocol, type Driver, type DriverContext } from '../driver.js';
-import { hidTransportSchema, HidWatch } from './hid-watch.js';
+import { hidTransportSchema } from '../transports/hid-schema.js';
+import { HidWatch } from './hid-watch.js';
 import { KeyboardWedgeAssembler, layoutFromTable, type WedgeEvent } from './keyboard-wedge.js';
 import { scanPayload } from './scan.js';
 

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { CodecError } from '../codec.js';
 import { defineProtocol, type Driver, type DriverContext } from '../driver.js';
 import { HID_POS_USAGE_PAGE, HidPosAssembler } from './hid-pos.js';
-import { hidTransportSchema, HidWatch } from './hid-watch.js';
+import { hidTransportSchema } from '../transports/hid-schema.js';
+import { HidWatch } from './hid-watch.js';
 import { isIgnored, scanPayload } from './scan.js';
 
 export const hidPosOptions = z.looseObject({
