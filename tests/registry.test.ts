@@ -19,7 +19,7 @@ import { LockBoardLine } from '../firmware-stubs/locker/lock-board.js';
 import * as scaleStubs from '../firmware-stubs/scale/index.js';
 import { HidPosScannerStub, KeyboardWedgeStub, SerialScannerStub } from '../firmware-stubs/scanner/scanners.js';
 import { parseConfig } from '../gateway/config.js';
-import { runDecode } from '../gateway/decode.js';
+import { decodeHelp, runDecode } from '../gateway/decode.js';
 import { buildDevice } from '../simulators/devices/build.js';
 import { parseSimSpec } from '../simulators/devices/spec.js';
 import type { SimTransportServer } from '../simulators/devices/remote-server.js';
@@ -124,6 +124,13 @@ describe('every protocol of the registry', () => {
       const defaulted = parseConfig({ devices: [{ ...entry, transport }] }).devices[0];
       expect(defaulted?.transport).toMatchObject({ baudRate });
     }
+  });
+
+  it('is described by decode --help: every decoder with its summary, every protocol example', () => {
+    const help = decodeHelp();
+    for (const d of decoders) expect(help).toContain(`${d.name}`);
+    for (const d of decoders) expect(help).toContain(d.summary);
+    for (const p of protocols) expect(help, p.name).toContain(`decode ${p.decoder!.name} '${p.decoder!.example}'`);
   });
 
   it('has a line in docs/devices.md for every protocol', () => {

@@ -127,4 +127,43 @@ describe('a serial scale protocol added through its definition (acme-w)', () => 
       await sims.close();
     }
   });
+
+  it('polls a scale that answers a command, from when the port opens until it closes; a decode that throws is a typed fault', async () => {
+    const polled = defineLineScale({
+      name: 'acme-p',
+      summary: 'ACME P-series: answers "W" with one acme-w line',
+      example: 'ST,+00001.0 g',
+      poll: { command: 'W', everyMs: 200 },
+      decode: (line) => {
+        if (line === 'boom') throw new Error('not a number');
+        return acmeW.lineScale.decode(line);
+      },
+      encode: (reading) => acmeW.lineScale.encode(reading),
+    });
+    let link: FakeSerialLink | undefined;
+    const ctx = fakeContext({ ...entry, protocol: 'acme-p', stability: { holdMs: 0 } }, { serial: (o) => (link = new FakeSerialLink(o)) });
+    const driver = polled.createDriver(ctx);
+    await driver.start();
+    expect(link!.options.baudRate).toBe(9600);
+    const platform = new ScalePlatform({ settleMs: 0 });
+    platform.setLoad(500, Date.now() - 1000);
+    const stub = new LineScaleStub(platform, polled.lineScale);
+    expect(stub.tick(Date.now())).toEqual([]);
+    link!.onWrite = (line) => {
+      for (const reply of stub.receive(line.trimEnd(), Date.now())) link!.feed(reply);
+    };
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(link!.writes).toEqual([]);
+    link!.open();
+    await vi.advanceTimersByTimeAsync(450);
+    expect(link!.writes).toEqual(['W\r\n', 'W\r\n', 'W\r\n']);
+    expect(ctx.weights().at(-1)).toMatchObject({ grams: 500, stable: true });
+    link!.close();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(link!.writes).toHaveLength(3);
+    link!.feed('boom\r\n');
+    expect(ctx.faults.at(-1)).toMatchObject({ kind: 'decode' });
+    expect(JSON.stringify(ctx.faults.at(-1))).toContain('DECODER_THREW');
+    await driver.stop();
+  });
 });
