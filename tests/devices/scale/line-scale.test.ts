@@ -141,7 +141,8 @@ describe('a serial scale protocol added through its definition (acme-w)', () => 
       encode: (reading) => acmeW.lineScale.encode(reading),
     });
     let link: FakeSerialLink | undefined;
-    const ctx = fakeContext({ ...entry, protocol: 'acme-p', stability: { holdMs: 0 } }, { serial: (o) => (link = new FakeSerialLink(o)) });
+    const device: DeviceConfig = { id: 'counter-2', kind: 'scale', kit: 'van-1', protocol: 'acme-p', transport: { type: 'serial', path: '/dev/ttyUSB4' }, stability: { holdMs: 0 } };
+    const ctx = fakeContext(device, { serial: (o) => (link = new FakeSerialLink(o)) });
     const driver = polled.createDriver(ctx);
     await driver.start();
     expect(link!.options.baudRate).toBe(9600);
