@@ -10,7 +10,7 @@ import { ConfigError, loadConfig, type ConfigOverrides } from '../gateway/config
 import { hashPassword } from '../core/passwords.js';
 import { assembleGateway } from '../gateway/assemble.js';
 import { VERSION } from '../gateway/runtime.js';
-import { runDecode } from '../gateway/decode.js';
+import { decodeHelp, runDecode } from '../gateway/decode.js';
 import { decoders } from '../devices/registry.js';
 import { listVisibleDevices } from '../gateway/visible-devices.js';
 import { createLogger } from '../gateway/logger.js';
@@ -92,6 +92,7 @@ export function buildCli(): Command {
     .description('decode device bytes or text and print the reading as JSON')
     .argument('<codec>', `one of: ${decoders.map((d) => d.name).join(', ') || '(none yet)'}`)
     .argument('<input...>', 'hex (spaced or not), text (\\r \\n \\xNN escapes), or a file path, as the codec takes')
+    .addHelpText('after', decodeHelp())
     .action(async (codec: string, input: string[]) => {
       const { output, ok } = await runDecode(codec, input.join(' '));
       process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);

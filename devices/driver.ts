@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { CodecError } from './codec.js';
 import type { EventType, EventPayload } from './events.js';
+import type { SerialDefaults } from './transports/serial-device.js';
 import type { Transports } from './transports/types.js';
 
 export type DeviceKind = 'scale' | 'scanner' | 'gps' | 'locker' | 'terminal' | 'app';
@@ -73,9 +74,55 @@ export interface ProtocolDefinition {
   name: string;
   kind: DeviceKind;
   transports: readonly TransportType[];
-  /** protocol-specific keys of the device config; errors are reported with the device's path */
-  options?: z.ZodType;
+  /**
+   * The device's config entry as this protocol reads it: its own keys and its `transport`
+   * with the protocol's defaults (baud rate, framing). The gateway's config validates each
+   * device with it; errors are reported with the device's path.
+   */
+  options: z.ZodType;
+  /** the serial line's defaults of a serial protocol (9600 8N1 when not given): its options schema and its simulator use them */
+  serial?: SerialDefaults;
+  /** one line for docs and `courier-gw decode --help` */
+  summary: string;
+  /** its decoder of `courier-gw decode` and an input that decodes */
+  decoder?: { name: string; example: string };
+  /** the firmware stub and the simulator that play the device side */
+  playedBy?: { stub: string; simulator: string };
+  /** a decoder of `courier-gw decode` the protocol brings with it (not in its family's list) */
+  ownDecoder?: DecoderDefinition;
+  /** a driver for a device whose entry the options schema accepts (parsed once, here) */
   createDriver(ctx: DriverContext): Driver;
+}
+
+/** What a protocol is made of; `defineProtocol` turns it into a ProtocolDefinition. */
+export interface ProtocolParts<S extends z.ZodType> extends Omit<ProtocolDefinition, 'options' | 'createDriver'> {
+  options: S;
+  /** the driver, given the device's options already parsed */
+  driver(ctx: DriverContext, options: z.output<S>): Driver;
+}
+
+/**
+ * One protocol as one definition: the options are parsed once, when the driver is made,
+ * and the driver receives them typed. An entry the schema refuses makes a driver that
+ * reports `unavailable` with the first bad field.
+ */
+export function defineProtocol<S extends z.ZodType>(parts: ProtocolParts<S>): ProtocolDefinition {
+  const { driver, ...definition } = parts;
+  return {
+    ...definition,
+    createDriver(ctx) {
+      const parsed = parts.options.safeParse(ctx.device);
+      if (parsed.success) return driver(ctx, parsed.data);
+      const issue = parsed.error.issues[0];
+      const reason = `${issue?.path.map(String).join('.') || '(device)'}: ${issue?.message ?? 'invalid'}`;
+      return {
+        async start() {
+          ctx.status('unavailable', { reason });
+        },
+        async stop() {},
+      };
+    },
+  };
 }
 
 /** One decoder of `courier-gw decode <name> <input>`. */

@@ -15,27 +15,14 @@ const host = z.string().min(1);
 const passwordHash = z.string().regex(/^scrypt\$/, 'a hash made by `courier-gw hash-password` (scrypt$...)');
 const idString = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (at most 64), no / + #');
 
+/**
+ * A device's transport as the gateway sees it: its type. Everything else about it (a
+ * serial line's path, baud rate, backoff, ...) belongs to the device's protocol and is
+ * checked by the protocol's own schema, with the protocol's defaults.
+ */
 const transportSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('mqtt') }),
-  z.strictObject({
-    type: z.literal('serial'),
-    path: z.string().min(1),
-    baudRate: z.number().int().positive().default(9600),
-    dataBits: z.union([z.literal(5), z.literal(6), z.literal(7), z.literal(8)]).default(8),
-    parity: z.enum(['none', 'even', 'odd']).default('none'),
-    stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
-  }),
-  z.strictObject({
-    type: z.literal('hid'),
-    path: z.string().optional(),
-    vendorId: z.number().int().min(0).max(0xffff).optional(),
-    productId: z.number().int().min(0).max(0xffff).optional(),
-    pollMs: z.number().int().positive().default(2000),
-  }),
-  z.strictObject({
-    type: z.literal('ble'),
-    address: z.string().optional(),
-  }),
+  z.looseObject({ type: z.enum(['serial', 'hid', 'ble']) }),
 ]);
 
 const deviceSchema = z.looseObject({
@@ -142,6 +129,14 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
+/** A device entry checked by its protocol's own schema: the parsed options, or undefined with the problems added. */
+function protocolOptions(protocol: ProtocolDefinition, entry: unknown, at: string, problems: { path: string; message: string }[]): object | undefined {
+  const options = protocol.options.safeParse(entry);
+  if (options.success) return options.data as object;
+  for (const i of options.error.issues) problems.push({ path: `${at}.${pathOf(i.path)}`, message: describeIssue(i) });
+  return undefined;
+}
+
 /** Validates a parsed config object; cross-field rules after the schema. */
 export function parseConfig(
   input: unknown,
@@ -151,10 +146,17 @@ export function parseConfig(
   const lookup = options.findProtocol ?? findProtocol;
   const result = configSchema.safeParse(input ?? {});
   if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((i) => ({ path: pathOf(i.path), message: describeIssue(i) })),
-      file,
-    );
+    const problems = result.error.issues.map((i) => ({ path: pathOf(i.path), message: describeIssue(i) }));
+    // each device's own keys are its protocol's: report them in the same pass
+    const raw = (input as { devices?: unknown } | null | undefined)?.devices;
+    if (Array.isArray(raw)) {
+      raw.forEach((d: unknown, i) => {
+        const name = (d as { protocol?: unknown } | null)?.protocol;
+        const protocol = typeof name === 'string' ? lookup(name) : undefined;
+        if (protocol) protocolOptions(protocol, d, `devices[${i}]`, problems);
+      });
+    }
+    throw new ConfigError(problems, file);
   }
   const config = result.data;
   const problems: { path: string; message: string }[] = [];
@@ -181,14 +183,9 @@ export function parseConfig(
     if (!protocol.transports.includes(d.transport.type)) {
       problems.push({ path: `${at}.transport.type`, message: `protocol ${protocol.name} runs over ${protocol.transports.join(' or ')}` });
     }
-    if (protocol.options) {
-      const options = protocol.options.safeParse(d);
-      if (!options.success) {
-        for (const i of options.error.issues) problems.push({ path: `${at}.${pathOf(i.path)}`, message: describeIssue(i) });
-      } else {
-        Object.assign(d, options.data);
-      }
-    }
+    const parsed = protocolOptions(protocol, d, at, problems);
+    // the entry carries its protocol's defaults (transport included) from here on
+    if (parsed) Object.assign(d, parsed);
   });
   if (config.dispatch.transport !== 'none' && !config.dispatch.url) {
     problems.push({ path: 'dispatch.url', message: `required when dispatch.transport is ${config.dispatch.transport}` });

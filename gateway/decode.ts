@@ -1,6 +1,6 @@
 /** `courier-gw decode <codec> <input>`: the decoders of every device family, from the command line. */
 import { CodecError, fromHex } from '../devices/codec.js';
-import { decoders, findDecoder } from '../devices/registry.js';
+import { registry as defaultRegistry, type ProtocolRegistry } from '../devices/registry.js';
 
 /** Turns typed escapes (\r \n \t \\ \xNN) into their characters. */
 export function unescapeText(text: string): string {
@@ -13,10 +13,20 @@ export function unescapeText(text: string): string {
   });
 }
 
-export async function runDecode(name: string, input: string): Promise<{ output: unknown; ok: boolean }> {
-  const decoder = findDecoder(name);
+/** The decoders for `decode --help`: one line each, with an example input where a protocol gives one. */
+export function decodeHelp(registry: ProtocolRegistry = defaultRegistry): string {
+  const width = Math.max(0, ...registry.decoders.map((d) => d.name.length));
+  const lines = registry.decoders.map((d) => {
+    const example = registry.protocols.find((p) => p.decoder?.name === d.name && p.decoder.example !== '')?.decoder?.example;
+    return `  ${d.name.padEnd(width)}  ${d.summary}${example ? `\n  ${' '.repeat(width)}  e.g. decode ${d.name} '${example}'` : ''}`;
+  });
+  return `\nCodecs:\n${lines.join('\n')}\n`;
+}
+
+export async function runDecode(name: string, input: string, registry: ProtocolRegistry = defaultRegistry): Promise<{ output: unknown; ok: boolean }> {
+  const decoder = registry.findDecoder(name);
   if (!decoder) {
-    const known = decoders.map((d) => d.name).join(', ') || '(none)';
+    const known = registry.decoders.map((d) => d.name).join(', ') || '(none)';
     return { ok: false, output: new CodecError('decode', 'UNKNOWN_CODEC', `unknown codec "${name}"; known: ${known}`, name).toJSON() };
   }
   let value: Uint8Array | string;

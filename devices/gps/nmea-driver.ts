@@ -5,15 +5,16 @@
  */
 import { z } from 'zod';
 import { CodecError } from '../codec.js';
-import type { Driver, DriverContext, ProtocolDefinition } from '../driver.js';
+import { defineProtocol, type Driver, type DriverContext } from '../driver.js';
 import type { EventPayload } from '../events.js';
 import { lineFraming } from '../transports/framing.js';
+import { frameText, openSerialDevice, serialTransportSchema } from '../transports/serial-device.js';
 import type { SerialLink } from '../transports/types.js';
 import { PositionFilter, RatePolicy, type PositionSample, type RejectReason } from './filter.js';
 import { decodeNmea, isoOf, type FixKind, type Gga, type Gns, type NmeaSentence, type Rmc, type Vtg } from './nmea.js';
 
 export const nmeaOptions = z.looseObject({
-  transport: z.looseObject({ type: z.literal('serial'), path: z.string().min(1), baudRate: z.number().int().positive().default(9600) }),
+  transport: serialTransportSchema({ baudRate: 9600 }),
   filter: z.object({
     maxHdop: z.number().positive().default(5),
     maxSpeedKmh: z.number().positive().default(250),
@@ -32,6 +33,11 @@ export const nmeaOptions = z.looseObject({
   epochMs: z.number().int().positive().default(300),
 });
 
+export type NmeaOptions = z.output<typeof nmeaOptions>;
+
+/** the longest NMEA sentence is 82 characters; a little room for proprietary ones */
+const MAX_SENTENCE_BYTES = 1024;
+
 interface Epoch {
   time: string | undefined;
   gga?: Gga;
@@ -49,37 +55,25 @@ class NmeaDriver implements Driver {
   private lastDate: string | undefined;
   private lastFix: FixKind | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private filter = new PositionFilter();
-  private rate = new RatePolicy();
-  private uereM = 5;
-  private epochMs = 300;
+  private readonly filter: PositionFilter;
+  private readonly rate: RatePolicy;
   private readonly counts = { positions: 0, emitted: 0, rejected: {} as Partial<Record<RejectReason, number>> };
 
-  constructor(private readonly ctx: DriverContext) {}
+  constructor(
+    private readonly ctx: DriverContext,
+    private readonly options: NmeaOptions,
+  ) {
+    this.filter = new PositionFilter(options.filter);
+    this.rate = new RatePolicy(options.rate);
+  }
 
   async start(): Promise<void> {
-    const parsed = nmeaOptions.safeParse(this.ctx.device);
-    if (!parsed.success) {
-      this.ctx.status('unavailable', { reason: parsed.error.issues[0]?.message ?? 'bad options' });
-      return;
-    }
-    const o = parsed.data;
-    this.filter = new PositionFilter(o.filter);
-    this.rate = new RatePolicy(o.rate);
-    this.uereM = o.uereM;
-    this.epochMs = o.epochMs;
-    const link = this.ctx.transports.serial({
-      path: o.transport.path,
-      baudRate: o.transport.baudRate,
-      framing: lineFraming({ delimiter: '\r\n', lenientLineEnd: true, maxBytes: 1024 }),
+    this.link = openSerialDevice(this.ctx, {
+      transport: this.options.transport,
+      framing: lineFraming({ delimiter: '\r\n', lenientLineEnd: true, maxBytes: MAX_SENTENCE_BYTES }),
+      maxFrameBytes: MAX_SENTENCE_BYTES,
+      onFrame: (frame) => this.onLine(frameText(frame)),
     });
-    link.on('open', () => this.ctx.status('online', { path: o.transport.path }));
-    link.on('close', (reason?: Error) => this.ctx.status('offline', { reason: reason?.message ?? 'closed' }));
-    link.on('overflow', (dropped: Buffer) => this.ctx.fault('overflow', new Error('sentence too long'), { bytes: dropped.length }));
-    link.on('frame', (frame: Buffer | string) => this.onLine(typeof frame === 'string' ? frame : frame.toString('latin1')));
-    this.link = link;
-    this.ctx.status('connecting', { path: o.transport.path });
-    link.start();
   }
 
   async stop(): Promise<void> {
@@ -117,7 +111,7 @@ class NmeaDriver implements Driver {
     if (this.epoch.rmc && (this.epoch.gga || this.epoch.gns)) this.flush();
     else {
       if (this.timer) clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.flush(), this.epochMs);
+      this.timer = setTimeout(() => this.flush(), this.options.epochMs);
     }
   }
 
@@ -155,7 +149,7 @@ class NmeaDriver implements Driver {
     if (sample.speedKmh !== undefined) payload.speedKmh = sample.speedKmh;
     if (heading !== undefined && heading >= 0 && heading <= 360) payload.headingDeg = heading;
     if (hdop !== undefined) {
-      payload.accuracyM = round(hdop * this.uereM, 1);
+      payload.accuracyM = round(hdop * this.options.uereM, 1);
       payload.hdop = hdop;
     }
     if (at !== undefined) payload.at = at;
@@ -171,10 +165,13 @@ class NmeaDriver implements Driver {
   }
 }
 
-export const nmea: ProtocolDefinition = {
+export const nmea = defineProtocol({
   name: 'nmea',
   kind: 'gps',
   transports: ['serial'],
+  summary: 'GPS unit on a serial line speaking NMEA 0183 (GGA, RMC, VTG, GSA, GNS): one filtered fix per epoch',
   options: nmeaOptions,
-  createDriver: (ctx) => new NmeaDriver(ctx),
-};
+  decoder: { name: 'nmea', example: '$GPGGA,092750.000,5321.6802,N,00630.3372,W,1,8,1.03,61.7,M,55.2,M,,*76' },
+  playedBy: { stub: 'GpsUnitStub', simulator: 'GpsSim' },
+  driver: (ctx, options) => new NmeaDriver(ctx, options),
+});

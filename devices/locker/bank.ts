@@ -11,6 +11,7 @@ import { AlarmBook, type LockerAlarm, type LockerAlarmKind } from './alarms.js';
 import { CommandLedger } from './command-ledger.js';
 import { bitOf, type StateReply } from './kerong-cu16.js';
 import { kerongFraming } from './kerong-framing.js';
+import { openSerialDevice } from '../transports/serial-device.js';
 import { LockLine } from './line.js';
 import { sizeRank, type CompartmentConfig, type CompartmentSize, type KerongBankOptions } from './options.js';
 
@@ -57,6 +58,8 @@ const openCommandSchema = z.object({
 const serviceCommandSchema = z.object({ id: z.string().min(1).max(128), compartment: z.string().min(1), outOfService: z.boolean() });
 
 const STATE_KEY = 'compartments';
+/** the longest run of bytes kept while looking for a frame */
+const KERONG_MAX_FRAME_BYTES = 64;
 const statuses: readonly CompartmentStatus[] = ['free', 'reserved', 'occupied', 'collecting', 'out-of-service'];
 
 export class LockerBank implements Driver {
@@ -89,12 +92,19 @@ export class LockerBank implements Driver {
 
   async start(): Promise<void> {
     await this.restore();
-    const { path, baudRate } = this.ctx.device.transport;
-    if (typeof path !== 'string') {
-      this.setStatus('unavailable', { reason: 'transport.path is missing' });
-      return;
-    }
-    const link = this.ctx.transports.serial({ path, baudRate: typeof baudRate === 'number' ? baudRate : 19200, framing: kerongFraming() });
+    const link = openSerialDevice(this.ctx, {
+      transport: this.options.transport,
+      framing: kerongFraming({ maxBytes: KERONG_MAX_FRAME_BYTES }),
+      maxFrameBytes: KERONG_MAX_FRAME_BYTES,
+      // the line is online when a board answers, not when the port opens
+      status: 'driver',
+      onFrame: () => undefined,
+      onOpen: () => this.setStatus('connecting'),
+      onClose: () => {
+        this.forgetDoors(this.boards);
+        this.setStatus('offline', { reason: 'port closed' });
+      },
+    });
     this.link = link;
     this.line = new LockLine({
       link,
@@ -103,14 +113,8 @@ export class LockerBank implements Driver {
       unlockGapMs: this.tuning.unlockGapMs,
       onFault: (kind, error) => this.ctx.fault(kind, error),
     });
-    link.on('open', () => this.setStatus('connecting'));
-    link.on('close', () => {
-      this.forgetDoors(this.boards);
-      this.setStatus('offline', { reason: 'port closed' });
-    });
     this.running = true;
     this.setStatus('connecting');
-    link.start();
     this.schedulePoll(0);
   }
 

@@ -1,25 +1,27 @@
 /** The locker family: its protocols (drivers) and its decoders (`courier-gw decode`). */
 import { CodecError } from '../codec.js';
-import type { DecoderDefinition, ProtocolDefinition } from '../driver.js';
+import { defineProtocol, type DecoderDefinition, type ProtocolDefinition } from '../driver.js';
 import { LockerBank } from './bank.js';
 import { bitOf, decodeFrame, KERONG_PROTOCOL, type KerongFrame } from './kerong-cu16.js';
-import { kerongBankOptionsSchema } from './options.js';
+import { KERONG_BAUD_RATE, kerongBankOptionsSchema } from './options.js';
 
 export { LockerBank } from './bank.js';
 export type { CompartmentStatus, CompartmentView, DoorState, ParcelInfo, LockerBankTuning } from './bank.js';
 export type { LockerAlarm, LockerAlarmKind } from './alarms.js';
-export { compartmentSizes, sizeRank, kerongBankOptionsSchema } from './options.js';
+export { compartmentSizes, sizeRank, kerongBankOptionsSchema, KERONG_BAUD_RATE } from './options.js';
 export type { CompartmentSize, CompartmentConfig, KerongBankOptions } from './options.js';
 
-export const kerongCu16: ProtocolDefinition = {
+export const kerongCu16 = defineProtocol({
   name: KERONG_PROTOCOL,
   kind: 'locker',
   transports: ['serial'],
+  serial: { baudRate: KERONG_BAUD_RATE },
+  summary: 'a bank of Kerong KR-CU16 lock boards on one RS-485 line (19200 baud): doors, IR sensors, unlocks',
   options: kerongBankOptionsSchema,
-  createDriver(ctx) {
-    return new LockerBank(ctx, kerongBankOptionsSchema.parse(ctx.device));
-  },
-};
+  decoder: { name: 'lockboard', example: '02 00 35 FE FF 01 00 03 38' },
+  playedBy: { stub: 'LockBoardLine', simulator: 'LockBoardSim' },
+  driver: (ctx, options) => new LockerBank(ctx, options),
+});
 
 /** a frame as the CLI shows it: state replies with their bits per lock (1-16) */
 export function describeLockboardFrame(bytes: Uint8Array): (KerongFrame & { locks?: Record<string, unknown> }) | CodecError {

@@ -1,6 +1,7 @@
 /**
  * The protocol options of a `kerong-cu16` locker bank in the device config:
  *
+ *   transport: { type: serial, path: /dev/ttyUSB1 }   # baudRate 19200 unless given
  *   lockedBit: 0            # the state-bit value that means "locked"
  *   pollMs: 500
  *   doorOpenAlarmMs: 60000  # optional
@@ -12,6 +13,10 @@
  * bit has the other value from the closed ones; lockedBit is the value of the closed ones.
  */
 import { z } from 'zod';
+import { serialTransportSchema } from '../transports/serial-device.js';
+
+/** KR-CU16 boards talk at 19200 baud, 8N1, unless set otherwise on the board */
+export const KERONG_BAUD_RATE = 19200;
 
 /** compartment sizes, smallest first: a parcel fits any compartment of its size or larger */
 export const compartmentSizes = ['XS', 'S', 'M', 'L', 'XL'] as const;
@@ -32,6 +37,7 @@ export type CompartmentConfig = z.infer<typeof compartmentConfigSchema>;
 
 export const kerongBankOptionsSchema = z
   .object({
+    transport: serialTransportSchema({ baudRate: KERONG_BAUD_RATE }),
     lockedBit: z.union([z.literal(0), z.literal(1)]).default(0),
     pollMs: z.number().int().min(50).max(60_000).default(500),
     doorOpenAlarmMs: z.number().int().min(1000).default(60_000),

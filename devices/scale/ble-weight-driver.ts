@@ -1,8 +1,10 @@
 /**
  * BLE Weight Scale driver: waits for the adapter to be powered on, scans for service 181D
  * (or the configured address), connects, reads the Weight Scale Feature (the scale's
- * resolution) and subscribes to Weight Measurement indications. Scans again
- * `reconnectMs` after a disconnect or a failed connect. Never throws.
+ * resolution) and subscribes to Weight Measurement indications. Scans again after a
+ * disconnect or a failed connect with the serial links' backoff and jitter: the first wait
+ * up to `reconnectMs`, each further one up to twice as long, at most `reconnectMaxMs`.
+ * Never throws.
  */
 import { CodecError, toHex } from '../codec.js';
 import type { CommandResult, Driver, DriverContext } from '../driver.js';
@@ -14,7 +16,8 @@ import {
   WEIGHT_SCALE_FEATURE_CHARACTERISTIC,
   WEIGHT_SCALE_SERVICE,
 } from './ble-weight.js';
-import { bleOptionsSchema, bleTransportSchema, parseDeviceConfig, type BleOptions } from './options.js';
+import { backoffDelay } from '../../core/backoff.js';
+import type { BleOptions } from './options.js';
 import { unavailableReason } from './unavailable.js';
 import { statusFor, WeightOutput } from './weight-output.js';
 
@@ -28,9 +31,10 @@ const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(Strin
 
 export class BleWeightDriver implements Driver {
   private backend: BleBackend | undefined;
-  private options: BleOptions | undefined;
-  private address: string | undefined;
-  private output: WeightOutput | undefined;
+  private readonly address: string | undefined;
+  private readonly output: WeightOutput;
+  /** failed or lost connections since the scale was last online */
+  private attempt = 0;
   private peripheral: BlePeripheral | undefined;
   private measurement: BleCharacteristic | undefined;
   private scanning = false;
@@ -39,17 +43,15 @@ export class BleWeightDriver implements Driver {
   private readonly onState = (state: string) => this.stateChanged(state);
   private readonly onDiscover = (p: BlePeripheral) => void this.discovered(p);
 
-  constructor(private readonly ctx: DriverContext) {}
+  constructor(
+    private readonly ctx: DriverContext,
+    private readonly options: BleOptions,
+  ) {
+    this.address = options.transport.address?.toLowerCase();
+    this.output = new WeightOutput(ctx, options);
+  }
 
   async start(): Promise<void> {
-    const parsed = parseDeviceConfig(this.ctx.device, bleOptionsSchema, bleTransportSchema);
-    if (!parsed.ok) {
-      this.ctx.status('unavailable', { reason: parsed.reason });
-      return;
-    }
-    this.options = parsed.options;
-    this.address = parsed.transport.address?.toLowerCase();
-    this.output = new WeightOutput(this.ctx, parsed.options);
     try {
       this.backend = await this.ctx.transports.ble();
     } catch (error) {
@@ -71,7 +73,7 @@ export class BleWeightDriver implements Driver {
     const p = this.peripheral;
     this.dropPeripheral();
     if (p) await p.disconnectAsync().catch(() => undefined);
-    this.output?.reset();
+    this.output.reset();
   }
 
   async command(name: string): Promise<CommandResult> {
@@ -79,7 +81,7 @@ export class BleWeightDriver implements Driver {
   }
 
   describe(): Record<string, unknown> {
-    return { peripheral: this.peripheral?.address ?? null, scanning: this.scanning, ...this.output?.describe() };
+    return { peripheral: this.peripheral?.address ?? null, scanning: this.scanning, ...this.output.describe() };
   }
 
   private stateChanged(state: string): void {
@@ -93,7 +95,7 @@ export class BleWeightDriver implements Driver {
     this.retry = undefined;
     // the adapter going down ends any connection; scan again when it is back on
     this.dropPeripheral();
-    this.output?.reset();
+    this.output.reset();
     if (state === 'unsupported' || state === 'unauthorized') this.ctx.status('unavailable', { reason: `bluetooth ${state}` });
     else this.ctx.status('offline', { reason: `bluetooth ${state}` });
   }
@@ -137,6 +139,7 @@ export class BleWeightDriver implements Driver {
       measurement.on('data', (data: Buffer) => this.onMeasurement(data));
       await measurement.subscribeAsync();
       if (this.peripheral !== p) return;
+      this.attempt = 0;
       this.ctx.status('online', { address: p.address, name: p.advertisement.localName ?? null });
     } catch (error) {
       this.ctx.fault('connect', asError(error), { address: p.address });
@@ -152,13 +155,13 @@ export class BleWeightDriver implements Driver {
     const value = await feature.readAsync();
     const decoded = decodeWeightScaleFeature(value);
     if (decoded instanceof CodecError) this.ctx.fault('decode', decoded);
-    else if (decoded.resolutionGrams !== null) this.output?.tracker.setResolution(decoded.resolutionGrams);
+    else if (decoded.resolutionGrams !== null) this.output.tracker.setResolution(decoded.resolutionGrams);
   }
 
   private disconnected(p: BlePeripheral): void {
     if (this.peripheral !== p || this.stopped) return;
     this.dropPeripheral();
-    this.output?.reset();
+    this.output.reset();
     this.ctx.status('offline', { reason: 'disconnected', address: p.address });
     this.scheduleRetry();
   }
@@ -176,7 +179,7 @@ export class BleWeightDriver implements Driver {
     this.retry = setTimeout(() => {
       this.retry = undefined;
       void this.scan();
-    }, this.options?.reconnectMs ?? 2000);
+    }, backoffDelay(this.attempt++, this.options.reconnectMs, this.options.reconnectMaxMs));
   }
 
   private onMeasurement(data: Buffer): void {
@@ -186,13 +189,13 @@ export class BleWeightDriver implements Driver {
       return;
     }
     if (m.grams === null) {
-      this.output?.noWeight('unsuccessful');
+      this.output.noWeight('unsuccessful');
       return;
     }
     const extra: Record<string, unknown> = { unit: m.unit };
     if (m.userId !== undefined) extra.userId = m.userId;
     if (m.measuredAt) extra.measuredAt = m.measuredAt;
     if (m.bmi !== undefined) Object.assign(extra, { bmi: m.bmi, height: m.height, heightUnit: m.heightUnit });
-    this.output?.push({ grams: m.grams, deviceStable: true, status: statusFor(m.grams, true), raw: toHex(data), extra });
+    this.output.push({ grams: m.grams, deviceStable: true, status: statusFor(m.grams, true), raw: toHex(data), extra });
   }
 }

@@ -7,33 +7,30 @@ import { CodecError } from '../codec.js';
 import type { CommandResult, Driver, DriverContext } from '../driver.js';
 import type { SerialLink } from '../transports/types.js';
 import { decodeContinuousLine } from './continuous-scale.js';
-import { continuousOptionsSchema, parseDeviceConfig, serialTransportSchema } from './options.js';
+import type { ContinuousOptions } from './options.js';
 import { latin1Hex, openSerialScale } from './serial-link.js';
 import { statusFor, WeightOutput } from './weight-output.js';
 
 export class ContinuousScaleDriver implements Driver {
   private link: SerialLink | undefined;
-  private output: WeightOutput | undefined;
+  private readonly output: WeightOutput;
 
-  constructor(private readonly ctx: DriverContext) {}
+  constructor(
+    private readonly ctx: DriverContext,
+    private readonly options: ContinuousOptions,
+  ) {
+    this.output = new WeightOutput(ctx, options);
+  }
 
   async start(): Promise<void> {
-    const parsed = parseDeviceConfig(this.ctx.device, continuousOptionsSchema, serialTransportSchema);
-    if (!parsed.ok) {
-      this.ctx.status('unavailable', { reason: parsed.reason });
-      return;
-    }
-    const output = new WeightOutput(this.ctx, parsed.options);
-    this.output = output;
-    this.link = openSerialScale(this.ctx, parsed.transport, 64, {
-      onOpen: () => undefined,
-      onClose: () => output.reset(),
+    this.link = openSerialScale(this.ctx, this.options.transport, 64, {
+      onClose: () => this.output.reset(),
       onLine: (line) => this.onLine(line),
     });
   }
 
   async stop(): Promise<void> {
-    this.output?.reset();
+    this.output.reset();
     await this.link?.stop();
     this.link?.removeAllListeners();
     this.link = undefined;
@@ -44,7 +41,7 @@ export class ContinuousScaleDriver implements Driver {
   }
 
   describe(): Record<string, unknown> {
-    return this.output?.describe() ?? {};
+    return this.output.describe();
   }
 
   private onLine(line: string): void {
@@ -54,11 +51,11 @@ export class ContinuousScaleDriver implements Driver {
       return;
     }
     if (reading.grams === null) {
-      this.output?.noWeight('overload');
+      this.output.noWeight('overload');
       return;
     }
     const base = reading.state === 'overload' ? 'over' : 'ok';
-    this.output?.push({
+    this.output.push({
       grams: reading.grams,
       deviceStable: reading.stable,
       status: statusFor(reading.grams, reading.stable, base),

@@ -8,7 +8,7 @@ import { CodecError, toHex } from '../codec.js';
 import type { CommandResult, Driver, DriverContext } from '../driver.js';
 import type { HidBackend, HidDeviceInfo, HidHandle } from '../transports/types.js';
 import { decodeHidPosReport, HID_POS_SCALE_USAGE_PAGE, HID_POS_ZERO_REPORT } from './hid-pos-scale.js';
-import { hidOptionsSchema, hidTransportSchema, parseDeviceConfig, type HidTransportConfig } from './options.js';
+import type { HidOptions, HidTransportConfig } from './options.js';
 import { unavailableReason } from './unavailable.js';
 import { WeightOutput } from './weight-output.js';
 
@@ -41,21 +41,20 @@ export class HidPosScaleDriver implements Driver {
   private handle: HidHandle | undefined;
   private openPath: string | undefined;
   private skipNext = false;
-  private match: HidTransportConfig | undefined;
-  private output: WeightOutput | undefined;
+  private readonly match: HidTransportConfig;
+  private readonly output: WeightOutput;
   private watch: ReturnType<typeof setInterval> | undefined;
   private absentReported = false;
 
-  constructor(private readonly ctx: DriverContext) {}
+  constructor(
+    private readonly ctx: DriverContext,
+    private readonly options: HidOptions,
+  ) {
+    this.match = options.transport;
+    this.output = new WeightOutput(ctx, options);
+  }
 
   async start(): Promise<void> {
-    const parsed = parseDeviceConfig(this.ctx.device, hidOptionsSchema, hidTransportSchema);
-    if (!parsed.ok) {
-      this.ctx.status('unavailable', { reason: parsed.reason });
-      return;
-    }
-    this.match = parsed.transport;
-    this.output = new WeightOutput(this.ctx, parsed.options);
     try {
       this.backend = await this.ctx.transports.hid();
     } catch (error) {
@@ -64,14 +63,14 @@ export class HidPosScaleDriver implements Driver {
     }
     this.ctx.status('connecting');
     this.scan();
-    this.watch = setInterval(() => this.scan(), parsed.options.hotplugMs);
+    this.watch = setInterval(() => this.scan(), this.options.hotplugMs);
   }
 
   async stop(): Promise<void> {
     if (this.watch) clearInterval(this.watch);
     this.watch = undefined;
     this.closeHandle();
-    this.output?.reset();
+    this.output.reset();
   }
 
   async command(name: string): Promise<CommandResult> {
@@ -86,7 +85,7 @@ export class HidPosScaleDriver implements Driver {
   }
 
   describe(): Record<string, unknown> {
-    return { path: this.openPath ?? null, ...this.output?.describe() };
+    return { path: this.openPath ?? null, ...this.output.describe() };
   }
 
   /** one look at the device list: notice an unplug, or open the scale when it appears */
@@ -134,7 +133,7 @@ export class HidPosScaleDriver implements Driver {
 
   private lost(reason: string): void {
     this.closeHandle();
-    this.output?.reset();
+    this.output.reset();
     this.absentReported = true;
     this.ctx.status('offline', { reason });
   }
@@ -167,7 +166,7 @@ export class HidPosScaleDriver implements Driver {
       this.ctx.log.debug({ reportId: report.reportId }, 'not a scale data report');
       return;
     }
-    this.output?.push({
+    this.output.push({
       grams: report.grams,
       deviceStable: report.stable,
       status: report.status,

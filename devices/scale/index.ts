@@ -1,6 +1,6 @@
 /** The scale family: its protocols (drivers) and its decoders (`courier-gw decode`). */
 import { CodecError } from '../codec.js';
-import type { DecoderDefinition, ProtocolDefinition } from '../driver.js';
+import { defineProtocol, type DecoderDefinition, type ProtocolDefinition } from '../driver.js';
 import { decodeWeightMeasurement, decodeWeightScaleFeature } from './ble-weight.js';
 import { BleWeightDriver } from './ble-weight-driver.js';
 import { decodeContinuousLine } from './continuous-scale.js';
@@ -11,37 +11,49 @@ import { decodeMtSicsReply } from './mt-sics.js';
 import { MtSicsDriver } from './mt-sics-driver.js';
 import { bleOptionsSchema, continuousOptionsSchema, hidOptionsSchema, mtSicsOptionsSchema } from './options.js';
 
-export const mtSicsProtocol: ProtocolDefinition = {
+export const mtSicsProtocol = defineProtocol({
   name: 'mt-sics',
   kind: 'scale',
   transports: ['serial'],
+  summary: 'Mettler Toledo MT-SICS balance on a serial line: polled with SIR / SI / S, tare and zero commands',
   options: mtSicsOptionsSchema,
-  createDriver: (ctx) => new MtSicsDriver(ctx),
-};
+  decoder: { name: 'mt-sics', example: 'S S     100.00 g' },
+  playedBy: { stub: 'MtSicsStub', simulator: 'MtSicsSim' },
+  driver: (ctx, options) => new MtSicsDriver(ctx, options),
+});
 
-export const continuousScaleProtocol: ProtocolDefinition = {
+export const continuousScaleProtocol = defineProtocol({
   name: 'continuous-scale',
   kind: 'scale',
   transports: ['serial'],
+  summary: 'continuous-output (CAS-style) serial scale: streams one weight line after another, takes no command',
   options: continuousOptionsSchema,
-  createDriver: (ctx) => new ContinuousScaleDriver(ctx),
-};
+  decoder: { name: 'continuous-scale', example: '53 54 2C 47 53 2C 31 C4 2C 30 30 30 31 2E 32 33 34 20 6B 67' },
+  playedBy: { stub: 'ContinuousScaleStub', simulator: 'ContinuousScaleSim' },
+  driver: (ctx, options) => new ContinuousScaleDriver(ctx, options),
+});
 
-export const hidPosScaleProtocol: ProtocolDefinition = {
+export const hidPosScaleProtocol = defineProtocol({
   name: 'hid-pos-scale',
   kind: 'scale',
   transports: ['hid'],
+  summary: 'USB HID POS shipping scale (usage page 0x8D): 6-byte data reports, zero by output report',
   options: hidOptionsSchema,
-  createDriver: (ctx) => new HidPosScaleDriver(ctx),
-};
+  decoder: { name: 'hid-pos-scale', example: '03 04 02 FF E8 03' },
+  playedBy: { stub: 'HidPosScaleStub', simulator: 'HidScaleSim' },
+  driver: (ctx, options) => new HidPosScaleDriver(ctx, options),
+});
 
-export const bleWeightProtocol: ProtocolDefinition = {
+export const bleWeightProtocol = defineProtocol({
   name: 'ble-weight',
   kind: 'scale',
   transports: ['ble'],
+  summary: 'Bluetooth LE Weight Scale service (181D): Weight Measurement indications, resolution from the feature',
   options: bleOptionsSchema,
-  createDriver: (ctx) => new BleWeightDriver(ctx),
-};
+  decoder: { name: 'ble-weight', example: '00 86 38' },
+  playedBy: { stub: 'BleWeightScaleStub', simulator: 'BleScaleSim' },
+  driver: (ctx, options) => new BleWeightDriver(ctx, options),
+});
 
 export const protocols: ProtocolDefinition[] = [mtSicsProtocol, continuousScaleProtocol, hidPosScaleProtocol, bleWeightProtocol];
 

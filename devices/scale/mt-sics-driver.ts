@@ -7,7 +7,7 @@ import { CodecError } from '../codec.js';
 import type { CommandResult, Driver, DriverContext } from '../driver.js';
 import type { SerialLink } from '../transports/types.js';
 import { decodeMtSicsReply, encodeMtSicsCommand, type MtSicsCommand, type MtSicsReply } from './mt-sics.js';
-import { mtSicsOptionsSchema, parseDeviceConfig, serialTransportSchema, type MtSicsOptions } from './options.js';
+import type { MtSicsOptions } from './options.js';
 import { openSerialScale } from './serial-link.js';
 import { statusFor, WeightOutput } from './weight-output.js';
 
@@ -21,25 +21,22 @@ const commandFor = { tare: 'T', zero: 'Z' } as const;
 
 export class MtSicsDriver implements Driver {
   private link: SerialLink | undefined;
-  private options: MtSicsOptions | undefined;
-  private output: WeightOutput | undefined;
+  private readonly output: WeightOutput;
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   /** when the last SI / S poll was sent and not yet answered */
   private pollSentAt: number | undefined;
   private readonly pending: Pending[] = [];
   private stopped = false;
 
-  constructor(private readonly ctx: DriverContext) {}
+  constructor(
+    private readonly ctx: DriverContext,
+    private readonly options: MtSicsOptions,
+  ) {
+    this.output = new WeightOutput(ctx, options);
+  }
 
   async start(): Promise<void> {
-    const parsed = parseDeviceConfig(this.ctx.device, mtSicsOptionsSchema, serialTransportSchema);
-    if (!parsed.ok) {
-      this.ctx.status('unavailable', { reason: parsed.reason });
-      return;
-    }
-    this.options = parsed.options;
-    this.output = new WeightOutput(this.ctx, parsed.options);
-    this.link = openSerialScale(this.ctx, parsed.transport, 256, {
+    this.link = openSerialScale(this.ctx, this.options.transport, 256, {
       onOpen: () => this.startPolling(),
       onClose: () => this.onClose(),
       onLine: (line) => this.onLine(line),
@@ -50,7 +47,7 @@ export class MtSicsDriver implements Driver {
     this.stopped = true;
     this.stopPolling();
     this.failPending('STOPPED', 'driver stopped');
-    this.output?.reset();
+    this.output.reset();
     await this.link?.stop();
     this.link?.removeAllListeners();
     this.link = undefined;
@@ -59,7 +56,7 @@ export class MtSicsDriver implements Driver {
   async command(name: string, _payload: Record<string, unknown>): Promise<CommandResult> {
     if (name !== 'tare' && name !== 'zero') return { ok: false, error: 'NOT_SUPPORTED', message: `mt-sics has no command ${name}` };
     const link = this.link;
-    if (!link?.isOpen || !this.options) return { ok: false, error: 'OFFLINE', message: 'the serial port is not open' };
+    if (!link?.isOpen) return { ok: false, error: 'OFFLINE', message: 'the serial port is not open' };
     const timeoutMs = this.options.commandTimeoutMs;
     return new Promise<CommandResult>((resolve) => {
       const entry: Pending = {
@@ -78,7 +75,7 @@ export class MtSicsDriver implements Driver {
   }
 
   describe(): Record<string, unknown> {
-    return { poll: this.options?.poll.command ?? null, ...this.output?.describe() };
+    return { poll: this.options.poll.command ?? null, ...this.output.describe() };
   }
 
   private write(command: MtSicsCommand): Promise<void> {
@@ -87,7 +84,7 @@ export class MtSicsDriver implements Driver {
   }
 
   private startPolling(): void {
-    const poll = this.options?.poll;
+    const poll = this.options.poll;
     if (!poll || poll.command === 'none') return;
     if (poll.command === 'SIR') {
       this.sendPoll('SIR');
@@ -95,7 +92,7 @@ export class MtSicsDriver implements Driver {
     }
     this.stopPolling();
     this.pollTimer = setInterval(() => {
-      const stale = this.pollSentAt !== undefined && this.ctx.now() - this.pollSentAt >= (this.options?.commandTimeoutMs ?? 0);
+      const stale = this.pollSentAt !== undefined && this.ctx.now() - this.pollSentAt >= (this.options.commandTimeoutMs ?? 0);
       if (this.pending.length === 0 && (this.pollSentAt === undefined || stale)) this.sendPoll(poll.command as 'SI' | 'S');
     }, poll.everyMs);
   }
@@ -107,7 +104,7 @@ export class MtSicsDriver implements Driver {
 
   /** any command cancels SIR on the scale: start it again once the command is answered */
   private resumeRepeat(): void {
-    if (!this.stopped && this.options?.poll.command === 'SIR' && this.link?.isOpen && this.pending.length === 0) this.sendPoll('SIR');
+    if (!this.stopped && this.options.poll.command === 'SIR' && this.link?.isOpen && this.pending.length === 0) this.sendPoll('SIR');
   }
 
   private stopPolling(): void {
@@ -119,7 +116,7 @@ export class MtSicsDriver implements Driver {
   private onClose(): void {
     this.stopPolling();
     this.failPending('OFFLINE', 'the serial port closed');
-    this.output?.reset();
+    this.output.reset();
   }
 
   private failPending(error: string, message: string): void {
@@ -137,7 +134,6 @@ export class MtSicsDriver implements Driver {
 
   private handle(reply: MtSicsReply, line: string): void {
     const output = this.output;
-    if (!output) return;
     switch (reply.type) {
       case 'weight':
         this.pollSentAt = undefined;

@@ -1,52 +1,28 @@
 /**
- * The serial side shared by the serial scale drivers: opens the SerialLink with capped
- * line framing, reports online / offline, counts overflows, hands frames on as latin1 text.
+ * The serial side shared by the serial scale drivers: the device opened with capped
+ * line framing (CR LF, a bare CR or LF also ends a line), its lines handed on as latin1 text.
  */
-import type { DriverContext } from '../driver.js';
 import { toHex } from '../codec.js';
+import type { DriverContext } from '../driver.js';
 import { lineFraming } from '../transports/framing.js';
+import { frameText, openSerialDevice, type SerialTransportConfig } from '../transports/serial-device.js';
 import type { SerialLink } from '../transports/types.js';
-import type { SerialTransportConfig } from './options.js';
 
 export interface SerialScaleHandlers {
-  onOpen(): void;
-  onClose(): void;
+  onOpen?(): void;
+  onClose?(): void;
   onLine(line: string): void;
 }
 
-export function openSerialScale(
-  ctx: DriverContext,
-  transport: SerialTransportConfig,
-  maxBytes: number,
-  handlers: SerialScaleHandlers,
-): SerialLink {
-  const link = ctx.transports.serial({
-    path: transport.path,
-    baudRate: transport.baudRate,
-    ...(transport.dataBits ? { dataBits: transport.dataBits } : {}),
-    ...(transport.parity ? { parity: transport.parity } : {}),
-    ...(transport.stopBits ? { stopBits: transport.stopBits } : {}),
-    ...(transport.backoff ? { backoff: transport.backoff } : {}),
+export function openSerialScale(ctx: DriverContext, transport: SerialTransportConfig, maxBytes: number, handlers: SerialScaleHandlers): SerialLink {
+  return openSerialDevice(ctx, {
+    transport,
     framing: lineFraming({ delimiter: '\r\n', maxBytes, encoding: 'latin1', lenientLineEnd: true }),
+    maxFrameBytes: maxBytes,
+    onOpen: handlers.onOpen,
+    onClose: handlers.onClose,
+    onFrame: (frame) => handlers.onLine(frameText(frame)),
   });
-  link.on('open', () => {
-    ctx.status('online', { path: transport.path });
-    handlers.onOpen();
-  });
-  link.on('close', (reason?: Error) => {
-    ctx.status('offline', { path: transport.path, reason: reason?.message ?? 'closed' });
-    handlers.onClose();
-  });
-  link.on('frame', (frame: Buffer | string) => {
-    handlers.onLine(typeof frame === 'string' ? frame : frame.toString('latin1'));
-  });
-  link.on('overflow', (dropped: Buffer) => {
-    ctx.fault('overflow', new Error(`frame longer than ${maxBytes} bytes dropped`), { hex: toHex(dropped.subarray(0, 64)) });
-  });
-  link.on('error', (error: Error) => ctx.fault('transport', error));
-  ctx.status('connecting', { path: transport.path });
-  link.start();
-  return link;
 }
 
 /** the hex of a latin1 line, for the raw field of binary-ish lines */

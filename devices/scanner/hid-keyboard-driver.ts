@@ -1,8 +1,9 @@
 /** Driver of a keyboard-wedge scanner read as a HID device: reports -> codes -> `scan` events. */
 import { z } from 'zod';
 import { CodecError } from '../codec.js';
-import type { Driver, DriverContext, ProtocolDefinition } from '../driver.js';
-import { hidTransportSchema, HidWatch } from './hid-watch.js';
+import { defineProtocol, type Driver, type DriverContext } from '../driver.js';
+import { hidTransportSchema } from '../transports/hid-schema.js';
+import { HidWatch } from './hid-watch.js';
 import { KeyboardWedgeAssembler, layoutFromTable, type WedgeEvent } from './keyboard-wedge.js';
 import { scanPayload } from './scan.js';
 
@@ -19,6 +20,8 @@ export const hidKeyboardOptions = z.looseObject({
   pollMs: z.number().int().positive().default(2000),
 });
 
+export type HidKeyboardOptions = z.output<typeof hidKeyboardOptions>;
+
 export function handleWedgeEvents(ctx: DriverContext, events: WedgeEvent[]): void {
   for (const e of events) {
     if (e.type === 'scan') ctx.emit('scan', scanPayload(e.scan));
@@ -31,15 +34,13 @@ class HidKeyboardDriver implements Driver {
   private watch: HidWatch | undefined;
   private expiry: NodeJS.Timeout | undefined;
 
-  constructor(private readonly ctx: DriverContext) {}
+  constructor(
+    private readonly ctx: DriverContext,
+    private readonly options: HidKeyboardOptions,
+  ) {}
 
   async start(): Promise<void> {
-    const parsed = hidKeyboardOptions.safeParse(this.ctx.device);
-    if (!parsed.success) {
-      this.ctx.status('unavailable', { reason: parsed.error.issues[0]?.message ?? 'bad options' });
-      return;
-    }
-    const o = parsed.data;
+    const o = this.options;
     const layout = o.layout ? layoutFromTable(o.layout) : undefined;
     if (layout instanceof CodecError) {
       this.ctx.status('unavailable', { reason: layout.message });
@@ -67,10 +68,13 @@ class HidKeyboardDriver implements Driver {
   }
 }
 
-export const hidKeyboard: ProtocolDefinition = {
+export const hidKeyboard = defineProtocol({
   name: 'hid-keyboard',
   kind: 'scanner',
   transports: ['hid'],
+  summary: 'keyboard-wedge barcode scanner read as its own HID device: boot keyboard reports, never the host keyboard',
   options: hidKeyboardOptions,
-  createDriver: (ctx) => new HidKeyboardDriver(ctx),
-};
+  decoder: { name: 'hid-keyboard', example: '00 00 15 00 00 00 00 00, 00 00 00 00 00 00 00 00, 00 00 28 00 00 00 00 00' },
+  playedBy: { stub: 'KeyboardWedgeStub', simulator: 'KeyboardWedgeSim' },
+  driver: (ctx, options) => new HidKeyboardDriver(ctx, options),
+});

@@ -1,9 +1,10 @@
 /** Driver of a HID POS scanner (usage page 0x8C): reports -> codes -> `scan` events. */
 import { z } from 'zod';
 import { CodecError } from '../codec.js';
-import type { Driver, DriverContext, ProtocolDefinition } from '../driver.js';
+import { defineProtocol, type Driver, type DriverContext } from '../driver.js';
 import { HID_POS_USAGE_PAGE, HidPosAssembler } from './hid-pos.js';
-import { hidTransportSchema, HidWatch } from './hid-watch.js';
+import { hidTransportSchema } from '../transports/hid-schema.js';
+import { HidWatch } from './hid-watch.js';
 import { isIgnored, scanPayload } from './scan.js';
 
 export const hidPosOptions = z.looseObject({
@@ -13,18 +14,18 @@ export const hidPosOptions = z.looseObject({
   continuationTimeoutMs: z.number().int().positive().default(1000),
 });
 
+export type HidPosOptions = z.output<typeof hidPosOptions>;
+
 class HidPosDriver implements Driver {
   private watch: HidWatch | undefined;
 
-  constructor(private readonly ctx: DriverContext) {}
+  constructor(
+    private readonly ctx: DriverContext,
+    private readonly options: HidPosOptions,
+  ) {}
 
   async start(): Promise<void> {
-    const parsed = hidPosOptions.safeParse(this.ctx.device);
-    if (!parsed.success) {
-      this.ctx.status('unavailable', { reason: parsed.error.issues[0]?.message ?? 'bad options' });
-      return;
-    }
-    const o = parsed.data;
+    const o = this.options;
     const t = o.transport;
     const assembler = new HidPosAssembler({ timeoutMs: o.continuationTimeoutMs });
     this.watch = new HidWatch(this.ctx, {
@@ -45,10 +46,16 @@ class HidPosDriver implements Driver {
   }
 }
 
-export const hidPosScanner: ProtocolDefinition = {
+export const hidPosScanner = defineProtocol({
   name: 'hid-pos-scanner',
   kind: 'scanner',
   transports: ['hid'],
+  summary: 'HID POS barcode scanner (usage page 0x8C): 64-byte input reports with the AIM id, continued reports joined',
   options: hidPosOptions,
-  createDriver: (ctx) => new HidPosDriver(ctx),
-};
+  decoder: {
+    name: 'hid-pos-scanner',
+    example: '020D5D43305242313233343536373835474200000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000',
+  },
+  playedBy: { stub: 'HidPosScannerStub', simulator: 'HidPosScannerSim' },
+  driver: (ctx, options) => new HidPosDriver(ctx, options),
+});

@@ -3,20 +3,8 @@
  * is unplugged: polls backend.devices() (node-hid has no hot-plug events). Never throws
  * out of start(): a missing HID library is reported as status 'unavailable'.
  */
-import { z } from 'zod';
 import type { DriverContext } from '../driver.js';
 import { TransportUnavailableError, type HidBackend, type HidDeviceInfo, type HidHandle, type HidMatch } from '../transports/types.js';
-
-const id = z.union([z.number().int().min(0).max(0xffff), z.string().regex(/^(0x)?[0-9a-fA-F]{1,4}$/).transform((s) => parseInt(s.replace(/^0x/i, ''), 16))]);
-
-/** The `transport` entry of a HID device: path, or vendor / product id (numbers or hex strings). */
-export const hidTransportSchema = z.looseObject({
-  type: z.literal('hid'),
-  path: z.string().min(1).optional(),
-  vendorId: id.optional(),
-  productId: id.optional(),
-  usagePage: id.optional(),
-});
 
 export function matches(info: HidDeviceInfo, m: HidMatch): boolean {
   if (m.path !== undefined) return info.path === m.path;

@@ -19,12 +19,26 @@ export interface SerialOptions {
   presenceCheckMs?: number;
 }
 
+/** The events of a SerialLink, by name: their arguments. */
+export interface SerialLinkEvents {
+  open: [];
+  /** the port closed or went away; a reopen follows with backoff unless stopped */
+  close: [reason: Error | undefined];
+  /** one whole frame from the framing */
+  frame: [frame: Buffer | string];
+  /** a frame longer than the framing's cap, dropped */
+  overflow: [dropped: Buffer];
+  error: [error: Error];
+}
+
 /**
  * A serial line that opens itself, reopens with backoff and jitter when the port
- * disappears, and emits whole frames.
- * Events: 'open', 'close' (reason: Error | undefined), 'frame' (Buffer | string), 'overflow' (dropped: Buffer).
+ * disappears, and emits whole frames (events: SerialLinkEvents).
  */
-export interface SerialLink extends EventEmitter {
+export interface SerialLink {
+  on<K extends keyof SerialLinkEvents>(event: K, listener: (...args: SerialLinkEvents[K]) => void): this;
+  off<K extends keyof SerialLinkEvents>(event: K, listener: (...args: SerialLinkEvents[K]) => void): this;
+  removeAllListeners(event?: keyof SerialLinkEvents): this;
   readonly isOpen: boolean;
   start(): void;
   write(data: Uint8Array | string): Promise<void>;

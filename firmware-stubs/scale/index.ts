@@ -4,3 +4,4 @@ export { MtSicsStub, type MtSicsStubOptions } from './mt-sics-stub.js';
 export { ContinuousScaleStub, type ContinuousStubOptions } from './continuous-stub.js';
 export { HidPosScaleStub, type HidPosStubOptions } from './hid-pos-stub.js';
 export { BleWeightScaleStub, type BleWeightStubOptions } from './ble-weight-stub.js';
+export { LineScaleStub } from './line-scale-stub.js';

@@ -1,12 +1,15 @@
 /** Makes the simulator of one spec entry, with its endpoint (serial) or its host (HID, BLE). */
-import type { DeviceSpec } from './spec.js';
+import { registry as defaultRegistry, type ProtocolRegistry } from '../../devices/registry.js';
+import { isLineScale } from '../../devices/scale/line-scale.js';
+import { isKnownSpec, type DeviceSpec, type KnownDeviceSpec, type LineScaleSpec } from './spec.js';
 import type { SerialEndpoint } from './serial-endpoint.js';
 import type { SimContext, SimDevice } from './sim-device.js';
 import { makePlatform } from './scale-actions.js';
-import { ContinuousScaleSim, MtSicsSim } from './serial-scales.js';
+import { ContinuousScaleSim, LineScaleSim, MtSicsSim } from './serial-scales.js';
 import { SerialScannerSim } from './serial-scanner-sim.js';
 import { GpsSim } from './gps-sim.js';
 import { LockBoardSim } from './lock-board-sim.js';
+import type { SerialSimIdentity } from './serial-sim.js';
 import { HidPosScannerSim, HidScaleSim, KeyboardWedgeSim } from './hid-sims.js';
 import { BleScaleSim } from './ble-scale-sim.js';
 import type { SimTransportServer } from './remote-server.js';
@@ -20,9 +23,16 @@ export interface BuildEnv {
   serial(id: string, baudRate: number): SerialEndpoint;
   /** the simulator transport, for HID and BLE devices */
   remote(): SimTransportServer;
+  /** where a line scale's definition is found; the device registry by default */
+  registry?: ProtocolRegistry;
 }
 
-export const serialProtocols: ReadonlySet<DeviceSpec['protocol']> = new Set(['mt-sics', 'continuous-scale', 'serial-scanner', 'nmea', 'kerong-cu16']);
+const serialProtocols: ReadonlySet<string> = new Set(['mt-sics', 'continuous-scale', 'serial-scanner', 'nmea', 'kerong-cu16']);
+
+/** a device played on a serial line (a pty pair), not on the simulator transport */
+export function isSerialSpec(spec: DeviceSpec): boolean {
+  return !isKnownSpec(spec) || serialProtocols.has(spec.protocol);
+}
 
 /** a locally administered address, one per position in the spec */
 export function defaultBleAddress(index: number): string {
@@ -32,41 +42,58 @@ export function defaultBleAddress(index: number): string {
 }
 
 export function buildDevice(spec: DeviceSpec, env: BuildEnv): SimDevice {
+  return isKnownSpec(spec) ? buildKnownDevice(spec, env) : buildLineScale(spec, env);
+}
+
+/** a serial device's identity and endpoint, at the spec's baud rate or else its protocol's default */
+function serialSide(spec: { id: string; kit?: string; protocol: string; baudRate?: number; gateway: Record<string, unknown> }, env: BuildEnv) {
+  const protocol = (env.registry ?? defaultRegistry).findProtocol(spec.protocol);
+  const baudRate = spec.baudRate ?? protocol?.serial?.baudRate ?? 9600;
+  const identity: SerialSimIdentity = { id: spec.id, kit: spec.kit ?? env.kit, baudRate, gateway: spec.gateway };
+  return { identity, endpoint: env.serial(spec.id, baudRate) };
+}
+
+function buildLineScale(spec: LineScaleSpec, env: BuildEnv): SimDevice {
+  const definition = (env.registry ?? defaultRegistry).findProtocol(spec.protocol);
+  if (!definition || !isLineScale(definition)) throw new Error(`no line scale ${spec.protocol} in the registry`);
+  const { identity, endpoint } = serialSide(spec, env);
+  return new LineScaleSim(identity, endpoint, env.ctx, makePlatform(spec, env.ctx.now()), definition);
+}
+
+function buildKnownDevice(spec: KnownDeviceSpec, env: BuildEnv): SimDevice {
   const { ctx } = env;
   const kit = spec.kit ?? env.kit;
   const now = ctx.now();
   switch (spec.protocol) {
     case 'mt-sics': {
-      const baudRate = spec.baudRate ?? 9600;
-      const id = { id: spec.id, kit, baudRate, gateway: spec.gateway };
-      return new MtSicsSim(id, env.serial(spec.id, baudRate), ctx, makePlatform(spec, now), {
+      const { identity, endpoint } = serialSide(spec, env);
+      return new MtSicsSim(identity, endpoint, ctx, makePlatform(spec, now), {
         unit: spec.unit, decimals: spec.decimals, serialNumber: spec.serialNumber, stableWaitMs: spec.stableWaitMs,
       });
     }
     case 'continuous-scale': {
-      const baudRate = spec.baudRate ?? 9600;
-      const id = { id: spec.id, kit, baudRate, gateway: spec.gateway };
-      return new ContinuousScaleSim(id, env.serial(spec.id, baudRate), ctx, makePlatform(spec, now), {
+      const { identity, endpoint } = serialSide(spec, env);
+      return new ContinuousScaleSim(identity, endpoint, ctx, makePlatform(spec, now), {
         form: spec.form, id: spec.scaleId, unit: spec.unit, decimals: spec.decimals,
       });
     }
     case 'serial-scanner': {
-      const baudRate = spec.baudRate ?? 9600;
-      return new SerialScannerSim({ id: spec.id, kit, baudRate, gateway: spec.gateway }, env.serial(spec.id, baudRate), ctx, {
+      const { identity, endpoint } = serialSide(spec, env);
+      return new SerialScannerSim(identity, endpoint, ctx, {
         prefix: spec.prefix, suffix: spec.suffix, sendAim: spec.sendAim,
       });
     }
     case 'nmea': {
-      const baudRate = spec.baudRate ?? 9600;
-      return new GpsSim({ id: spec.id, kit, baudRate, gateway: spec.gateway }, env.serial(spec.id, baudRate), ctx, {
+      const { identity, endpoint } = serialSide(spec, env);
+      return new GpsSim(identity, endpoint, ctx, {
         route: spec.route, speedKmh: spec.speedKmh, startMs: spec.startMs ?? now, talker: spec.talker, vtg: spec.vtg,
         hdop: spec.hdop, satellites: spec.satellites, altitudeM: spec.altitudeM,
       });
     }
     case 'kerong-cu16': {
-      const baudRate = spec.baudRate ?? 19200;
+      const { identity, endpoint } = serialSide(spec, env);
       const user = spec.user ? { ...(spec.user.closeAfterMs !== undefined ? { closeAfterMs: spec.user.closeAfterMs } : {}), ...(spec.user.parcel ? { parcel: spec.user.parcel } : {}) } : undefined;
-      return new LockBoardSim({ id: spec.id, kit, baudRate, gateway: spec.gateway }, env.serial(spec.id, baudRate), ctx, {
+      return new LockBoardSim(identity, endpoint, ctx, {
         boards: spec.boards, lockedBit: spec.lockedBit, user,
       });
     }

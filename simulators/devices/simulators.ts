@@ -8,7 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { buildDevice, serialProtocols } from './build.js';
+import type { ProtocolRegistry } from '../../devices/registry.js';
+import { buildDevice, isSerialSpec } from './build.js';
 import { PtySerialEndpoint, type SerialEndpoint } from './serial-endpoint.js';
 import { SimTransportServer } from './remote-server.js';
 import { runControl, type ControlResult, type GatewayDeviceEntry, type SimDevice } from './sim-device.js';
@@ -24,6 +25,8 @@ export interface StartSimulatorsOptions {
   dir?: string;
   /** overrides the spec's remote.port */
   remotePort?: number;
+  /** the protocols the spec may name (a test adds its own line scale); the device registry by default */
+  registry?: ProtocolRegistry;
   /** makes a serial device's endpoint; default a socat pty pair (`<dir>/<id>` for the gateway) */
   serialEndpoint?: (id: string, gatewayPath: string, devicePath: string, baudRate: number) => SerialEndpoint;
 }
@@ -57,12 +60,12 @@ export interface Simulators {
 }
 
 export async function startSimulators(input: SimSpec | unknown, options: StartSimulatorsOptions = {}): Promise<Simulators> {
-  const spec = parseSimSpec(input);
+  const spec = parseSimSpec(input, options.registry);
   const now = options.now ?? Date.now;
   const log = options.log;
   const ownDir = !(options.dir ?? spec.dir);
   const dir = options.dir ?? spec.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'cg-sim-')));
-  const needsRemote = spec.devices.some((d) => !serialProtocols.has(d.protocol));
+  const needsRemote = spec.devices.some((d) => !isSerialSpec(d));
   const remote = needsRemote ? await SimTransportServer.start({ port: options.remotePort ?? spec.remote.port, log }) : undefined;
   const makeEndpoint = options.serialEndpoint ?? ((_id, gatewayPath, devicePath, baudRate) => new PtySerialEndpoint(gatewayPath, devicePath, baudRate));
 
@@ -73,6 +76,7 @@ export async function startSimulators(input: SimSpec | unknown, options: StartSi
       index,
       serial: (id, baudRate) => makeEndpoint(id, path.join(dir, id), path.join(dir, `${id}.sim`), baudRate),
       remote: () => remote!,
+      registry: options.registry,
     }),
   );
   const byId = new Map<string, SimDevice>(devices.map((d) => [d.id, d]));

@@ -5,6 +5,8 @@
  * entry printed for it (stability, pollMs, ...).
  */
 import { z } from 'zod';
+import { registry as defaultRegistry, type ProtocolRegistry } from '../../devices/registry.js';
+import { isLineScale } from '../../devices/scale/line-scale.js';
 
 const idString = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (at most 64)');
 const usbId = z.number().int().min(0).max(0xffff);
@@ -113,32 +115,68 @@ export const lockBoardSpec = z.strictObject({
   user: z.strictObject({ closeAfterMs: z.number().int().min(0).nullable().optional(), parcel: z.enum(['put', 'take', 'keep']).optional() }).optional(),
 });
 
-export const deviceSpecSchema = z.discriminatedUnion('protocol', [
-  mtSicsSpec, continuousSpec, hidScaleSpec, bleScaleSpec, keyboardWedgeSpec, hidPosScannerSpec, serialScannerSpec, gpsSpec, lockBoardSpec,
+/** the protocols with a simulator of their own (every other one a spec names is a line scale) */
+export const knownSimProtocols: ReadonlySet<string> = new Set([
+  'mt-sics', 'continuous-scale', 'hid-pos-scale', 'ble-weight', 'hid-keyboard', 'hid-pos-scanner', 'serial-scanner', 'nmea', 'kerong-cu16',
 ]);
 
-export const simSpecSchema = z.strictObject({
-  /** the default kit of every device */
-  kit: idString.default('van-1'),
-  /** where the pty links are made; default a new folder under the system temp dir */
-  dir: z.string().optional(),
-  /** how often every stub is ticked, ms (0: only when tick() is called) */
-  tickMs: z.number().int().min(0).max(10_000).default(100),
-  /** the simulator transport for HID and BLE devices (127.0.0.1); port 0 picks a free one */
-  remote: z.strictObject({ port: z.number().int().min(0).max(65535).default(0) }).prefault({}),
-  devices: z.array(deviceSpecSchema).default([]),
-}).superRefine((spec, ctx) => {
-  const seen = new Set<string>();
-  spec.devices.forEach((d, i) => {
-    if (seen.has(d.id)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: `duplicate device id "${d.id}"` });
-    seen.add(d.id);
+/** a line scale (devices/scale/line-scale.ts), played by the generic line-scale stub: only the platform and the line */
+function lineScaleSpecOf(names: readonly string[]) {
+  return z.strictObject({ ...common, ...platform, ...serial, protocol: z.enum(names as [string, ...string[]]) });
+}
+
+const knownSpecs = [mtSicsSpec, continuousSpec, hidScaleSpec, bleScaleSpec, keyboardWedgeSpec, hidPosScannerSpec, serialScannerSpec, gpsSpec, lockBoardSpec] as const;
+const knownSpecSchema = z.discriminatedUnion('protocol', [...knownSpecs]);
+
+/** The spec of one simulated device, for the protocols of a registry (its line scales included). */
+export function deviceSpecSchemaFor(registry: ProtocolRegistry = defaultRegistry): DeviceSpecSchema {
+  const lineScales = registry.protocols.filter(isLineScale).map((p) => p.name);
+  if (lineScales.length > 0) return withLineScales(lineScales);
+  // no line scale registered: the known protocols only (a subset of the same output type)
+  return knownSpecSchema as unknown as DeviceSpecSchema;
+}
+
+function withLineScales(names: readonly string[]) {
+  return z.discriminatedUnion('protocol', [...knownSpecs, lineScaleSpecOf(names)]);
+}
+
+type DeviceSpecSchema = ReturnType<typeof withLineScales>;
+
+export const deviceSpecSchema = deviceSpecSchemaFor();
+
+export function simSpecSchemaFor(registry: ProtocolRegistry = defaultRegistry) {
+  return z.strictObject({
+    /** the default kit of every device */
+    kit: idString.default('van-1'),
+    /** where the pty links are made; default a new folder under the system temp dir */
+    dir: z.string().optional(),
+    /** how often every stub is ticked, ms (0: only when tick() is called) */
+    tickMs: z.number().int().min(0).max(10_000).default(100),
+    /** the simulator transport for HID and BLE devices (127.0.0.1); port 0 picks a free one */
+    remote: z.strictObject({ port: z.number().int().min(0).max(65535).default(0) }).prefault({}),
+    devices: z.array(deviceSpecSchemaFor(registry)).default([]),
+  }).superRefine((spec, ctx) => {
+    const seen = new Set<string>();
+    spec.devices.forEach((d, i) => {
+      if (seen.has(d.id)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: `duplicate device id "${d.id}"` });
+      seen.add(d.id);
+    });
   });
-});
+}
+
+export const simSpecSchema = simSpecSchemaFor();
 
 export type SimSpec = z.infer<typeof simSpecSchema>;
 export type SimSpecInput = z.input<typeof simSpecSchema>;
 export type DeviceSpec = z.infer<typeof deviceSpecSchema>;
+export type LineScaleSpec = z.infer<ReturnType<typeof lineScaleSpecOf>>;
+/** a device of a protocol with a simulator of its own */
+export type KnownDeviceSpec = z.infer<typeof knownSpecSchema>;
 export type SimProtocol = DeviceSpec['protocol'];
+
+export function isKnownSpec(spec: DeviceSpec): spec is KnownDeviceSpec {
+  return knownSimProtocols.has(spec.protocol);
+}
 
 export class SimSpecError extends Error {
   override readonly name = 'SimSpecError';
@@ -148,8 +186,8 @@ export class SimSpecError extends Error {
 }
 
 /** validates a parsed spec; errors name the field path (`devices[2].route`) */
-export function parseSimSpec(input: unknown): SimSpec {
-  const r = simSpecSchema.safeParse(input ?? {});
+export function parseSimSpec(input: unknown, registry?: ProtocolRegistry): SimSpec {
+  const r = (registry ? simSpecSchemaFor(registry) : simSpecSchema).safeParse(input ?? {});
   if (r.success) return r.data;
   throw new SimSpecError(
     r.error.issues.map((i) => ({

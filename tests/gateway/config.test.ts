@@ -1,7 +1,12 @@
+import { EventEmitter } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import type { DeviceConfig, DriverContext } from '../../devices/driver.js';
+import { findProtocol } from '../../devices/registry.js';
+import type { SerialOptions } from '../../devices/transports/types.js';
 import { ConfigError, loadConfig, parseConfig } from '../../gateway/config.js';
 
 function problemsOf(fn: () => unknown): string[] {
@@ -35,7 +40,7 @@ describe('config', () => {
       parseConfig({
         devices: [
           { id: 'ok-1', kind: 'terminal', kit: 'k', credentials: { passwordHash: 'scrypt$x' } },
-          { id: 'bad', kind: 'scale', kit: 'k', transport: { type: 'serial' } },
+          { id: 'bad', kind: 'scale', kit: 'k', protocol: 'mt-sics', transport: { type: 'serial' } },
         ],
         mqtt: { prot: 1 },
       }),
@@ -74,5 +79,62 @@ describe('config', () => {
     const file = path.join(dir, 'gw.yaml');
     await writeFile(file, 'mqtt: [1, 2\n');
     await expect(loadConfig(file)).rejects.toThrow(/not valid YAML/);
+  });
+});
+
+/** the serial options a protocol's driver opens its port with, for a device entry as the config parsed it */
+async function serialOptionsOf(entry: Record<string, unknown>): Promise<SerialOptions> {
+  const device = parseConfig({ devices: [entry] }).devices[0] as unknown as DeviceConfig;
+  const opened: SerialOptions[] = [];
+  const link = Object.assign(new EventEmitter(), { isOpen: false, start() {}, write: async () => {}, stop: async () => {} });
+  const ctx: DriverContext = {
+    device,
+    log: pino({ level: 'silent' }),
+    emit: () => undefined,
+    status: () => undefined,
+    fault: () => undefined,
+    transports: {
+      serial: (o) => (opened.push(o), link),
+      hid: () => Promise.reject(new Error('no hid here')),
+      ble: () => Promise.reject(new Error('no ble here')),
+    },
+    state: { get: () => undefined, set: async () => undefined },
+    now: () => 0,
+  };
+  const driver = findProtocol(device.protocol!)!.createDriver(ctx);
+  await driver.start();
+  await driver.stop();
+  expect(opened).toHaveLength(1);
+  return opened[0]!;
+}
+
+describe('serial transport of a device', () => {
+  const compartments = [{ id: 'A01', board: 1, lock: 1, size: 'S' }];
+
+  it("takes a scale's transport.backoff and hands it to the serial link", async () => {
+    const backoff = { minMs: 200, maxMs: 5000 };
+    const options = await serialOptionsOf({
+      id: 'scale-1', kind: 'scale', kit: 'k', protocol: 'mt-sics',
+      transport: { type: 'serial', path: '/dev/ttyUSB0', backoff },
+    });
+    expect(options).toMatchObject({ path: '/dev/ttyUSB0', baudRate: 9600, backoff });
+  });
+
+  it('opens a Kerong locker bank at its own 19200 baud when the config names none, 9600 for a scale', async () => {
+    const bank = await serialOptionsOf({
+      id: 'bank-1', kind: 'locker', kit: 'k', protocol: 'kerong-cu16',
+      transport: { type: 'serial', path: '/dev/ttyUSB1' }, compartments,
+    });
+    expect(bank.baudRate).toBe(19200);
+    const scale = await serialOptionsOf({ id: 'scale-1', kind: 'scale', kit: 'k', protocol: 'mt-sics', transport: { type: 'serial', path: '/dev/ttyUSB0' } });
+    expect(scale.baudRate).toBe(9600);
+  });
+
+  it('keeps a baud rate the config names', async () => {
+    const bank = await serialOptionsOf({
+      id: 'bank-1', kind: 'locker', kit: 'k', protocol: 'kerong-cu16',
+      transport: { type: 'serial', path: '/dev/ttyUSB1', baudRate: 9600 }, compartments,
+    });
+    expect(bank.baudRate).toBe(9600);
   });
 });

@@ -11,6 +11,7 @@ const echo: ProtocolDefinition = {
   name: 'test-echo',
   kind: 'scale',
   transports: ['serial'],
+  summary: 'a test scale that answers tare with its gain',
   options: z.looseObject({ gain: z.number().default(1) }),
   createDriver(ctx) {
     ctxs[ctx.device.id] = ctx;
@@ -31,6 +32,8 @@ const ble: ProtocolDefinition = {
   name: 'test-ble',
   kind: 'scale',
   transports: ['ble'],
+  summary: 'a test BLE scale',
+  options: z.looseObject({}),
   createDriver(ctx) {
     return {
       async start() {
@@ -127,6 +130,8 @@ describe('driver alarms', () => {
       name: 'test-alarms',
       kind: 'locker',
       transports: ['serial'],
+      summary: 'a test locker bank with alarms',
+      options: z.looseObject({}),
       createDriver: () => ({ async start() {}, async stop() {}, describe: () => ({ alarms }) }),
     };
     t = await startTestGateway(

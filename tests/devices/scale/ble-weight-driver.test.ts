@@ -71,7 +71,7 @@ describe('ble-weight driver', () => {
     expect(right.p.connected).toBe(true);
   });
 
-  it('goes offline on disconnect and reconnects after reconnectMs', async () => {
+  it('goes offline on disconnect and reconnects with backoff and jitter: the first wait at least half of reconnectMs, at most reconnectMs', async () => {
     const { ctx, backend, driver } = setup({}, { reconnectMs: 3000 });
     backend.state = 'poweredOn';
     await driver.start();
@@ -80,9 +80,9 @@ describe('ble-weight driver', () => {
     await vi.advanceTimersByTimeAsync(0);
     await s.p.disconnectAsync();
     expect(ctx.statuses.at(-1)).toMatchObject({ state: 'offline', detail: { reason: 'disconnected' } });
-    await vi.advanceTimersByTimeAsync(2999);
+    await vi.advanceTimersByTimeAsync(1499);
     expect(backend.scans).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(1);
+    await vi.advanceTimersByTimeAsync(1501);
     expect(backend.scans).toHaveLength(2);
     backend.emit('discover', s.p);
     await vi.advanceTimersByTimeAsync(0);
@@ -90,6 +90,39 @@ describe('ble-weight driver', () => {
     expect(ctx.lastStatus()).toBe('online');
     s.measurement.indicate(Uint8Array.from([0x00, 0x86, 0x38]));
     expect(ctx.weights()).toMatchObject([{ grams: 72350, stable: true }]);
+  });
+
+  it('waits longer after each failed connect, never more than reconnectMaxMs, and starts over once online', async () => {
+    const random = vi.spyOn(Math, 'random').mockReturnValue(1);
+    try {
+      const { backend, driver } = setup({}, { reconnectMs: 1000, reconnectMaxMs: 3000 });
+      backend.state = 'poweredOn';
+      await driver.start();
+      const s = scale();
+      s.p.failConnect = true;
+      const waits: number[] = [];
+      for (let attempt = 0; attempt < 4; attempt++) {
+        backend.emit('discover', s.p);
+        await vi.advanceTimersByTimeAsync(0);
+        const scans = backend.scans.length;
+        let waited = 0;
+        while (backend.scans.length === scans) {
+          await vi.advanceTimersByTimeAsync(100);
+          waited += 100;
+        }
+        waits.push(waited);
+      }
+      expect(waits).toEqual([1000, 2000, 3000, 3000]);
+      s.p.failConnect = false;
+      backend.emit('discover', s.p);
+      await vi.advanceTimersByTimeAsync(0);
+      await s.p.disconnectAsync();
+      const scans = backend.scans.length;
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(backend.scans.length).toBe(scans + 1);
+    } finally {
+      random.mockRestore();
+    }
   });
 
   it('counts a failed connect as a fault and scans again', async () => {

@@ -61,10 +61,12 @@ describe('scale decoders for courier-gw decode', () => {
     for (const p of protocols) {
       expect(findProtocol(p.name)).toBe(p);
       expect(decoders.some((d) => d.name === p.name)).toBe(true);
-      const parsed = p.options!.safeParse({ id: 'x', stability: { holdMs: 300 } });
+      const type = p.transports[0];
+      const transport = type === 'serial' ? { type, path: '/dev/ttyUSB0' } : { type };
+      const parsed = p.options.safeParse({ id: 'x', transport, stability: { holdMs: 300 } });
       expect(parsed.success).toBe(true);
       expect(parsed.data).toMatchObject({ emit: 'change', stability: { bandGrams: 2, holdMs: 300 } });
-      expect(p.options!.safeParse({ stability: { bandGrams: -1 } }).success).toBe(false);
+      expect(p.options.safeParse({ transport, stability: { bandGrams: -1 } }).success).toBe(false);
     }
   });
 });
