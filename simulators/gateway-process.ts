@@ -103,6 +103,7 @@ export class GatewayProcess {
       env: { ...process.env, NO_COLOR: '1', ...this.o.env },
     });
     this.starts += 1;
+    this.tail = '';
     const log: WriteStream | undefined = this.o.logFile ? createWriteStream(this.o.logFile, { flags: 'a' }) : undefined;
     const keep = (d: Buffer): void => {
       log?.write(d);
@@ -193,7 +194,7 @@ export class GatewayProcess {
     return child.exitCode;
   }
 
-  /** the last `chars` characters the gateway wrote */
+  /** the last `chars` characters the gateway wrote since it was last spawned */
   logTail(chars = 4000): string {
     return this.tail.slice(-chars);
   }
