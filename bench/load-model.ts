@@ -9,7 +9,7 @@
  *   accepted pickup (process CPU time from /proc/<pid>/stat over the step / accepted
  *   pickups), its RSS and event-loop delay p99 (/metrics), refusals (the errors topics).
  * - Overload: 10× the highest human-paced load the gateway held, open-loop for 10 s, from
- *   the kits beyond the first 200 while those 200 go on at a human pace. Did the process
+ *   200 more kits on a fresh gateway while its first 200 go on at a human pace. Did the process
  *   survive, is every pickup a kit heard `recorded: true` for in the journal (read with its
  *   own reader after the stop), the p99 of the kits within their rate during the overload,
  *   and the seconds after it until /healthz no longer says degraded, cg_overloaded is 0
@@ -43,6 +43,8 @@ interface Sizes {
   recoverWindowS: number;
   cpuKits: number;
   workers: number;
+  /** kits offering the overload, beside the depot's */
+  floodKits: number;
 }
 
 async function metricsOf(httpUrl: string): Promise<string> {
@@ -102,34 +104,73 @@ async function onGateway(sys: GatewaySystem, work: () => Promise<HumanResult>): 
   return { figures: figuresOf(r), recordIds: r.recordIds, cpuMs, accepted, cpuMsPerPickup: accepted > 0 ? cpuMs / accepted : Number.NaN, rssMB: peak, eventLoopP99Ms: sample(metrics, 'cg_event_loop_delay_seconds{quantile="0.99"}') * 1000 };
 }
 
-/** human-paced steps at K = depot and K = stress, then the overload, on one gateway */
-async function gatewayRuns(s: Sizes, log: (l: string) => void) {
-  const tasksPerKit = Math.ceil((s.humanSeconds + s.overloadSeconds + s.recoverWindowS) / 2) + 5;
-  const sys = await startGatewaySystem({ kits: s.stress, tasksPerKit, passwordHash: fleetPasswordHash(PASSWORD) });
-  const depotKits = sys.kits.slice(0, s.depot);
-  const restKits = sys.kits.slice(s.depot);
-  let a: HumanLoad | undefined;
-  let b: HumanLoad | undefined;
+/** a gateway with its kits connected: `depot` kits in one worker, the rest in `workers - 1` */
+async function gatewayWithKits(kits: number, depot: number, workers: number, tasksPerKit: number, log: (l: string) => void) {
+  const sys = await startGatewaySystem({ kits, tasksPerKit, passwordHash: fleetPasswordHash(PASSWORD) });
   try {
     const t0 = performance.now();
-    a = await HumanLoad.start({ url: sys.url, kits: depotKits, workers: 1, seed: 11 });
-    b = await HumanLoad.start({ url: sys.url, kits: restKits, workers: s.workers - 1, seed: 23 });
+    const a = await HumanLoad.start({ url: sys.url, kits: sys.kits.slice(0, depot), workers: 1, seed: 11, connectConcurrency: 16 });
+    const b = await HumanLoad.start({ url: sys.url, kits: sys.kits.slice(depot), workers: workers - 1, seed: 23, connectConcurrency: 16 }).catch(async (err: unknown) => {
+      await a.close();
+      throw err;
+    });
     log(`load: gateway with ${sys.kits.length} kits (${sys.tasks} tasks), ${sys.kits.length * 2} connections in ${round((performance.now() - t0) / 1000, 1)} s`);
+    return {
+      sys,
+      a,
+      b,
+      async close() {
+        await a.close();
+        await b.close();
+        await sys.close();
+      },
+    };
+  } catch (err) {
+    await sys.close();
+    throw err;
+  }
+}
+
+/** the gateway's last words when it is gone */
+function crashNote(sys: GatewaySystem): string {
+  return sys.gateway.running ? '' : `; the gateway process is gone (exit ${sys.gateway.exitCode}): ${sys.gateway.logTail(600).replace(/\s+/g, ' ')}`;
+}
+
+/** human-paced steps at K = depot and K = stress on one gateway */
+async function humanRuns(s: Sizes, log: (l: string) => void) {
+  const g = await gatewayWithKits(s.stress, s.depot, s.workers, Math.ceil(s.humanSeconds / 2) + 5, log);
+  try {
     const human = { seconds: s.humanSeconds, mode: 'human' as const };
-    const depot = await onGateway(sys, () => a!.run(human));
-    log(`load: gateway, ${s.depot} kits human-paced: ${describeStep(depot)}`);
-    const stress = await onGateway(sys, async () => {
-      const [x, y] = await Promise.all([a!.run(human), b!.run(human)]);
+    const depot = await onGateway(g.sys, () => g.a.run(human));
+    log(`load: gateway, ${s.depot} kits human-paced: ${describeStep(depot)}${crashNote(g.sys)}`);
+    const stress = await onGateway(g.sys, async () => {
+      const [x, y] = await Promise.all([g.a.run(human), g.b.run(human)]);
       return merge(x, y);
     });
-    log(`load: gateway, ${s.stress} kits human-paced: ${describeStep(stress)}`);
+    const crashed = !g.sys.gateway.running;
+    log(`load: gateway, ${s.stress} kits human-paced: ${describeStep(stress)}${crashNote(g.sys)}`);
+    await g.a.close();
+    await g.b.close();
+    await g.sys.gateway.stop();
+    const lostAccepted = await missingFromJournal(g.sys, new Set([...depot.recordIds, ...stress.recordIds]));
+    return { depot, stress, crashed, lostAccepted };
+  } finally {
+    await g.close();
+  }
+}
 
-    // overload: 10x the highest human-paced load held, open-loop, from the kits beyond the depot's
-    const heldRate = Math.max(humanHeld(depot.figures) ? depot.figures.pairsPerSec : 0, humanHeld(stress.figures) ? stress.figures.pairsPerSec : 0) || depot.figures.pairsPerSec;
-    const rate = 10 * heldRate;
+/**
+ * 10x `heldRate`, open-loop for overloadSeconds from `floodKits` kits on a fresh gateway,
+ * while its first `depot` kits go on at a human pace
+ */
+async function overloadRun(s: Sizes, heldRate: number, log: (l: string) => void) {
+  const rate = 10 * heldRate;
+  const g = await gatewayWithKits(s.depot + s.floodKits, s.depot, s.workers, Math.ceil((s.overloadSeconds + s.recoverWindowS) / 2) + 5, log);
+  try {
+    const { sys, a, b } = g;
     const startedAt = Date.now();
     const within = a.run({ mode: 'human', seconds: s.overloadSeconds + s.recoverWindowS });
-    const flood = await b.run({ mode: 'open', seconds: s.overloadSeconds, perKitRate: rate / restKits.length, verdictTimeoutMs: 3000 });
+    const flood = await b.run({ mode: 'open', seconds: s.overloadSeconds, perKitRate: rate / s.floodKits, verdictTimeoutMs: 3000 });
     const endedAt = Date.now();
     const withinRate = await a.window(startedAt);
     const p99WithinRateMs = percentile([...withinRate].sort((x, y) => x - y), 99);
@@ -148,24 +189,16 @@ async function gatewayRuns(s: Sizes, log: (l: string) => void) {
     const crashed = !sys.gateway.running;
     const rssMB = crashed ? Number.NaN : await sys.gateway.rssMB();
     const flooded = figuresOf(flood);
-    log(`load: overload at ${Math.round(rate)} pairs/s offered (${Math.round(flooded.pairsPerSec)} sent): ${JSON.stringify(flooded)}; within-rate p99 ${round(p99WithinRateMs)} ms; recovered in ${recoverS} s; crashed ${crashed}`);
-
+    log(`load: overload at ${Math.round(rate)} pairs/s offered (${Math.round(flooded.pairsPerSec)} sent): ${JSON.stringify(flooded)}; within-rate p99 ${round(p99WithinRateMs)} ms; recovered in ${recoverS} s${crashNote(sys)}`);
     // every pickup heard recorded: true, in the journal after the stop
     await a.close();
     await b.close();
-    a = b = undefined;
-    const heard = new Set([...depot.recordIds, ...stress.recordIds, ...tail.recordIds, ...flood.recordIds]);
+    const heard = new Set([...tail.recordIds, ...flood.recordIds]);
     await sys.gateway.stop();
     const lostAccepted = await missingFromJournal(sys, heard);
-    return {
-      depot,
-      stress,
-      overload: { offeredPairsPerSec: Math.round(rate), sentPairsPerSec: flooded.pairsPerSec, flood: flooded, crashed, lostAccepted, recordedHeard: heard.size, p99WithinRateMs: round(p99WithinRateMs), recoverS, rssMB: round(rssMB, 1), seconds: s.overloadSeconds },
-    };
+    return { offeredPairsPerSec: Math.round(rate), sentPairsPerSec: flooded.pairsPerSec, flood: flooded, crashed, lostAccepted, recordedHeard: heard.size, p99WithinRateMs: round(p99WithinRateMs), recoverS, rssMB: round(rssMB, 1), seconds: s.overloadSeconds };
   } finally {
-    await a?.close();
-    await b?.close();
-    await sys.close();
+    await g.close();
   }
 }
 
@@ -253,9 +286,12 @@ export const loadModelBench: Bench = {
   async run(ctx) {
     if (!pipelinePresent()) return { rows: [{ bench: 'load', metric: 'pipeline not present', value: NaN, unit: '' }], json: { load: { skipped: 'pipeline not present' } } };
     const s: Sizes = ctx.quick
-      ? { depot: 50, stress: 200, humanSeconds: 8, overloadSeconds: 4, recoverWindowS: 8, cpuKits: 50, workers: 2 }
-      : { depot: 200, stress: 2000, humanSeconds: 20, overloadSeconds: 10, recoverWindowS: 15, cpuKits: 200, workers: 3 };
-    const gw = await gatewayRuns(s, ctx.log);
+      ? { depot: 30, stress: 120, humanSeconds: 6, overloadSeconds: 3, recoverWindowS: 5, cpuKits: 30, workers: 2, floodKits: 30 }
+      : { depot: 200, stress: 2000, humanSeconds: 15, overloadSeconds: 10, recoverWindowS: 10, cpuKits: 200, workers: 3, floodKits: 200 };
+    const human = await humanRuns(s, ctx.log);
+    // the highest human-paced load held (the depot's pace when none held)
+    const heldRate = Math.max(...[human.depot, human.stress].filter((st) => humanHeld(st.figures)).map((st) => st.figures.pairsPerSec), 0) || human.depot.figures.pairsPerSec;
+    const gw = { ...human, overload: await overloadRun(s, heldRate, ctx.log) };
     const cpu1 = await cpuPerPickup(s.cpuKits, 1);
     const cpu500 = await cpuPerPickup(s.cpuKits, 500);
     ctx.log(`load: CPU per pickup, 1 task per kit ${JSON.stringify(cpu1)}, 500 tasks per kit ${JSON.stringify(cpu500)}`);

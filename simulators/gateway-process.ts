@@ -86,6 +86,12 @@ export class GatewayProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** how the last process ended: its exit code, or the signal that ended it; undefined while it runs */
+  get exitCode(): number | string | undefined {
+    if (!this.child || this.running) return undefined;
+    return this.child.exitCode ?? this.child.signalCode ?? undefined;
+  }
+
   /** Spawns the gateway and waits until /healthz answers 200; the ms it took. */
   async start(timeoutMs = 20_000): Promise<number> {
     const t0 = performance.now();
