@@ -91,9 +91,14 @@ export async function writeResults(results: Record<string, unknown>, rows: Bench
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()} ${os.release()}` },
     versions: { node: process.version, gateway: '0.1.0' },
     at: new Date().toISOString(),
-    table: rows,
+    // a run of some benches (--only) keeps the other benches' rows
+    table: [...previousRows(previous).filter((r) => !rows.some((x) => x.bench === r.bench)), ...rows],
   };
   await writeFile(resultsFile, `${JSON.stringify(doc, null, 2)}\n`);
+}
+
+function previousRows(previous: Record<string, unknown>): BenchRow[] {
+  return Array.isArray(previous.table) ? (previous.table as BenchRow[]) : [];
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
