@@ -15,7 +15,7 @@ import { writeBenchGatewayConfig } from './gateway-config.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { KitLoad } from './kit-load.js';
 import { freePort } from '../core/ports.js';
-import { ptyPair, type PtyPair } from './pty.js';
+import { startSocatPty, type SocatPty } from '../simulators/devices/pty.js';
 import { appendMany, openBenchJournal } from './records.js';
 
 const IDLE_GOAL_MB = 80;
@@ -52,11 +52,11 @@ export const footprintBench: Bench = {
     const loadSeconds = ctx.quick ? 5 : 10;
     const backlog = ctx.quick ? 200_000 : 1_000_000;
     const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-bench-footprint-'));
-    const ptys: PtyPair[] = [];
+    const ptys: SocatPty[] = [];
     const running: GatewayProcess[] = [];
     try {
-      for (const name of ['mtsics', 'cas', 'scanner', 'gps', 'locker']) ptys.push(await ptyPair(dir, name));
-      const [mtSics, continuous, scanner, gps, locker] = ptys.map((p) => p.device);
+      for (const name of ['mtsics', 'cas', 'scanner', 'gps', 'locker']) ptys.push(await startSocatPty(path.join(dir, `${name}-gw`), path.join(dir, `${name}-dev`)));
+      const [mtSics, continuous, scanner, gps, locker] = ptys.map((p) => p.gatewayPath);
       const passwordHash = hashPasswordSync(PASSWORD);
       const configure = async (dataDir: string) => {
         const mqttPort = await freePort();
@@ -88,7 +88,7 @@ export const footprintBench: Bench = {
       const startToHealthyMs = median(starts);
       for (const d of idleCfg.dropped) ctx.log(`footprint: left out ${d.id}, refused by the config schema: ${d.problem}`);
       ctx.log(`footprint: start to healthy ${starts.map((s) => Math.round(s)).join(', ')} ms`);
-      const health = await gw!.health();
+      const health = (await gw!.health()).body;
       const devices = (health.devices as { id: string; state: string }[] | undefined) ?? [];
       const unavailable = devices.filter((d) => d.state === 'unavailable').map((d) => d.id);
       ctx.log(`footprint: ${devices.length} devices, unavailable: ${unavailable.join(', ') || 'none'}`);
@@ -122,7 +122,7 @@ export const footprintBench: Bench = {
       const startBacklogMs = gw.startToHealthyMs;
       await sleep(5000);
       const rssBacklogMB = await gw.rssMB();
-      const opened = journalOpened(await gw.health());
+      const opened = journalOpened((await gw.health()).body);
       await stop(gw);
       const flat = rssBacklogMB / rssIdleMB;
       const label = backlog >= 1_000_000 ? `${backlog / 1_000_000}M` : `${backlog / 1000}k`;

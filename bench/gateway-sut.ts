@@ -15,7 +15,7 @@ import { KitLoad, type KitClients } from './kit-load.js';
 import { freePort } from '../core/ports.js';
 import { benchTasks, kitPosition, writeTasksFile } from './tasks-file.js';
 
-const PASSWORD = 'bench-pw';
+export const PASSWORD = 'bench-pw';
 
 /** the weigh-and-scan pipeline is part of this build */
 export function pipelinePresent(): boolean {
@@ -37,34 +37,66 @@ export function withPositions(kits: KitClients[]): KitClients[] {
   return kits.map((k) => ({ ...k, position: kitPosition(k.kitIndex) }));
 }
 
-export async function startGatewayTarget(o: { kits: number; tasksPerKit?: number }): Promise<GatewayTarget> {
+export interface GatewaySystem {
+  gateway: GatewayProcess;
+  kits: KitClients[];
+  url: string;
+  dataDir: string;
+  gatewayId: string;
+  tasks: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The compiled gateway with `kits` kits (positions set) and a tasks file of `tasksPerKit`
+ * tasks per kit; `passwordHash` for the devices (scrypt of PASSWORD, the CLI's cost by default).
+ */
+export async function startGatewaySystem(o: { kits: number; tasksPerKit?: number; passwordHash?: string }): Promise<GatewaySystem> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-bench-sut-'));
-  let gateway: GatewayProcess | undefined;
   try {
     const mqttPort = await freePort();
     const httpPort = await freePort();
+    const dataDir = path.join(dir, 'data');
     const tasksFile = o.tasksPerKit ? path.join(dir, 'tasks.json') : undefined;
-    const cfg = await writeBenchGatewayConfig({ dir, dataDir: path.join(dir, 'data'), mqttPort, httpPort, kits: o.kits, password: PASSWORD, passwordHash: hashPasswordSync(PASSWORD), tasksFile });
+    const cfg = await writeBenchGatewayConfig({ dir, dataDir, mqttPort, httpPort, kits: o.kits, password: PASSWORD, passwordHash: o.passwordHash ?? hashPasswordSync(PASSWORD), tasksFile });
     const kits = withPositions(cfg.kits);
     const tasks = tasksFile ? benchTasks(kits, o.tasksPerKit ?? 0) : [];
     if (tasksFile) await writeTasksFile(tasksFile, tasks);
-    gateway = await startGatewayProcess(cfg.file, httpPort, 120_000);
-    const gw = gateway;
-    const load = await KitLoad.start({ url: `mqtt://127.0.0.1:${mqttPort}`, kits, awaitVerdicts: true, recorded: true });
+    const gateway = await startGatewayProcess(cfg.file, httpPort, 120_000);
     return {
-      load,
+      gateway,
       kits,
-      gateway: gw,
+      url: `mqtt://127.0.0.1:${mqttPort}`,
+      dataDir,
+      gatewayId: 'bench-gw',
       tasks: tasks.length,
       async close() {
-        await load.close();
-        await gw.stop();
+        await gateway.stop();
         await rm(dir, { recursive: true, force: true });
       },
     };
   } catch (err) {
-    await gateway?.stop();
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** the closed-loop load generator connected to a started system; closing the target closes both */
+export async function kitLoadOn(sys: { url: string; close(): Promise<void> }, kits: KitClients[], recorded: boolean): Promise<LoadTarget> {
+  try {
+    const load = await KitLoad.start({ url: sys.url, kits, awaitVerdicts: true, recorded });
+    const close = async () => {
+      await load.close();
+      await sys.close();
+    };
+    return { load, kits, close };
+  } catch (err) {
+    await sys.close();
+    throw err;
+  }
+}
+
+export async function startGatewayTarget(o: { kits: number; tasksPerKit?: number }): Promise<GatewayTarget> {
+  const sys = await startGatewaySystem(o);
+  return { ...(await kitLoadOn(sys, sys.kits, true)), gateway: sys.gateway, tasks: sys.tasks };
 }

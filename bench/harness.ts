@@ -83,15 +83,26 @@ export async function writeResults(results: Record<string, unknown>, rows: Bench
   } catch {
     previous = {};
   }
+  // a key this run wrote part of keeps the parts it did not write
+  const merged: Record<string, unknown> = { ...previous };
+  for (const [k, v] of Object.entries(results)) merged[k] = isPlainObject(merged[k]) && isPlainObject(v) ? { ...merged[k], ...v } : v;
   const doc = {
-    ...previous,
-    ...results,
+    ...merged,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: round(os.totalmem() / 2 ** 30, 1), platform: `${os.platform()} ${os.release()}` },
     versions: { node: process.version, gateway: '0.1.0' },
     at: new Date().toISOString(),
-    table: rows,
+    // a run of some benches (--only) keeps the other benches' rows
+    table: [...previousRows(previous).filter((r) => !rows.some((x) => x.bench === r.bench)), ...rows],
   };
   await writeFile(resultsFile, `${JSON.stringify(doc, null, 2)}\n`);
+}
+
+function previousRows(previous: Record<string, unknown>): BenchRow[] {
+  return Array.isArray(previous.table) ? (previous.table as BenchRow[]) : [];
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Runs several sides `rounds` times, each round starting one side later than the last; returns each side's per-round results. */

@@ -1,19 +1,26 @@
-/** The main-thread side of bench/kits-worker.ts: start the kits, run load steps, close. */
+/** The main-thread side of the load generators' worker threads: start, ask, close. */
 import { Worker } from 'node:worker_threads';
 import type { KitClients, LoadJob, LoadResult, LoadStep } from './kits-worker.js';
 import { kitIdOf } from './waybills.js';
 
 export type { KitClients, LoadJob, LoadResult, LoadStep };
 
-type Reply = { ready?: true; result?: LoadResult; closed?: true; error?: string };
+/** a worker's answer; one that names the id of its request answers only that request */
+type Reply<R> = { id?: number; ready?: true; result?: R; closed?: true; error?: string };
 
-export class KitLoad {
+/** One worker thread running `script` with `job`; `request` posts a message and waits for its reply. */
+export class LoadWorker<R> {
+  private ids = 0;
+
   private constructor(private readonly worker: Worker) {}
 
-  static async start(job: LoadJob): Promise<KitLoad> {
-    const worker = new Worker(new URL('./kits-worker.js', import.meta.url), { workerData: job });
-    const load = new KitLoad(worker);
-    const first = await load.reply(120_000);
+  static async start<R>(script: URL, job: unknown, timeoutMs = 120_000): Promise<LoadWorker<R>> {
+    const worker = new Worker(script, { workerData: job });
+    const load = new LoadWorker<R>(worker);
+    const first = await load.reply(timeoutMs).catch(async (err: Error) => {
+      await worker.terminate();
+      throw err;
+    });
     if (first.error) {
       await worker.terminate();
       throw new Error(`load generator: ${first.error}`);
@@ -21,13 +28,14 @@ export class KitLoad {
     return load;
   }
 
-  private reply(timeoutMs: number): Promise<Reply> {
+  private reply(timeoutMs: number, id?: number): Promise<Reply<R>> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
         reject(new Error(`load generator silent for ${timeoutMs / 1000} s`));
       }, timeoutMs);
-      const onMessage = (m: Reply) => {
+      const onMessage = (m: Reply<R>) => {
+        if (m.id !== undefined && m.id !== id) return;
         cleanup();
         resolve(m);
       };
@@ -45,11 +53,13 @@ export class KitLoad {
     });
   }
 
-  async run(step: LoadStep): Promise<LoadResult> {
-    const answer = this.reply(step.seconds * 1000 + (step.verdictTimeoutMs ?? 2000) + 30_000);
-    this.worker.postMessage({ run: step });
+  /** posts `message` with an id (requests may overlap when the worker answers with it) and waits for the answer */
+  async request(message: Record<string, unknown>, timeoutMs: number): Promise<R> {
+    const id = ++this.ids;
+    const answer = this.reply(timeoutMs, id);
+    this.worker.postMessage({ ...message, id });
     const m = await answer;
-    if (m.error || !m.result) throw new Error(`load generator: ${m.error ?? 'no result'}`);
+    if (m.error || m.result === undefined) throw new Error(`load generator: ${m.error ?? 'no result'}`);
     return m.result;
   }
 
@@ -58,6 +68,23 @@ export class KitLoad {
     this.worker.postMessage('close');
     await answer;
     await this.worker.terminate();
+  }
+}
+
+/** The weigh-and-scan load generator of kits-worker.ts. */
+export class KitLoad {
+  private constructor(private readonly worker: LoadWorker<LoadResult>) {}
+
+  static async start(job: LoadJob): Promise<KitLoad> {
+    return new KitLoad(await LoadWorker.start<LoadResult>(new URL('./kits-worker.js', import.meta.url), job));
+  }
+
+  run(step: LoadStep): Promise<LoadResult> {
+    return this.worker.request({ run: step }, step.seconds * 1000 + (step.verdictTimeoutMs ?? 2000) + 30_000);
+  }
+
+  close(): Promise<void> {
+    return this.worker.close();
   }
 }
 

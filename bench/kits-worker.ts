@@ -16,7 +16,8 @@
  * or { error }.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectKits } from './kit-clients.js';
 import { percentile } from './harness.js';
 import { declaredGramsOf, waybillOf } from './waybills.js';
 
@@ -81,32 +82,11 @@ interface Kit {
 const job = workerData as LoadJob;
 const qos = job.qos ?? 1;
 
-function connect(opts: { id: string; username?: string; password?: string }): Promise<MqttClient> {
-  const c = mqtt.connect(job.url, { clientId: opts.id, username: opts.username ?? opts.id, password: opts.password, reconnectPeriod: 0, connectTimeout: 30_000 });
-  return new Promise((resolve, reject) => {
-    c.once('connect', () => {
-      // the load generator must not add Nagle delays of its own
-      const socket = c.stream as { setNoDelay?: (on: boolean) => void };
-      socket.setNoDelay?.(true);
-      resolve(c);
-    });
-    c.once('error', reject);
-  });
-}
-
 async function connectAll(): Promise<Kit[]> {
-  const kits: Kit[] = [];
-  const queue = [...job.kits];
-  const workers = Array.from({ length: job.connectConcurrency ?? 8 }, async () => {
-    for (let spec = queue.shift(); spec; spec = queue.shift()) {
-      const scanner = await connect(spec.scanner);
-      const scale = await connect(spec.scale);
-      if (job.awaitVerdicts) await scanner.subscribeAsync(`cg/v1/kits/${spec.kit}/verdicts`, { qos: 1 });
-      kits.push({ spec, scanner, scale, next: 0 });
-    }
+  const connected = await connectKits(job.url, job.kits, job.connectConcurrency ?? 8, async (k) => {
+    if (job.awaitVerdicts) await k.scanner.subscribeAsync(`cg/v1/kits/${k.spec.kit}/verdicts`, { qos: 1 });
   });
-  await Promise.all(workers);
-  return kits.sort((a, b) => a.spec.kitIndex - b.spec.kitIndex);
+  return connected.map((k) => ({ ...k, next: 0 }));
 }
 
 const kits = await connectAll().catch((err: Error) => {

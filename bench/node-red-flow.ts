@@ -38,6 +38,8 @@ if (type === 'scan') {
 }
 if (type === 'weight') {
   if (p.stable !== true || typeof p.grams !== 'number') return null;
+  // an empty scale between parcels is no weight to pair
+  if (p.grams <= 0) { k.weight = undefined; return null; }
   if (k.scan) { const code = k.scan; k.scan = undefined; return judge(code, p); }
   k.weight = p;
   return null;

@@ -12,6 +12,9 @@ import { promisify } from 'node:util';
 import { benchDir } from './harness.js';
 import { freePort } from '../core/ports.js';
 import { nodeRedFlow, type NodeRedContext } from './node-red-flow.js';
+import { startMosquitto } from './mosquitto.js';
+import type { KitClients } from './kits-worker.js';
+import type { BenchTask } from './tasks-file.js';
 
 const cacheDir = path.join(benchDir, '.cache', 'node-red');
 const redJs = path.join(cacheDir, 'node_modules', 'node-red', 'red.js');
@@ -96,4 +99,22 @@ export async function startNodeRed(o: { red: string; mqttPort: number; context: 
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Mosquitto and Node-RED with the flow, knowing `kits`' devices and `tasks`: the broker's url for the load generator */
+export async function startNodeRedSystem(red: string, kits: readonly KitClients[], tasks: BenchTask[]): Promise<{ url: string; close(): Promise<void> }> {
+  const mosq = await startMosquitto();
+  try {
+    const nodeRed = await startNodeRed({ red, mqttPort: mosq.port, context: { devices: kits.flatMap((k) => [{ id: k.scanner.id, kit: k.kit }, { id: k.scale.id, kit: k.kit }]), tasks } });
+    return {
+      url: mosq.url,
+      async close() {
+        await nodeRed.stop();
+        await mosq.stop();
+      },
+    };
+  } catch (err) {
+    await mosq.stop();
+    throw err;
+  }
 }

@@ -2,7 +2,7 @@
  * `npm run bench [-- --quick] [-- --only name,...]`: runs the benchmarks, prints the table,
  * writes bench/results/latest.json.
  */
-import { formatTable, writeResults, type Bench, type BenchRow } from './harness.js';
+import { formatTable, isPlainObject, writeResults, type Bench, type BenchRow } from './harness.js';
 import { mqttHopBench } from './mqtt-hop.js';
 import { journalBench } from './journal.js';
 import { drainBench } from './drain.js';
@@ -10,8 +10,9 @@ import { footprintBench } from './footprint.js';
 import { scanToVerdictBench } from './scan-to-verdict.js';
 import { vsNodeRedBench } from './vs-node-red.js';
 import { rulesBench } from './rules.js';
+import { loadModelBench } from './load-model.js';
 
-const benches: Bench[] = [scanToVerdictBench, vsNodeRedBench, rulesBench, mqttHopBench, journalBench, drainBench, footprintBench];
+const benches: Bench[] = [scanToVerdictBench, vsNodeRedBench, loadModelBench, rulesBench, mqttHopBench, journalBench, drainBench, footprintBench];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -28,7 +29,8 @@ async function main(): Promise<void> {
     try {
       const r = await b.run({ quick, log });
       rows.push(...r.rows);
-      Object.assign(json, r.json);
+      // two benches may write parts of one key (vsNodeRed): merge them
+      for (const [k, v] of Object.entries(r.json)) json[k] = isPlainObject(json[k]) && isPlainObject(v) ? { ...json[k], ...v } : v;
       log(`bench: ${b.name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     } catch (err) {
       log(`bench: ${b.name} FAILED: ${(err as Error).stack ?? err}`);

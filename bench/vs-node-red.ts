@@ -7,11 +7,10 @@
  * then the same number offered as fast as the kits go (throughput: verdicts per second).
  */
 import { alternate, median, round, type Bench, type BenchRow } from './harness.js';
-import { KitLoad, benchKits, type LoadResult } from './kit-load.js';
+import { benchKits, type LoadResult } from './kit-load.js';
 import { describe } from './load-steps.js';
-import { pipelinePresent, startGatewayTarget, withPositions, type LoadTarget } from './gateway-sut.js';
-import { startMosquitto } from './mosquitto.js';
-import { ensureNodeRed, startNodeRed } from './node-red.js';
+import { kitLoadOn, pipelinePresent, startGatewayTarget, withPositions, type LoadTarget } from './gateway-sut.js';
+import { ensureNodeRed, startNodeRedSystem } from './node-red.js';
 import { benchTasks } from './tasks-file.js';
 
 const KITS = 50;
@@ -24,34 +23,8 @@ interface Round {
 }
 
 async function startNodeRedTarget(red: string, tasksPerKit: number): Promise<LoadTarget> {
-  const mosq = await startMosquitto();
   const kits = withPositions(benchKits(KITS, 'bench-pw'));
-  try {
-    const tasks = benchTasks(kits, tasksPerKit);
-    const nodeRed = await startNodeRed({
-      red,
-      mqttPort: mosq.port,
-      context: { devices: kits.flatMap((k) => [{ id: k.scanner.id, kit: k.kit }, { id: k.scale.id, kit: k.kit }]), tasks },
-    });
-    try {
-      const load = await KitLoad.start({ url: mosq.url, kits, awaitVerdicts: true });
-      return {
-        load,
-        kits,
-        async close() {
-          await load.close();
-          await nodeRed.stop();
-          await mosq.stop();
-        },
-      };
-    } catch (err) {
-      await nodeRed.stop();
-      throw err;
-    }
-  } catch (err) {
-    await mosq.stop();
-    throw err;
-  }
+  return kitLoadOn(await startNodeRedSystem(red, kits, benchTasks(kits, tasksPerKit)), kits, false);
 }
 
 export const vsNodeRedBench: Bench = {

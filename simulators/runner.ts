@@ -116,7 +116,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     items: s.stops.map((stop, i) => ({ id: `assign-${stop.id}`, kind: 'task.assign', task: taskOf(s, stop, i, at) })),
   });
 
-  const gateway = new GatewayProcess(configFile, httpUrl, path.join(workDir, 'gateway.log'));
+  const gateway = new GatewayProcess({ configFile, httpUrl, logFile: path.join(workDir, 'gateway.log') });
   const devices: MqttDevice[] = [];
   const failures: string[] = [];
   const visits: VisitLog[] = [];

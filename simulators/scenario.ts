@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { s10CheckDigit } from '../devices/scanner/waybill.js';
 import { packageRoot } from '../core/package.js';
+import { s10 } from './waybills.js';
 
 const hhmm = z.string().regex(/^\d{1,2}:\d{2}$/, 'a time of day HH:MM');
 const point = z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
@@ -156,8 +156,7 @@ export function rng(seed: number): () => number {
 
 /** A valid UPU S10 number from a seed. */
 export function s10Waybill(random: () => number, prefix = 'RR', country = 'CN'): string {
-  const serial = String(Math.floor(random() * 1e8)).padStart(8, '0');
-  return `${prefix}${serial}${s10CheckDigit(serial)}${country}`;
+  return s10(Math.floor(random() * 1e8), prefix, country);
 }
 
 function hhmmOf(minutes: number): string {

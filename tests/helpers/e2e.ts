@@ -3,25 +3,16 @@
  * of MQTT-native devices (scanner, scale, GPS) that makes pickups and follows the kit's
  * verdicts, valid UPU S10 waybills, and pickup tasks near one address.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { stringify as toYaml } from 'yaml';
-import { s10CheckDigit } from '../../devices/scanner/waybill.js';
-import { cliPath, freePort } from './process.js';
+import { freePort } from './process.js';
 import { topicMatches } from './gateway.js';
+import { s10 } from '../../simulators/waybills.js';
+import { GatewayProcess } from '../../simulators/gateway-process.js';
 
-export { freePort };
-
-/** A valid UPU S10 waybill (`RB` + 8 digits + check digit + `GB`) from a serial number. */
-export function s10(serial: number, prefix = 'RB', country = 'GB'): string {
-  const digits = String(serial).padStart(8, '0');
-  const check = s10CheckDigit(digits);
-  if (check === undefined) throw new RangeError(`serial ${serial} is not 8 digits`);
-  return `${prefix}${digits}${check}${country}`;
-}
+export { freePort, s10 };
 
 export const PICKUP_ADDRESS = { text: '1 Quay Street, Bristol', lat: 51.4545, lon: -2.5879 };
 
@@ -53,69 +44,18 @@ export async function writeGatewayConfig(workDir: string, config: Record<string,
   return file;
 }
 
-/** The compiled gateway (`courier-gw start --config ...`) as a child process. */
-export class GatewayChild {
-  private child: ChildProcess | undefined;
-  private readonly log: WriteStream;
-  readonly httpUrl: string;
+/** The compiled gateway as a child process, with its MQTT and HTTP addresses on loopback. */
+export class GatewayChild extends GatewayProcess {
   readonly mqttUrl: string;
 
-  constructor(private readonly configFile: string, ports: GatewayPorts, readonly logFile: string) {
-    this.log = createWriteStream(logFile, { flags: 'a' });
-    this.httpUrl = `http://127.0.0.1:${ports.http}`;
+  constructor(configFile: string, ports: GatewayPorts, logFile: string) {
+    super({ configFile, httpUrl: `http://127.0.0.1:${ports.http}`, logFile });
     this.mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
   }
 
-  async start(): Promise<void> {
-    const child = spawn(process.execPath, [cliPath, 'start', '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-    child.stdout!.pipe(this.log, { end: false });
-    child.stderr!.pipe(this.log, { end: false });
-    this.child = child;
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`gateway exited with code ${child.exitCode}:\n${await this.logTail()}`);
-      if ((await this.health().catch(() => undefined))?.status === 200) return;
-      if (Date.now() > deadline) throw new Error(`gateway did not become healthy:\n${await this.logTail()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  /** GET /healthz */
-  async health(): Promise<{ status: number; body: Health }> {
-    const res = await fetch(`${this.httpUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
-    return { status: res.status, body: (await res.json()) as Health };
-  }
-
-  /** A power cut: SIGKILL, and wait for the process to be gone. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  /** SIGTERM and wait; the exit code */
-  async stop(): Promise<number | null> {
-    const child = this.child;
-    if (!child) return null;
-    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
-  }
-
-  async close(): Promise<void> {
-    await this.stop();
-    await new Promise<void>((r) => this.log.end(() => r()));
-  }
-
-  async logTail(chars = 4000): Promise<string> {
-    const text = await readFile(this.logFile, 'utf8').catch(() => '');
-    return text.slice(-chars);
+  /** GET /healthz, its body read as the gateway's Health */
+  override health<T = Health>(): Promise<{ status: number; body: T }> {
+    return super.health<T>();
   }
 }
 

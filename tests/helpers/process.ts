@@ -1,10 +1,8 @@
 /** Child processes for interop tests: the compiled CLI, free ports, waiting for output. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot as repoRoot } from '../../simulators/gateway-process.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export { compiledCliPath as cliPath } from '../../core/package.js';
+export { gatewayCli as cliPath, packageRoot as repoRoot } from '../../simulators/gateway-process.js';
 
 export { freePort } from '../../core/ports.js';
 

@@ -1,9 +1,11 @@
-/** A pseudo-terminal pair made by Debian's socat: `device` is the path the gateway opens, `peer` the other end. */
+/**
+ * A pseudo-terminal pair for a test (the simulators' socat pair): `device` is the path the
+ * gateway opens, `peer` the other end, both in `dir` (a fresh temporary folder by default).
+ */
 import { mkdtemp } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startSocatPty } from '../../simulators/devices/pty.js';
 
 export interface PtyPair {
   device: string;
@@ -13,21 +15,6 @@ export interface PtyPair {
 
 export async function ptyPair(dir?: string, name = 'tty'): Promise<PtyPair> {
   const base = dir ?? (await mkdtemp(path.join(os.tmpdir(), 'cg-pty-')));
-  const device = path.join(base, `${name}-gw`);
-  const peer = path.join(base, `${name}-dev`);
-  const child: ChildProcess = spawn('socat', [`pty,raw,echo=0,link=${device}`, `pty,raw,echo=0,link=${peer}`], { stdio: 'ignore' });
-  const deadline = Date.now() + 5000;
-  while (!(existsSync(device) && existsSync(peer))) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('socat did not create the pty pair (is Debian socat installed?)');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return {
-    device,
-    peer,
-    async close() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const pair = await startSocatPty(path.join(base, `${name}-gw`), path.join(base, `${name}-dev`));
+  return { device: pair.gatewayPath, peer: pair.devicePath, close: () => pair.close() };
 }

@@ -57,7 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await kit?.close();
-  await gateway?.close();
+  await gateway?.stop();
   await dispatch?.close();
   await mq?.dispose();
   if (workDir) await rm(workDir, { recursive: true, force: true });

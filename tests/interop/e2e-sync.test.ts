@@ -57,7 +57,7 @@ async function setup(name: string, extra: Record<string, unknown>, dispatchDown:
   const gateway = new GatewayChild(file, ports, path.join(workDir, 'gateway.log'));
   cleanups.push(() => rm(workDir, { recursive: true, force: true }));
   cleanups.push(() => dispatch.close());
-  cleanups.push(() => gateway.close());
+  cleanups.push(() => gateway.stop());
   return { workDir, dataDir, gateway, dispatch, gatewayId };
 }
 

@@ -18,8 +18,9 @@ import { stringify as toYaml } from 'yaml';
 import { startDispatchSim, type DispatchSim } from '../../simulators/dispatch/index.js';
 import { Journal } from '../../cloud-sync/journal/index.js';
 import { DEVICE_PASSWORD, testHash } from '../helpers/gateway.js';
-import { freePorts, GatewayChild, s10, seeded, sized, sleep } from './harness.js';
-import { KitLoad } from './kit-load.js';
+import { freePorts, GatewayProcess, seeded, sized, sleep } from './harness.js';
+import { s10 } from '../../simulators/waybills.js';
+import { PickupKit } from '../../simulators/kit.js';
 
 const CRASHES = sized(100, 10);
 const KITS = 3;
@@ -32,8 +33,8 @@ const TOKEN = 'dispatch-token-crash';
 
 let work: string;
 let dispatch: DispatchSim;
-let gateway: GatewayChild;
-let kits: KitLoad[] = [];
+let gateway: GatewayProcess;
+let kits: PickupKit[] = [];
 const figures = { crashes: 0, duringStart: 0, startMs: [] as number[], downRuns: 0 };
 let waybillsTwice: string[] | undefined;
 
@@ -42,7 +43,7 @@ function tasksOf(kit: string, k: number): object[] {
   return Array.from({ length: TASKS_PER_KIT }, (_, i) => ({
     id: `${kit}-T${i}`,
     kit,
-    waybill: s10('RR', k * 1_000_000 + i, 'CN'),
+    waybill: s10(k * 1_000_000 + i, 'RR', 'CN'),
     customer: `Customer ${i}`,
     address: { text: `Stop ${i}, Berlin`, ...HOME },
     window: { from: new Date(now - 86_400_000).toISOString(), to: new Date(now + 86_400_000).toISOString() },
@@ -73,10 +74,10 @@ beforeAll(async () => {
   };
   const configFile = path.join(work, 'gateway.yaml');
   await writeFile(configFile, toYaml(config));
-  gateway = new GatewayChild(configFile, `http://127.0.0.1:${httpPort}`, path.join(work, 'gateway.log'));
+  gateway = new GatewayProcess({ configFile, httpUrl: `http://127.0.0.1:${httpPort}`, logFile: path.join(work, 'gateway.log') });
   figures.startMs.push(await gateway.start());
-  const byKit = new Map(kitIds.map((kit, k) => [kit, Array.from({ length: WAYBILLS_PER_KIT }, (_, i) => s10('RR', (k + 1) * 1_000_000 + i, 'CN'))]));
-  kits = kitIds.map((kit) => new KitLoad({ url: `mqtt://127.0.0.1:${mqttPort}`, kit, password: DEVICE_PASSWORD, waybills: byKit.get(kit)!, position: HOME }));
+  const byKit = new Map(kitIds.map((kit, k) => [kit, Array.from({ length: WAYBILLS_PER_KIT }, (_, i) => s10((k + 1) * 1_000_000 + i, 'RR', 'CN'))]));
+  kits = kitIds.map((kit) => new PickupKit({ url: `mqtt://127.0.0.1:${mqttPort}`, kit, password: DEVICE_PASSWORD, waybills: byKit.get(kit)!, position: HOME }));
   await Promise.all(kits.map((k) => k.connected()));
 });
 

@@ -16,7 +16,8 @@ import { pino } from 'pino';
 import { Journal, nodeFs, type JournalFs } from '../../cloud-sync/journal/index.js';
 import { RecordRefusedError } from '../../rules/records.js';
 import { collect, DEVICE_PASSWORD, metricValue, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
-import { MB, s10 } from './harness.js';
+import { MB } from './harness.js';
+import { s10 } from '../../simulators/waybills.js';
 
 const HOME = { lat: 52.5219, lon: 13.4132 };
 const silent = pino({ level: 'silent' });
@@ -104,7 +105,7 @@ if (mounted) describe('disk full on an 8 MiB tmpfs (mount -t tmpfs -o size=8m)',
     const now = Date.now();
     const tasksFile = path.join(base, 'tasks.json');
     const tasks = Array.from({ length: 20 }, (_, i) => ({
-      id: `T${i}`, kit: 'van-1', waybill: s10('RB', 1000 + i), customer: 'Acme', address: { text: 'Berlin', ...HOME },
+      id: `T${i}`, kit: 'van-1', waybill: s10(1000 + i, 'RB'), customer: 'Acme', address: { text: 'Berlin', ...HOME },
       window: { from: new Date(now - 3_600_000).toISOString(), to: new Date(now + 3_600_000).toISOString() }, service: 'standard', sequence: i,
     }));
     await writeFile(tasksFile, JSON.stringify({ tasks }));
@@ -122,7 +123,7 @@ if (mounted) describe('disk full on an 8 MiB tmpfs (mount -t tmpfs -o size=8m)',
   });
 
   it('records pickups while there is room', async () => {
-    for (let i = 0; i < 3; i++) expect(await pickup(s10('RB', 1000 + i))).toMatchObject({ recorded: true });
+    for (let i = 0; i < 3; i++) expect(await pickup(s10(1000 + i, 'RB'))).toMatchObject({ recorded: true });
   });
 
   it('answers a pickup on the full filesystem recorded: false with reason DISK_FULL', async () => {
@@ -130,7 +131,7 @@ if (mounted) describe('disk full on an 8 MiB tmpfs (mount -t tmpfs -o size=8m)',
     expect(filled).toBeGreaterThan(4 * MB);
     // a record may still fit in the page slack of the open segment: go on until one does not
     for (let i = 3; i < 12 && !refused; i++) {
-      const code = s10('RB', 1000 + i);
+      const code = s10(1000 + i, 'RB');
       const r = await pickup(code);
       if (r.recorded === false) {
         refused = r;
@@ -152,7 +153,7 @@ if (mounted) describe('disk full on an 8 MiB tmpfs (mount -t tmpfs -o size=8m)',
     expect(refusedCode).not.toBe('');
     await rm(path.join(mountDir, 'filler'));
     expect(await pickup(refusedCode)).toMatchObject({ recorded: true });
-    expect(await pickup(s10('RB', 1015))).toMatchObject({ recorded: true });
+    expect(await pickup(s10(1015, 'RB'))).toMatchObject({ recorded: true });
   });
 
   it('left nothing corrupt: the journal reopens with every recorded pickup and nothing quarantined', async () => {

@@ -15,7 +15,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { stringify as toYaml } from 'yaml';
 import { DEVICE_PASSWORD, metricValue, testHash } from '../helpers/gateway.js';
 import { run, type Proc } from '../helpers/process.js';
-import { freePorts, GatewayChild, percentile, s10, sized, sleep } from './harness.js';
+import { freePorts, GatewayProcess, percentile, sized, sleep } from './harness.js';
+import { s10 } from '../../simulators/waybills.js';
 
 const WINDOW_MS = sized(10_000, 5_000);
 const EVERY_MS = 25;
@@ -23,7 +24,7 @@ const P99_LIMIT_MS = 50;
 const floodScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'flood-client.mjs');
 
 let work: string;
-let gateway: GatewayChild;
+let gateway: GatewayProcess;
 let mqttUrl: string;
 let scanner: MqttClient;
 let scale: MqttClient;
@@ -44,7 +45,7 @@ beforeAll(async () => {
   };
   const configFile = path.join(work, 'gateway.yaml');
   await writeFile(configFile, toYaml(config));
-  gateway = new GatewayChild(configFile, `http://127.0.0.1:${httpPort}`, path.join(work, 'gateway.log'));
+  gateway = new GatewayProcess({ configFile, httpUrl: `http://127.0.0.1:${httpPort}`, logFile: path.join(work, 'gateway.log') });
   await gateway.start();
   mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
   const connect = async (id: string) => {
@@ -84,7 +85,7 @@ async function measure(ms: number): Promise<{ latencies: number[]; lost: number 
   const sent = new Map<string, number>();
   const end = performance.now() + ms;
   while (performance.now() < end) {
-    const code = s10('RB', 5_000_000 + serial++);
+    const code = s10(5_000_000 + serial++, 'RB');
     scale.publish('cg/v1/devices/scale-1/events/weight', JSON.stringify({ grams: 0, stable: true }), { qos: 0 });
     // the scan is in the gateway before the weight: one socket each, so wait for the scan's write
     await new Promise<void>((resolve) => scanner.publish('cg/v1/devices/scanner-1/events/scan', JSON.stringify({ code }), { qos: 1 }, () => resolve()));
