@@ -38,6 +38,11 @@ export interface EtaOptions {
   movedMs: number;
   /** ... or when its last publication is this old */
   everyMs: number;
+  /**
+   * ETAs are published for this many next stops of a kit; a later stop gets its first
+   * when it comes this close. Bounds what a position costs, whatever the list's length.
+   */
+  publishStops: number;
   /** least time between two position-driven evaluations of a kit */
   evalEveryMs: number;
   /** timer that re-evaluates every kit with a known position */
@@ -60,6 +65,7 @@ export const defaultEtaOptions: EtaOptions = {
   minSpeedKmh: 15,
   movedMs: 2 * 60_000,
   everyMs: 5 * 60_000,
+  publishStops: 20,
   evalEveryMs: 15_000,
   tickMs: 60_000,
   horizonsMin: [15, 5],

@@ -315,7 +315,7 @@ export class EtaTracker {
     st.tasksDirty = false;
     st.lastEvalAt = now;
     const due: { leg: EtaLeg; reason: EtaUpdateReason }[] = [];
-    for (const leg of legs) {
+    for (const leg of legs.slice(0, this.opts.publishStops)) {
       const prev = st.published.get(leg.taskId);
       let reason: EtaUpdateReason | undefined;
       if (!prev) reason = 'new';

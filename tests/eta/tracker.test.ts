@@ -61,6 +61,23 @@ describe('EtaTracker', () => {
     await tr.stop();
   });
 
+  it('publishes ETAs for the next publishStops stops only; a later stop gets its first as the ones before it close', async () => {
+    tasks = Array.from({ length: 30 }, (_, i) => task(`t${i}`, i, 1000 * (i + 1)));
+    const tr = make({ options: { publishStops: 3 } });
+    await tr.start();
+    await tr.handle(fix(0, 43.2));
+    expect(sink.records.map((r) => r.body.taskId)).toEqual(['t0', 't1', 't2']);
+    // t0 picked up: it leaves the list; the next evaluation brings t3 in
+    tasks = tasks.slice(1);
+    tr.taskClosed(KIT, 't0');
+    await clock.tickAsync(16_000);
+    await tr.handle(fix(10, 43.2));
+    const later = sink.records.slice(3).map((r) => [r.body.taskId, r.body.reason]);
+    expect(later).toContainEqual(['t3', 'new']);
+    expect(later.every(([id]) => ['t1', 't2', 't3'].includes(String(id)))).toBe(true);
+    await tr.stop();
+  });
+
   it('re-plans on its timer while the GPS is silent: the ETA slides and is republished once moved 2 min', async () => {
     tasks = [task('a', 1, 6000)];
     const tr = make();
