@@ -4,8 +4,11 @@
  * pseudo-terminals (MT-SICS and continuous scales, a serial scanner, NMEA GPS, a locker
  * bank), and an HID scale and scanner and a BLE scale, which are `unavailable` here.
  * Time from spawn to /healthz 200 (median of 3), RSS idle after 5 s, RSS while 1,000
- * scan + weight pairs/s arrive over MQTT from a worker, RSS with a journal backlog.
+ * scan + weight pairs/s arrive over MQTT from a worker, RSS with a journal backlog;
+ * `courier-gw --help` (median of 5), and the floor: a bare Node process with aedes and an
+ * http server answering /healthz, started and measured the same way.
  */
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,13 +20,58 @@ import { KitLoad } from './kit-load.js';
 import { freePort } from '../core/ports.js';
 import { startSocatPty, type SocatPty } from '../simulators/devices/pty.js';
 import { appendMany, openBenchJournal } from './records.js';
+import { compiledCliPath, packageRoot } from '../core/package.js';
+import { rssMBOf } from '../simulators/gateway-process.js';
 
 const IDLE_GOAL_MB = 80;
 const HEALTHY_GOAL_MS = 500;
+const HELP_GOAL_MS = 300;
 const KITS = 50;
 const PASSWORD = 'bench-pw';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** ms of one `courier-gw --help` run of the compiled CLI */
+function helpRunMs(): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, [compiledCliPath, '--help'], (err) => (err ? reject(err) : resolve(performance.now() - t0))),
+  );
+}
+
+/** the least a Node MQTT gateway can start with: aedes on a TCP port and an http server saying 200 */
+const floorProgram = `
+import { Aedes } from 'aedes';
+import net from 'node:net';
+import http from 'node:http';
+const [mqttPort, httpPort] = process.argv.slice(-2).map(Number);
+const aedes = await Aedes.createBroker();
+await new Promise((r) => net.createServer(aedes.handle).listen(mqttPort, '127.0.0.1', r));
+await new Promise((r) => http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')).listen(httpPort, '127.0.0.1', r));
+`;
+
+/** starts the floor process; resolves with its start-to-healthy time and RSS after 5 s idle */
+async function measureFloor(): Promise<{ startMs: number; rssMB: number }> {
+  const [mqttPort, httpPort] = [await freePort(), await freePort()];
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['--input-type=module', '-e', floorProgram, String(mqttPort), String(httpPort)], { cwd: packageRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    let startMs: number | undefined;
+    while (startMs === undefined) {
+      if (child.exitCode !== null) throw new Error(`the floor process exited with ${child.exitCode}`);
+      if (performance.now() - t0 > 30_000) throw new Error('the floor process not healthy within 30 s');
+      const ok = await fetch(`http://127.0.0.1:${httpPort}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.arrayBuffer().then(() => r.status === 200), () => false);
+      if (ok) startMs = performance.now() - t0;
+      else await sleep(5);
+    }
+    await sleep(5000);
+    return { startMs, rssMB: await rssMBOf(child.pid as number) };
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
 
 /** samples the gateway's RSS every 250 ms while `work` runs; returns the largest */
 async function peakRssDuring(gw: GatewayProcess, work: Promise<unknown>): Promise<number> {
@@ -127,12 +175,24 @@ export const footprintBench: Bench = {
       const flat = rssBacklogMB / rssIdleMB;
       const label = backlog >= 1_000_000 ? `${backlog / 1_000_000}M` : `${backlog / 1000}k`;
 
+      const helps: number[] = [];
+      for (let i = 0; i < 5; i++) helps.push(await helpRunMs());
+      const helpMs = median(helps);
+      const floors: { startMs: number; rssMB: number }[] = [];
+      for (let i = 0; i < 3; i++) floors.push(await measureFloor());
+      const floorStartMs = median(floors.map((f) => f.startMs));
+      const floorRssMB = median(floors.map((f) => f.rssMB));
+      ctx.log(`footprint: --help ${helps.map((h) => Math.round(h)).join(', ')} ms; floor start ${floors.map((f) => Math.round(f.startMs)).join(', ')} ms, RSS ${round(floorRssMB, 1)} MB`);
+
       const rows: BenchRow[] = [
         { bench: 'footprint', metric: 'start to /healthz 200 (median of 3)', value: Math.round(startToHealthyMs), unit: 'ms', goal: `<= ${HEALTHY_GOAL_MS}`, met: startToHealthyMs <= HEALTHY_GOAL_MS },
         { bench: 'footprint', metric: `RSS idle, ${devices.length} devices (${unavailable.length} unavailable)`, value: round(rssIdleMB, 1), unit: 'MB', goal: `<= ${IDLE_GOAL_MB}`, met: rssIdleMB <= IDLE_GOAL_MB },
         { bench: 'footprint', metric: `RSS peak at ${Math.round(achieved)} pairs/s, ${loadSeconds} s`, value: round(rssAt1000MB, 1), unit: 'MB' },
         { bench: 'footprint', metric: `RSS with ${label} records in backlog`, value: round(rssBacklogMB, 1), unit: 'MB', goal: 'flat (<= 1.25x idle)', met: opened.opened ? flat <= 1.25 : undefined },
         { bench: 'footprint', metric: `start to healthy with ${label} backlog`, value: Math.round(startBacklogMs), unit: 'ms' },
+        { bench: 'footprint', metric: 'courier-gw --help (median of 5)', value: Math.round(helpMs), unit: 'ms', goal: `<= ${HELP_GOAL_MS}`, met: helpMs <= HELP_GOAL_MS },
+        { bench: 'footprint', metric: 'floor (bare Node, aedes + http): start to /healthz 200 (median of 3)', value: Math.round(floorStartMs), unit: 'ms' },
+        { bench: 'footprint', metric: 'floor (bare Node, aedes + http): RSS idle', value: round(floorRssMB, 1), unit: 'MB' },
       ];
       if (idleCfg.dropped.length > 0) rows.push({ bench: 'footprint', metric: `devices refused by the config schema, left out: ${idleCfg.dropped.map((d) => d.id).join(', ')}`, value: idleCfg.dropped.length, unit: '' });
       if (!opened.opened) rows.push({ bench: 'footprint', metric: 'journal not opened by this gateway build: backlog figure not meaningful', value: NaN, unit: '' });
@@ -145,6 +205,10 @@ export const footprintBench: Bench = {
             rssBacklog1MMB: round(rssBacklogMB, 1),
             startToHealthyMs: Math.round(startToHealthyMs),
             startToHealthyWithBacklogMs: Math.round(startBacklogMs),
+            startWithBacklog1MMs: Math.round(startBacklogMs),
+            helpMs: Math.round(helpMs),
+            floorStartMs: Math.round(floorStartMs),
+            floorRssMB: round(floorRssMB, 1),
             backlogRecords: backlog,
             journalOpened: opened.opened,
             devices: devices.length,

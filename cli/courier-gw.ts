@@ -3,18 +3,12 @@
  * courier-gw: the top-level command line, the one place that brings the gateway runtime and
  * the simulators together (neither imports it; the simulators load only for their own
  * commands). Unknown commands and flags exit with code 2, like an invalid config; a command
- * that ran and failed exits with 1.
+ * that ran and failed exits with 1. Each command loads what it needs when it runs (a
+ * dynamic import), so `--help`, `--version` and `hash-password` load nothing of the
+ * runtime and `start` loads neither the simulators nor the image decoder.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { ConfigError, loadConfig, type ConfigOverrides } from '../gateway/config.js';
-import { hashPassword } from '../core/passwords.js';
-import { assembleGateway } from '../gateway/assemble.js';
-import { VERSION } from '../gateway/runtime.js';
-import { decodeHelp, runDecode } from '../gateway/decode.js';
-import { decoders } from '../devices/registry.js';
-import { listVisibleDevices } from '../gateway/visible-devices.js';
-import { createLogger } from '../gateway/logger.js';
-import { installLastResort } from '../gateway/last-resort.js';
+import { VERSION } from '../gateway/version.js';
 
 function portArg(value: string): number {
   const n = Number(value);
@@ -44,38 +38,8 @@ export function buildCli(): Command {
     .option('--data-dir <dir>', 'data folder (journal, state)')
     .option('--host <host>', 'address to listen on')
     .action(async (opts: { config?: string; mqttPort?: number; wsPort?: number; httpPort?: number; dataDir?: string; host?: string }) => {
-      const overrides: ConfigOverrides = { mqttPort: opts.mqttPort, wsPort: opts.wsPort, httpPort: opts.httpPort, dataDir: opts.dataDir, host: opts.host };
-      const config = await loadConfig(opts.config ?? process.env.COURIER_GW_CONFIG, overrides);
-      const gateway = assembleGateway(config);
-      installLastResort(gateway.log);
-      let stopping = false;
-      const shutdown = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        gateway.log.info({ signal }, 'stopping');
-        const hard = setTimeout(() => {
-          gateway.log.error('shutdown took over 5 s; exiting');
-          process.exit(1);
-        }, 5000);
-        hard.unref();
-        gateway.stop().then(
-          () => process.exit(0),
-          (err) => {
-            gateway.log.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', () => shutdown('SIGINT'));
-      process.on('SIGTERM', () => shutdown('SIGTERM'));
-      try {
-        await gateway.start();
-      } catch (err) {
-        gateway.log.fatal({ err: (err as Error).message }, 'gateway failed to start');
-        await gateway.stop().catch(() => undefined);
-        process.stderr.write(`courier-gw: ${(err as Error).message}\n`);
-        process.exit(1);
-      }
+      const { runStart } = await import('./start.js');
+      await runStart(opts);
     });
 
   program
@@ -84,16 +48,17 @@ export function buildCli(): Command {
     .action(async () => {
       const password = (await readStdin()).replace(/\r?\n$/, '');
       if (!password) throw new InvalidArgumentError('no password on stdin');
+      const { hashPassword } = await import('../core/passwords.js');
       process.stdout.write(`${await hashPassword(password)}\n`);
     });
 
   program
     .command('decode')
     .description('decode device bytes or text and print the reading as JSON')
-    .argument('<codec>', `one of: ${decoders.map((d) => d.name).join(', ') || '(none yet)'}`)
+    .argument('<codec>', 'the codec (its help lists them)')
     .argument('<input...>', 'hex (spaced or not), text (\\r \\n \\xNN escapes), or a file path, as the codec takes')
-    .addHelpText('after', decodeHelp())
     .action(async (codec: string, input: string[]) => {
+      const { runDecode } = await import('../gateway/decode.js');
       const { output, ok } = await runDecode(codec, input.join(' '));
       process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
       if (!ok) process.exitCode = 1;
@@ -104,6 +69,7 @@ export function buildCli(): Command {
     .description('list the serial ports, HID devices and BLE scales this machine can see')
     .option('--ble-seconds <n>', 'how long to scan for BLE scales', (v) => Number(v), 4)
     .action(async (opts: { bleSeconds: number }) => {
+      const { listVisibleDevices } = await import('../gateway/visible-devices.js');
       process.stdout.write(`${JSON.stringify(await listVisibleDevices(opts.bleSeconds * 1000), null, 2)}\n`);
     });
 
@@ -159,6 +125,7 @@ export function buildCli(): Command {
       }
       let sim;
       try {
+        const { createLogger } = await import('../gateway/logger.js');
         sim = await runDispatchSimCli(cmd.args, createLogger('info'));
       } catch (err) {
         if (err instanceof Error && /--|unknown|option/i.test(err.message)) throw new InvalidArgumentError(err.message);
@@ -221,6 +188,16 @@ export function buildCli(): Command {
       process.exitCode = await runScenarioCli('van-day', { ...opts, demo: true });
     });
 
+  // the codec list comes from the device registry: loaded only when the decode command runs or shows its help
+  program.hook('preSubcommand', async (_program, sub) => {
+    if (sub.name() !== 'decode') return;
+    const { decoders } = await import('../devices/registry.js');
+    const codec = sub.registeredArguments[0];
+    if (codec) codec.description = `one of: ${decoders.map((d) => d.name).join(', ') || '(none yet)'}`;
+    const { decodeHelp } = await import('../gateway/decode.js');
+    sub.addHelpText('after', decodeHelp());
+  });
+
   return program;
 }
 
@@ -234,7 +211,7 @@ export async function main(argv: string[]): Promise<void> {
     if (err instanceof CommanderError) {
       process.exit(err.exitCode === 0 ? 0 : 2);
     }
-    if (err instanceof ConfigError || (err instanceof Error && err.name === 'ScenarioError')) {
+    if (err instanceof Error && (err.name === 'ConfigError' || err.name === 'ScenarioError')) {
       process.stderr.write(`courier-gw: ${err.message}\n`);
       process.exit(2);
     }

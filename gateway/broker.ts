@@ -11,7 +11,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import http from 'node:http';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
-import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import { checkEventPayload, isEventType, type DeviceEvent } from '../devices/events.js';
 import type { Config } from './config.js';
@@ -154,6 +154,8 @@ export class Broker {
       });
       httpServer.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
       this.servers.push(httpServer);
+      // ws loads only when a WebSocket port is configured
+      const { WebSocketServer, createWebSocketStream } = await import('ws');
       this.wss = new WebSocketServer({ server: httpServer });
       this.wss.on('connection', (socket, req) => aedes.handle(createWebSocketStream(socket), req));
       this.ports.ws = await listen(httpServer, config.mqtt.wsPort, config.mqtt.host, 'MQTT WebSocket');

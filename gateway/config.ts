@@ -4,7 +4,6 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { deviceKinds, type ProtocolDefinition } from '../devices/driver.js';
 import { findProtocol } from '../devices/registry.js';
@@ -227,6 +226,13 @@ export async function saveConfigPatch(dataDir: string, patch: Record<string, unk
   await rename(tmp, file);
 }
 
+/** A .json file is JSON; anything else is YAML, whose parser loads only then. */
+async function parseConfigText(file: string, text: string): Promise<unknown> {
+  if (path.extname(file).toLowerCase() === '.json') return JSON.parse(text) as unknown;
+  const { parse } = await import('yaml');
+  return parse(text) as unknown;
+}
+
 /** Reads the YAML (or JSON) file, validates it, applies overrides; relative paths resolve against the file's folder. */
 export async function loadConfig(file?: string, overrides: ConfigOverrides = {}): Promise<Config> {
   let raw: unknown = {};
@@ -239,7 +245,7 @@ export async function loadConfig(file?: string, overrides: ConfigOverrides = {})
       throw new ConfigError([{ path: '(file)', message: `cannot read: ${(err as Error).message}` }], file);
     }
     try {
-      raw = parseYaml(text) ?? {};
+      raw = (await parseConfigText(file, text)) ?? {};
     } catch (err) {
       throw new ConfigError([{ path: '(file)', message: `not valid YAML/JSON: ${(err as Error).message}` }], file);
     }

@@ -1,11 +1,13 @@
 /**
  * Camera images from terminals (`events/image`): decoded in a worker thread, off the hot
  * path of scans and verdicts; a barcode found becomes a `scan` event of the same device, a
- * failure is answered on the device's errors topic and counted.
+ * failure is answered on the device's errors topic and counted. The decoder (and its
+ * worker, the only place the barcode library loads) starts with the first image, so a
+ * gateway whose devices send none never loads it.
  */
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { createImageDecoder, imageBytesFromPayload, scanOfImage, type ImageDecoder } from '../devices/scanner/image-decoder.js';
+import type { ImageDecoder } from '../devices/scanner/image-decoder.js';
 import { scanPayload } from '../devices/scanner/scan.js';
 import { CodecError } from '../devices/codec.js';
 import type { DeviceEvent } from '../devices/events.js';
@@ -26,7 +28,7 @@ export interface ImageComponentOptions {
 
 export class ImageComponent implements Component {
   readonly name = 'images';
-  private decoder: ImageDecoder | undefined;
+  private decoder: Promise<{ decoder: ImageDecoder; module: typeof import('../devices/scanner/image-decoder.js') }> | undefined;
   private readonly results: Counter<'result'>;
 
   constructor(private readonly o: ImageComponentOptions) {
@@ -41,20 +43,23 @@ export class ImageComponent implements Component {
 
   async stop(): Promise<void> {
     this.o.bus.off('images');
-    await this.decoder?.close();
+    const loaded = this.decoder;
+    this.decoder = undefined;
+    if (loaded) await (await loaded).decoder.close();
   }
 
   private async decode(e: DeviceEvent<'image'>): Promise<void> {
-    this.decoder ??= createImageDecoder({ maxBytes: this.o.maxBytes });
-    const bytes = imageBytesFromPayload(e.payload, this.o.maxBytes);
-    const result = bytes instanceof CodecError ? bytes : await this.decoder.decode(bytes);
+    this.decoder ??= import('../devices/scanner/image-decoder.js').then((module) => ({ module, decoder: module.createImageDecoder({ maxBytes: this.o.maxBytes }) }));
+    const { module, decoder } = await this.decoder;
+    const bytes = module.imageBytesFromPayload(e.payload, this.o.maxBytes);
+    const result = bytes instanceof CodecError ? bytes : await decoder.decode(bytes);
     if (result instanceof CodecError) {
       this.results.inc({ result: result.code });
       this.o.broker.answerDevice(e.deviceId, result.code, result.message, { topic: topics.deviceEvent(e.deviceId, 'image') });
       return;
     }
     this.results.inc({ result: 'scan' });
-    const scan = { ...scanPayload(scanOfImage(result)), source: 'image', ...(e.payload.at ? { at: e.payload.at } : {}) };
+    const scan = { ...scanPayload(module.scanOfImage(result)), source: 'image', ...(e.payload.at ? { at: e.payload.at } : {}) };
     const problem = this.o.host.devices.publishEvent(e.deviceId, e.kit, 'scan', scan);
     if (problem) this.o.log.warn({ device: e.deviceId, problem }, 'scan read from an image is not a valid scan event');
   }

@@ -50,7 +50,8 @@ export interface DeviceHost {
   readonly devices: DeviceManager;
 }
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
+export { VERSION };
 
 export class Gateway {
   readonly metrics = new Metrics();

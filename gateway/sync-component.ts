@@ -1,21 +1,19 @@
 /**
  * The link to dispatch as a gateway component: records from the journal over HTTP or the
- * MQTT bridge, and the downlink (tasks, rule sets, config patches) applied through ports.
+ * MQTT bridge (loaded only when configured), and the downlink (tasks, rule sets, config
+ * patches) applied through ports.
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Outbox } from '../cloud-sync/outbox.js';
-import {
-  DownlinkApplier,
-  DownlinkPoller,
-  HttpSyncer,
-  MqttBridge,
-  registerLinkMetrics,
-  type DownlinkHandlers,
-  type DownlinkState,
-  type SyncLink,
-} from '../cloud-sync/sync/index.js';
+// the sync modules one by one, not their index: the MQTT bridge (and the mqtt client it
+// brings) loads only when dispatch is reached over MQTT
+import { HttpSyncer } from '../cloud-sync/sync/http.js';
+import { DownlinkApplier, type DownlinkHandlers, type DownlinkState } from '../cloud-sync/sync/downlink-items.js';
+import { DownlinkPoller } from '../cloud-sync/sync/downlink.js';
+import { registerLinkMetrics } from '../cloud-sync/sync/metrics.js';
+import type { SyncLink } from '../cloud-sync/sync/link.js';
 import type { Config } from './config.js';
 import { StateFile } from './state-file.js';
 import type { EventBus } from './event-bus.js';
@@ -65,6 +63,7 @@ export class SyncComponent implements Component {
       this.poller = new DownlinkPoller({ url: d.url, gatewayId: config.gateway.id, token: d.token ?? '', applier: this.applier, log });
       this.link = syncer;
     } else {
+      const { MqttBridge } = await import('../cloud-sync/sync/mqtt-bridge.js');
       this.link = new MqttBridge({ url: d.url, gatewayId: config.gateway.id, username: d.username, password: d.password, outbox: this.o.journal.outbox(), applier: this.applier, ackTimeoutMs: d.ackTimeoutMs, log });
     }
     const link = this.link as unknown as NodeJS.EventEmitter;

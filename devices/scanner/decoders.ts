@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { CodecError, fromHex } from '../codec.js';
 import type { DecoderDefinition } from '../driver.js';
 import { HID_POS_REPORT_LENGTH, HidPosAssembler, type HidPosResult } from './hid-pos.js';
-import { decodeImage } from './image.js';
+import { decodeImageOnDemand as decodeImage } from './image-load.js';
 import { KeyboardWedgeAssembler, type WedgeEvent } from './keyboard-wedge.js';
 import type { ScanRead } from './scan.js';
 import { decodeSerialScannerLine } from './serial-scanner.js';

@@ -3,13 +3,16 @@
  * image.ts when its compiled entry (image-worker.js) sits next to this module — as in
  * dist/ — and otherwise (the TypeScript sources under vitest, where no .js exists) the
  * decode runs in-process. One image at a time per decoder, a bounded queue, a time
- * limit that terminates a stuck worker, and a fresh worker after a crash.
+ * limit that terminates a stuck worker, and a fresh worker after a crash. The decoder
+ * itself (image.ts and the barcode library) is never imported here up front: the worker
+ * loads it, and the in-process mode on its first image.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CodecError } from '../codec.js';
-import { decodeImage, imageDefaults, type ImageOptions, type ImageScan } from './image.js';
+import { imageDefaults, type ImageOptions, type ImageScan } from './image-options.js';
+import { decodeImageOnDemand } from './image-load.js';
 import type { ScanRead } from './scan.js';
 
 const protocol = 'image';
@@ -70,7 +73,7 @@ class InProcessImageDecoder implements ImageDecoder {
   async decode(bytes: Uint8Array): Promise<ImageScan | CodecError> {
     if (this.closed) return new CodecError(protocol, 'CLOSED', 'the image decoder is closed');
     await new Promise((resolve) => setImmediate(resolve));
-    return decodeImage(bytes, this.options);
+    return decodeImageOnDemand(bytes, this.options);
   }
 
   async close(): Promise<void> {

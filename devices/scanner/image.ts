@@ -14,25 +14,11 @@ import { CodecError, toHex } from '../codec.js';
 import { aimOfSymbology, type Symbology } from './aim.js';
 import { GS } from './gs1.js';
 import { makeScan, type ScanRead } from './scan.js';
+import { imageDefaults, type ImageOptions, type ImageScan } from './image-options.js';
 
 const protocol = 'image';
 
-export interface ImageOptions {
-  /** largest image file accepted; default 5 MiB */
-  maxBytes?: number;
-  /** largest width × height accepted; default 16 megapixels */
-  maxPixels?: number;
-  /** also try the image turned by 90° when nothing is found (vertical 1D codes); default true */
-  tryRotated?: boolean;
-}
-
-export interface ImageScan extends ScanRead {
-  /** the zxing format name, e.g. 'CODE_128' */
-  format: string;
-  image: { type: 'png' | 'jpeg'; width: number; height: number };
-}
-
-export const imageDefaults = { maxBytes: 5 * 1024 * 1024, maxPixels: 16_000_000, tryRotated: true } as const;
+export { imageDefaults, type ImageOptions, type ImageScan } from './image-options.js';
 
 const formats = [
   BarcodeFormat.CODE_128, BarcodeFormat.QR_CODE, BarcodeFormat.DATA_MATRIX,

@@ -80,6 +80,19 @@ describe('config', () => {
     await writeFile(file, 'mqtt: [1, 2\n');
     await expect(loadConfig(file)).rejects.toThrow(/not valid YAML/);
   });
+
+  it('reads a .json file as JSON, and reports one that is not', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-cfg-'));
+    const file = path.join(dir, 'gw.json');
+    await writeFile(file, JSON.stringify({ gateway: { id: 'van-018', dataDir: './d' }, mqtt: { wsPort: null } }));
+    const c = await loadConfig(file);
+    expect(c.gateway.id).toBe('van-018');
+    expect(c.gateway.dataDir).toBe(path.join(dir, 'd'));
+    expect(c.mqtt.wsPort).toBeNull();
+    // YAML flow syntax is not JSON: a .json file is not handed to the YAML parser
+    await writeFile(file, '{ gateway: { id: van-018 } }');
+    await expect(loadConfig(file)).rejects.toThrow(/not valid YAML\/JSON/);
+  });
 });
 
 /** the serial options a protocol's driver opens its port with, for a device entry as the config parsed it */
