@@ -5,6 +5,7 @@
  * one after another through gateway restarts.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { topics } from '../core/topics.js';
 
 /** A message on the kit's verdicts topic: a verdict, its `recorded` follow-up, or an exception's answer. */
 export interface Verdict {
@@ -81,7 +82,7 @@ export class MqttDevice {
       clientId: `${options.clientIdPrefix ?? 'sim-'}${id}`,
       reconnectPeriod: options.reconnectPeriod ?? 250,
       connectTimeout: 5000,
-      will: { topic: `cg/v1/devices/${id}/status`, payload: Buffer.from(JSON.stringify({ state: 'offline', reason: 'lost' })), qos: 1, retain: true },
+      will: { topic: topics.deviceStatus(id), payload: Buffer.from(JSON.stringify({ state: 'offline', reason: 'lost' })), qos: 1, retain: true },
     });
     this.client.on('error', () => undefined);
   }
@@ -99,7 +100,7 @@ export class MqttDevice {
 
   async publish(type: string, payload: Record<string, unknown>): Promise<void> {
     await this.connected();
-    await this.client.publishAsync(`cg/v1/devices/${this.id}/events/${type}`, JSON.stringify(payload), { qos: 1 });
+    await this.client.publishAsync(topics.deviceEvent(this.id, type), JSON.stringify(payload), { qos: 1 });
   }
 
   /** A QoS 1 event that gives up after `timeoutMs` (the gateway may be down), without waiting for a connection. */
@@ -107,7 +108,7 @@ export class MqttDevice {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${this.id}: publish timed out`)), timeoutMs)));
     try {
-      await Promise.race([this.client.publishAsync(`cg/v1/devices/${this.id}/events/${type}`, JSON.stringify(payload), { qos: 1 }), late]);
+      await Promise.race([this.client.publishAsync(topics.deviceEvent(this.id, type), JSON.stringify(payload), { qos: 1 }), late]);
     } finally {
       clearTimeout(timer);
     }
@@ -124,7 +125,7 @@ export class KitApp extends MqttDevice {
 
   constructor(url: string, id: string, password: string, readonly kit: string, options?: MqttDeviceOptions) {
     super(url, id, password, options);
-    this.client.on('connect', () => void this.client.subscribeAsync(`cg/v1/kits/${kit}/verdicts`, { qos: 1 }).catch(() => undefined));
+    this.client.on('connect', () => void this.client.subscribeAsync(topics.kitVerdicts(kit), { qos: 1 }).catch(() => undefined));
     this.client.on('message', (_topic, buf) => {
       try {
         this.verdicts.push(JSON.parse(buf.toString()) as Verdict);
