@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { compiledCliPath as cli } from '../core/package.js';
+import { BENCH_API_TOKEN } from './gateway-config.js';
 
 export interface GatewayProcess {
   pid: number;
@@ -55,7 +56,7 @@ export async function startGatewayProcess(configFile: string, httpPort: number, 
     pid: child.pid as number,
     startToHealthyMs: healthyAt - t0,
     async health() {
-      const res = await fetch(healthUrl, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(healthUrl, { headers: { authorization: `Bearer ${BENCH_API_TOKEN}` }, signal: AbortSignal.timeout(5000) });
       return (await res.json()) as Record<string, unknown>;
     },
     rssMB: () => rssMBOf(child.pid as number),

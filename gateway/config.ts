@@ -81,7 +81,18 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
-  http: z.strictObject({ host: host.default('0.0.0.0'), port: port.default(8080) }).prefault({}),
+  http: z
+    .strictObject({
+      host: host.default('0.0.0.0'),
+      port: port.default(8080),
+      /** HTTPS with mqtt.tls's certificate and key (the dashboard's cookie is then Secure) */
+      tls: z.boolean().default(false),
+      /** /metrics answers without a session or token (a Prometheus scraper on a trusted network) */
+      publicMetrics: z.boolean().default(false),
+      /** bearer tokens of operator tools (`Authorization: Bearer <token>`), hashed like passwords */
+      apiTokens: z.array(z.strictObject({ name: idString, tokenHash: passwordHash })).default([]),
+    })
+    .prefault({}),
   operators: z.array(z.strictObject({ username: idString, passwordHash })).default([]),
   kits: z.array(z.strictObject({ id: idString, courierId: z.string().optional() })).default([]),
   devices: z.array(deviceSchema).default([]),
@@ -190,6 +201,7 @@ export function parseConfig(
       }
     }
   });
+  if (config.http.tls && !config.mqtt.tls) problems.push({ path: 'http.tls', message: 'HTTPS uses mqtt.tls.cert and mqtt.tls.key: set them' });
   if (config.dispatch.transport !== 'none' && !config.dispatch.url) {
     problems.push({ path: 'dispatch.url', message: `required when dispatch.transport is ${config.dispatch.transport}` });
   }

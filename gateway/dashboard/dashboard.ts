@@ -13,6 +13,7 @@ import { topicFilters } from '../../core/topics.js';
 import { BusEntry, LiveState, type Snapshot } from './live-state.js';
 import { LoginThrottle, SessionStore, type Session } from './sessions.js';
 import { SseStream } from './sse.js';
+import { secretScanners, type SecretScanners } from './redact.js';
 import { BodyError, clearedCookie, readCookie, readFields, redirect, sameOrigin, sendJson, sendText, sessionCookie, SECURITY_HEADERS } from './http-helpers.js';
 import { PAGE_HTML } from './assets/page.js';
 import { PAGE_JS } from './assets/script.js';
@@ -47,7 +48,7 @@ export interface DashboardOptions {
   verdictsPerKit?: number;
   /** bus messages kept for new browsers; default 100 */
   activity?: number;
-  /** mark the cookie Secure (only behind HTTPS); default false */
+  /** mark the cookie Secure (behind HTTPS); default: when the gateway's HTTP side is HTTPS (`http.tls`) */
   secureCookie?: boolean;
   now?: () => number;
 }
@@ -75,6 +76,7 @@ export class Dashboard {
   private lastDevices = '';
   private dummyHash: Promise<string> | undefined;
   private stopped = false;
+  private readonly scanners: SecretScanners;
   
   constructor(private readonly gateway: Gateway, options: DashboardOptions = {}) {
     this.basePath = (options.basePath ?? '/dashboard').replace(/\/+$/, '');
@@ -93,7 +95,7 @@ export class Dashboard {
       deviceRefreshMs: options.deviceRefreshMs ?? 2_000,
       verdictsPerKit: options.verdictsPerKit ?? 50,
       activity: options.activity ?? 100,
-      secureCookie: options.secureCookie ?? false,
+      secureCookie: options.secureCookie ?? gateway.http.secure,
     };
     this.log = gateway.log.child({ component: 'dashboard' });
     this.sessions = new SessionStore({ idleMs: this.o.sessionIdleMs, maxAgeMs: this.o.sessionMaxAgeMs, maxSessions: this.o.maxSessions, now: this.now });
@@ -105,14 +107,21 @@ export class Dashboard {
       maxKeys: 10_000,
       now: this.now,
     });
-    this.state = new LiveState({ verdictsPerKit: this.o.verdictsPerKit, activity: this.o.activity });
+    this.scanners = secretScanners(gateway.config.devices);
+    this.state = new LiveState({ verdictsPerKit: this.o.verdictsPerKit, activity: this.o.activity, scanners: this.scanners });
   }
 
   /** Registers the routes on the gateway's HTTP side. */
   mount(): void {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => this.handle(req, res, url);
-    this.gateway.http.route(this.basePath, handler);
-    this.gateway.http.route(`${this.basePath}/*`, handler);
+    // the page, its assets and the login are open; the API checks the session itself
+    this.gateway.http.route(this.basePath, handler, { access: 'public' });
+    this.gateway.http.route(`${this.basePath}/*`, handler, { access: 'public' });
+    this.gateway.http.addAuthenticator((req) => {
+      if (this.stopped) return undefined;
+      const session = this.sessions.touch(readCookie(req, COOKIE));
+      return session ? { via: 'session', name: session.username } : undefined;
+    });
   }
 
   /** Subscribes to the bus; the broker must be running. */
@@ -145,7 +154,7 @@ export class Dashboard {
   }
 
   private onMessage(topic: string, raw: Buffer): void {
-    const message = new BusEntry(topic, raw, this.now());
+    const message = new BusEntry(topic, raw, this.now(), this.scanners);
     this.state.apply(message);
     if (this.clients.size === 0) return;
     const json = JSON.stringify(message);
@@ -239,7 +248,7 @@ export class Dashboard {
     this.throttle.succeed(key);
     const token = this.sessions.create(username);
     this.log.info({ operator: username, remote }, 'dashboard login');
-    const cookie = sessionCookie(COOKIE, token, { path: this.basePath, maxAgeS: Math.floor(this.o.sessionMaxAgeMs / 1000), secure: this.o.secureCookie });
+    const cookie = sessionCookie(COOKIE, token, { path: '/', maxAgeS: Math.floor(this.o.sessionMaxAgeMs / 1000), secure: this.o.secureCookie });
     if (form) return redirect(res, `${this.basePath}/`, { 'set-cookie': cookie });
     sendJson(res, 200, { username }, { 'set-cookie': cookie });
   }
@@ -257,7 +266,7 @@ export class Dashboard {
       }
     }
     if (session) this.log.info({ operator: session.username }, 'dashboard logout');
-    res.writeHead(204, { ...SECURITY_HEADERS, 'set-cookie': clearedCookie(COOKIE, { path: this.basePath, secure: this.o.secureCookie }), 'cache-control': 'no-store' });
+    res.writeHead(204, { ...SECURITY_HEADERS, 'set-cookie': clearedCookie(COOKIE, { path: '/', secure: this.o.secureCookie }), 'cache-control': 'no-store' });
     res.end();
   }
 

@@ -69,11 +69,11 @@ describe('dashboard HTTP side', () => {
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ username: 'tech' });
     const cookie = ok.headers.get('set-cookie')!;
-    expect(cookie).toMatch(/^cg_dashboard=[A-Za-z0-9_-]{43}; Path=\/dashboard; Max-Age=43200; HttpOnly; SameSite=Strict$/);
+    expect(cookie).toMatch(/^cg_dashboard=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict$/);
     const session = await api('/api/session', { headers: { cookie: cookie.split(';')[0] } });
     expect(session.status).toBe(200);
     expect((await session.json()) as { username: string }).toMatchObject({ username: 'tech' });
-    const status = (await (await fetch(`${t.httpUrl}/healthz`)).json()) as { components: { dashboard: unknown } };
+    const status = (await (await fetch(`${t.httpUrl}/healthz`, { headers: { cookie: cookie.split(';')[0]! } })).json()) as { components: { dashboard: unknown } };
     expect(status.components.dashboard).toEqual({ sessions: 1, streams: 0, failedLogins: 3, droppedEvents: 0 });
   });
 
@@ -200,7 +200,7 @@ describe('dashboard live stream', () => {
     await s.next((e) => e.event === 'snapshot');
     const out = await api('/api/logout', { method: 'POST', headers: { cookie } });
     expect(out.status).toBe(204);
-    expect(out.headers.get('set-cookie')).toBe('cg_dashboard=; Path=/dashboard; Max-Age=0; HttpOnly; SameSite=Strict');
+    expect(out.headers.get('set-cookie')).toBe('cg_dashboard=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict');
     expect((await s.next((e) => e.event === 'expired')).data).toEqual({ reason: 'logged out' });
     await s.ended;
     expect((await api('/api/snapshot', { headers: { cookie } })).status).toBe(401);

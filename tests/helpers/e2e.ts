@@ -11,7 +11,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { stringify as toYaml } from 'yaml';
 import { s10CheckDigit } from '../../devices/scanner/waybill.js';
 import { cliPath, freePort } from './process.js';
-import { topicMatches } from './gateway.js';
+import { apiTokenHash, authHeaders, topicMatches } from './gateway.js';
 
 export { freePort };
 
@@ -46,10 +46,11 @@ export interface GatewayPorts {
   http: number;
 }
 
-/** Writes the gateway's YAML config; returns its path. */
+/** Writes the gateway's YAML config (with the tests' API token unless it names its own); returns its path. */
 export async function writeGatewayConfig(workDir: string, config: Record<string, unknown>): Promise<string> {
   const file = path.join(workDir, 'gateway.yaml');
-  await writeFile(file, toYaml(config));
+  const http = { apiTokens: [{ name: 'tests', tokenHash: apiTokenHash() }], ...(config.http as object | undefined) };
+  await writeFile(file, toYaml({ ...config, http }));
   return file;
 }
 
@@ -82,7 +83,7 @@ export class GatewayChild {
 
   /** GET /healthz */
   async health(): Promise<{ status: number; body: Health }> {
-    const res = await fetch(`${this.httpUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`${this.httpUrl}/healthz`, { headers: authHeaders(), signal: AbortSignal.timeout(2000) });
     return { status: res.status, body: (await res.json()) as Health };
   }
 
