@@ -3,7 +3,9 @@
  * image.ts when its compiled entry (image-worker.js) sits next to this module — as in
  * dist/ — and otherwise (the TypeScript sources under vitest, where no .js exists) the
  * decode runs in-process. One image at a time per decoder, a bounded queue, a time
- * limit that terminates a stuck worker, and a fresh worker after a crash.
+ * limit that terminates a stuck worker, and a fresh worker after a crash. The worker's
+ * heap is capped (`resourceLimits`); its pixel buffers are bounded by the pixel cap,
+ * checked on every PNG header before anything is inflated.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -30,9 +32,11 @@ export interface ImageDecoderOptions extends ImageOptions {
   workerUrl?: URL;
   /** a decode taking longer is abandoned and its worker terminated; default 15 s */
   timeoutMs?: number;
-  /** images waiting beyond the one being decoded; more are refused with BUSY; default 16 */
+  /** images waiting beyond the one being decoded; more are refused with BUSY; default 8 */
   maxQueue?: number;
-  /** heap limit of the worker, MB; default 256 */
+  /** bytes of the images waiting; an image past it is refused with BUSY; default 16 MiB */
+  maxQueueBytes?: number;
+  /** old-generation heap limit of the worker, MB; default 256 (the young generation: 32, the stack: 4) */
   workerHeapMb?: number;
 }
 
@@ -84,6 +88,7 @@ class WorkerImageDecoder implements ImageDecoder {
   private current: Job | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly queue: Job[] = [];
+  private queuedBytes = 0;
   private nextId = 1;
   private closed = false;
   private readonly imageOptions: ImageOptions;
@@ -100,10 +105,15 @@ class WorkerImageDecoder implements ImageDecoder {
     if (this.closed) return Promise.resolve(new CodecError(protocol, 'CLOSED', 'the image decoder is closed'));
     const maxBytes = this.imageOptions.maxBytes ?? imageDefaults.maxBytes;
     if (bytes.length > maxBytes) return Promise.resolve(new CodecError(protocol, 'TOO_LARGE', `${bytes.length} bytes > ${maxBytes}`));
-    if (this.queue.length >= (this.options.maxQueue ?? 16)) {
+    if (this.queue.length >= (this.options.maxQueue ?? 8)) {
       return Promise.resolve(new CodecError(protocol, 'BUSY', `${this.queue.length} images already waiting`));
     }
+    const maxQueueBytes = this.options.maxQueueBytes ?? 16 * 1024 * 1024;
+    if (this.queue.length > 0 && this.queuedBytes + bytes.length > maxQueueBytes) {
+      return Promise.resolve(new CodecError(protocol, 'BUSY', `${this.queuedBytes} bytes of images already waiting`));
+    }
     return new Promise((resolve) => {
+      this.queuedBytes += bytes.length;
       this.queue.push({ id: this.nextId++, bytes: Uint8Array.from(bytes), resolve });
       this.pump();
     });
@@ -112,6 +122,7 @@ class WorkerImageDecoder implements ImageDecoder {
   async close(): Promise<void> {
     this.closed = true;
     const pending = [...(this.current ? [this.current] : []), ...this.queue.splice(0)];
+    this.queuedBytes = 0;
     this.finish(undefined);
     for (const job of pending) job.resolve(new CodecError(protocol, 'CLOSED', 'the image decoder was closed'));
     const worker = this.worker;
@@ -126,6 +137,7 @@ class WorkerImageDecoder implements ImageDecoder {
       this.worker?.unref();
       return;
     }
+    this.queuedBytes -= job.bytes.length;
     const worker = this.ensureWorker();
     worker.ref();
     this.current = job;
@@ -138,7 +150,7 @@ class WorkerImageDecoder implements ImageDecoder {
     if (this.worker) return this.worker;
     const worker = new Worker(this.url, {
       workerData: this.imageOptions,
-      resourceLimits: { maxOldGenerationSizeMb: this.options.workerHeapMb ?? 256 },
+      resourceLimits: { maxOldGenerationSizeMb: this.options.workerHeapMb ?? 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
     });
     worker.on('message', (reply: WorkerReply) => this.onReply(reply));
     worker.on('error', (e: Error) => {
