@@ -242,6 +242,17 @@ export async function saveConfigPatch(dataDir: string, patch: Record<string, unk
   await rename(tmp, file);
 }
 
+/**
+ * A YAML syntax error without the source excerpt the parser adds: the line may hold a
+ * password or a token. Where it is (line, column) and what is wrong is enough to fix it.
+ */
+function yamlProblem(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const reason = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const pos = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+  return pos ? `${reason} (line ${pos.line}, column ${pos.col})` : reason;
+}
+
 /** Reads the YAML (or JSON) file, validates it, applies overrides; relative paths resolve against the file's folder. */
 export async function loadConfig(file?: string, overrides: ConfigOverrides = {}): Promise<Config> {
   let raw: unknown = {};
@@ -256,7 +267,7 @@ export async function loadConfig(file?: string, overrides: ConfigOverrides = {})
     try {
       raw = parseYaml(text) ?? {};
     } catch (err) {
-      throw new ConfigError([{ path: '(file)', message: `not valid YAML/JSON: ${(err as Error).message}` }], file);
+      throw new ConfigError([{ path: '(file)', message: `not valid YAML/JSON: ${yamlProblem(err)}` }], file);
     }
     base = path.dirname(path.resolve(file));
   }
