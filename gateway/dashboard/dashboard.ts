@@ -34,6 +34,12 @@ export interface DashboardOptions {
   freeFailures?: number;
   /** the first block, doubled at each further failure up to 5 min; default 2 s */
   baseBlockMs?: number;
+  /**
+   * refused logins for one user name, from any address, before each further try of that
+   * name must wait (1 s, doubled at each failure, at most 1 min): slows guessing from many
+   * addresses without a lockout a stranger could impose on the operator; default 10
+   */
+  accountFreeFailures?: number;
   /** events queued per browser while its socket is full; default 500 */
   streamQueue?: number;
   /** bytes queued per browser while its socket is full; default 1 MiB */
@@ -69,6 +75,7 @@ export class Dashboard {
   private readonly log: Logger;
   private readonly sessions: SessionStore;
   private readonly throttle: LoginThrottle;
+  private readonly accountThrottle: LoginThrottle;
   private readonly state: LiveState;
   private readonly clients = new Set<Client>();
   private unsubscribe: (() => void) | undefined;
@@ -88,6 +95,7 @@ export class Dashboard {
       failureDelayMs: options.failureDelayMs ?? 500,
       freeFailures: options.freeFailures ?? 3,
       baseBlockMs: options.baseBlockMs ?? 2_000,
+      accountFreeFailures: options.accountFreeFailures ?? 10,
       streamQueue: options.streamQueue ?? 500,
       streamQueueBytes: options.streamQueueBytes ?? 1024 * 1024,
       maxStreams: options.maxStreams ?? 32,
@@ -108,6 +116,14 @@ export class Dashboard {
       now: this.now,
     });
     this.scanners = secretScanners(gateway.config.devices);
+    this.accountThrottle = new LoginThrottle({
+      freeFailures: this.o.accountFreeFailures,
+      baseBlockMs: 1_000,
+      maxBlockMs: 60_000,
+      forgetMs: 15 * 60_000,
+      maxKeys: 10_000,
+      now: this.now,
+    });
     this.state = new LiveState({ verdictsPerKit: this.o.verdictsPerKit, activity: this.o.activity, scanners: this.scanners });
   }
 
@@ -227,7 +243,8 @@ export class Dashboard {
     const password = fields.password ?? '';
     const remote = req.socket.remoteAddress ?? 'unknown';
     const key = `${remote}|${username.toLowerCase()}`;
-    const wait = this.throttle.retryAfterMs(key);
+    const account = username.toLowerCase();
+    const wait = Math.max(this.throttle.retryAfterMs(key), this.accountThrottle.retryAfterMs(account));
     if (wait > 0) {
       const retryS = Math.ceil(wait / 1000);
       this.log.warn({ username, remote, retryS }, 'dashboard login blocked after repeated failures');
@@ -240,12 +257,14 @@ export class Dashboard {
     const ok = (await verifyPassword(password, hash)) && operator !== undefined && username !== '';
     if (!ok) {
       const failures = this.throttle.fail(key);
+      this.accountThrottle.fail(account);
       this.log.warn({ username, remote, failures }, 'dashboard login refused');
       await new Promise((resolve) => setTimeout(resolve, this.o.failureDelayMs));
       if (form) return redirect(res, `${this.basePath}/?login=failed`);
       return sendJson(res, 401, { error: 'wrong user name or password' });
     }
     this.throttle.succeed(key);
+    this.accountThrottle.succeed(account);
     const token = this.sessions.create(username);
     this.log.info({ operator: username, remote }, 'dashboard login');
     const cookie = sessionCookie(COOKIE, token, { path: '/', maxAgeS: Math.floor(this.o.sessionMaxAgeMs / 1000), secure: this.o.secureCookie });

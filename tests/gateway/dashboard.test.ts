@@ -1,3 +1,4 @@
+import http from 'node:http';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Component } from '../../gateway/runtime.js';
@@ -105,6 +106,30 @@ describe('dashboard HTTP side', () => {
     expect(blocked.status).toBe(429);
     expect(blocked.headers.get('retry-after')).toBe('60');
     expect(blocked.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('slows guessing one user name from many addresses: past the free failures every try waits, then the right password works again', async () => {
+    let now = Date.now();
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0, freeFailures: 3, accountFreeFailures: 4, now: () => now } });
+    const port = Number(new URL(t.httpUrl).port);
+    // each guess from another loopback address: the per-address throttle never sees a second failure
+    const from = (i: number, password: string) =>
+      new Promise<number>((resolve, reject) => {
+        const body = JSON.stringify({ username: 'tech', password });
+        const req = http.request({ host: '127.0.0.1', port, localAddress: `127.0.0.${10 + i}`, method: 'POST', path: '/dashboard/api/login', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const answers: number[] = [];
+    for (let i = 0; i < 8; i++) answers.push(await from(i, `guess-${i}`));
+    expect(answers.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(answers.slice(5)).toEqual([429, 429, 429]);
+    // not a lockout: once the (short) wait is over the operator gets in
+    now += 1_100;
+    expect(await from(20, OPERATOR_PASSWORD)).toBe(200);
   });
 
   it('slows every refused login by the configured delay', async () => {
