@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, parseConfig } from '../gateway/config.js';
+import { hashPasswordSync } from '../core/passwords.js';
 import { benchKits, type KitClients } from './kit-load.js';
 
 export interface BenchGatewayOptions {
@@ -53,6 +54,13 @@ function serialDevices(serial: NonNullable<BenchGatewayOptions['serial']>): Reco
   ];
 }
 
+/** The token a bench reads the operator view of /healthz with (bench/gateway-process.ts). */
+export const BENCH_API_TOKEN = 'bench-api-token-7f3a9c2e';
+let tokenHash: string | undefined;
+function benchTokenHash(): string {
+  return (tokenHash ??= hashPasswordSync(BENCH_API_TOKEN));
+}
+
 export async function writeBenchGatewayConfig(o: BenchGatewayOptions): Promise<BenchGatewayConfig> {
   const kits = benchKits(o.kits, o.password);
   const credentials = { passwordHash: o.passwordHash };
@@ -67,7 +75,7 @@ export async function writeBenchGatewayConfig(o: BenchGatewayOptions): Promise<B
   const build = (list: Record<string, unknown>[]): Record<string, unknown> => ({
     gateway: { id: 'bench-gw', dataDir: o.dataDir, logLevel: o.logLevel ?? 'warn' },
     mqtt: { host: '127.0.0.1', port: o.mqttPort, wsPort: null },
-    http: { host: '127.0.0.1', port: o.httpPort },
+    http: { host: '127.0.0.1', port: o.httpPort, apiTokens: [{ name: 'bench', tokenHash: benchTokenHash() }] },
     kits: kits.map((k) => ({ id: k.kit })),
     devices: list,
     ...(o.tasksFile ? { tasks: { file: o.tasksFile } } : {}),

@@ -4,6 +4,7 @@
  * profile a run), started and healthy.
  */
 import { GatewayProcess } from '../simulators/gateway-process.js';
+import { BENCH_API_TOKEN } from './gateway-config.js';
 
 export { GatewayProcess };
 
@@ -11,7 +12,7 @@ const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter
 
 /** spawns the gateway and resolves once /healthz answers 200 (its startToHealthyMs set) */
 export async function startGatewayProcess(configFile: string, httpPort: number, timeoutMs = 30_000): Promise<GatewayProcess> {
-  const gw = new GatewayProcess({ configFile, httpUrl: `http://127.0.0.1:${httpPort}`, nodeArgs });
+  const gw = new GatewayProcess({ configFile, httpUrl: `http://127.0.0.1:${httpPort}`, nodeArgs, token: BENCH_API_TOKEN });
   await gw.start(timeoutMs);
   return gw;
 }

@@ -16,6 +16,12 @@ function portArg(value: string): number {
   return n;
 }
 
+/** The Authorization header of an operator API token (the option, else $CG_API_TOKEN). */
+function tokenHeader(token: string | undefined): Record<string, string> {
+  const t = token ?? process.env.CG_API_TOKEN;
+  return t ? { authorization: `Bearer ${t}` } : {};
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
@@ -77,9 +83,10 @@ export function buildCli(): Command {
     .command('status')
     .description("print a running gateway's health")
     .option('--url <url>', 'the gateway HTTP address', 'http://127.0.0.1:8080')
-    .action(async (opts: { url: string }) => {
+    .option('--token <token>', 'an operator API token (http.apiTokens); without one only the status shows; default $CG_API_TOKEN')
+    .action(async (opts: { url: string; token?: string }) => {
       try {
-        const res = await fetch(new URL('/healthz', opts.url), { signal: AbortSignal.timeout(5000) });
+        const res = await fetch(new URL('/healthz', opts.url), { headers: tokenHeader(opts.token), signal: AbortSignal.timeout(5000) });
         process.stdout.write(`${JSON.stringify(await res.json(), null, 2)}\n`);
         if (!res.ok) process.exitCode = 1;
       } catch (err) {
@@ -140,8 +147,9 @@ export function buildCli(): Command {
     .description('compartments, doors and alarms of a locker bank')
     .argument('<id>', 'the bank device id')
     .option('--url <url>', 'the gateway HTTP address', 'http://127.0.0.1:8080')
-    .action(async (id: string, opts: { url: string }) => {
-      const res = await fetch(new URL(`/status/devices/${encodeURIComponent(id)}`, opts.url), { signal: AbortSignal.timeout(5000) });
+    .option('--token <token>', 'an operator API token (http.apiTokens); default $CG_API_TOKEN')
+    .action(async (id: string, opts: { url: string; token?: string }) => {
+      const res = await fetch(new URL(`/status/devices/${encodeURIComponent(id)}`, opts.url), { headers: tokenHeader(opts.token), signal: AbortSignal.timeout(5000) });
       const body = await res.json();
       process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
       if (!res.ok) process.exitCode = 1;

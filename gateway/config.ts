@@ -67,7 +67,18 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
-  http: z.strictObject({ host: host.default('0.0.0.0'), port: port.default(8080) }).prefault({}),
+  http: z
+    .strictObject({
+      host: host.default('0.0.0.0'),
+      port: port.default(8080),
+      /** HTTPS with mqtt.tls's certificate and key (the dashboard's cookie is then Secure) */
+      tls: z.boolean().default(false),
+      /** /metrics answers without a session or token (a Prometheus scraper on a trusted network) */
+      publicMetrics: z.boolean().default(false),
+      /** bearer tokens of operator tools (`Authorization: Bearer <token>`), hashed like passwords */
+      apiTokens: z.array(z.strictObject({ name: idString, tokenHash: passwordHash })).default([]),
+    })
+    .prefault({}),
   operators: z.array(z.strictObject({ username: idString, passwordHash })).default([]),
   kits: z.array(z.strictObject({ id: idString, courierId: z.string().optional() })).default([]),
   devices: z.array(deviceSchema).default([]),
@@ -186,6 +197,7 @@ export function parseConfig(
     // the entry carries its protocol's defaults (transport included) from here on
     if (parsed) Object.assign(d, parsed);
   });
+  if (config.http.tls && !config.mqtt.tls) problems.push({ path: 'http.tls', message: 'HTTPS uses mqtt.tls.cert and mqtt.tls.key: set them' });
   if (config.dispatch.transport !== 'none' && !config.dispatch.url) {
     problems.push({ path: 'dispatch.url', message: `required when dispatch.transport is ${config.dispatch.transport}` });
   }
@@ -233,6 +245,17 @@ async function parseConfigText(file: string, text: string): Promise<unknown> {
   return parse(text) as unknown;
 }
 
+/**
+ * A YAML syntax error without the source excerpt the parser adds: the line may hold a
+ * password or a token. Where it is (line, column) and what is wrong is enough to fix it.
+ */
+function yamlProblem(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const reason = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const pos = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+  return pos ? `${reason} (line ${pos.line}, column ${pos.col})` : reason;
+}
+
 /** Reads the YAML (or JSON) file, validates it, applies overrides; relative paths resolve against the file's folder. */
 export async function loadConfig(file?: string, overrides: ConfigOverrides = {}): Promise<Config> {
   let raw: unknown = {};
@@ -247,7 +270,7 @@ export async function loadConfig(file?: string, overrides: ConfigOverrides = {})
     try {
       raw = (await parseConfigText(file, text)) ?? {};
     } catch (err) {
-      throw new ConfigError([{ path: '(file)', message: `not valid YAML/JSON: ${(err as Error).message}` }], file);
+      throw new ConfigError([{ path: '(file)', message: `not valid YAML/JSON: ${yamlProblem(err)}` }], file);
     }
     base = path.dirname(path.resolve(file));
   }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { LockerFlows, HashedCollectionCodes, type CollectionCodeInput } from '../rules/lockers/index.js';
+import { CodeLockout, LockerFlows, HashedCollectionCodes, type CollectionCodeInput } from '../rules/lockers/index.js';
 import type { LockerBankPort } from '../rules/lockers/ports.js';
 import type { RecordSink } from '../rules/records.js';
 import type { Config } from './config.js';
@@ -55,10 +55,13 @@ export class LockerComponent implements Component {
     if (pairs.length === 0) return;
     const state = await StateFile.open<LockerState>(path.join(this.o.config.gateway.dataDir, 'lockers.json'), {});
     if (!state.data.secret) await state.update((s) => void (s.secret = randomBytes(32).toString('base64')));
-    this.codes = new HashedCollectionCodes(Buffer.from(state.data.secret!, 'base64'), {
+    const store = {
       get: <T>(key: string) => state.data[key] as T | undefined,
-      set: (key, value) => state.update((s) => void (s[key] = value)),
-    });
+      set: (key: string, value: unknown) => state.update((s) => void (s[key] = value)),
+    };
+    this.codes = new HashedCollectionCodes(Buffer.from(state.data.secret!, 'base64'), store);
+    // one count of wrong codes for every terminal and bank, kept across restarts
+    const lockout = new CodeLockout({ store, now: this.o.now });
     for (const p of pairs) {
       const bank = this.o.host.devices.driver(p.bank) as unknown as LockerBankPort | undefined;
       if (!bank || typeof bank.findFree !== 'function') {
@@ -73,6 +76,7 @@ export class LockerComponent implements Component {
         sink: this.o.sink,
         publish: (topic, payload) => this.o.broker.publish(topic, payload, { qos: 1 }),
         codes: this.codes,
+        lockout,
         hasScale: p.hasScale,
         log: this.o.log.child({ terminal: p.terminal, bank: p.bank }),
         now: this.o.now,

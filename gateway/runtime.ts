@@ -15,6 +15,7 @@ import { Broker, type Account } from './broker.js';
 import { DeviceManager } from './devices.js';
 import { EventBus, type Alarm } from './event-bus.js';
 import { HttpServer } from './http.js';
+import { redactDevice, secretScanners } from './dashboard/redact.js';
 import { Metrics } from './metrics.js';
 import { StateFile } from './state-file.js';
 import { topics } from '../core/topics.js';
@@ -72,19 +73,29 @@ export class Gateway {
     this.startedAt = Date.now();
     this.bus = new EventBus(this.log.child({ component: 'bus' }));
     this.broker = new Broker({ config, metrics: this.metrics, log: this.log.child({ component: 'broker' }), bus: this.bus, accounts: accountsOf(config), now: options.now });
-    this.http = new HttpServer(this.log.child({ component: 'http' }), () => this.metrics.text(), () => ({
-      gateway: config.gateway.id,
-      version: VERSION,
-      uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
-      devices: this.devices?.list().map((d) => ({ id: d.id, kind: d.kind, state: d.state, ...(d.state === 'unavailable' ? { reason: d.detail?.reason } : {}) })),
-      alarms: this.activeAlarms(),
-      components: Object.fromEntries(this.components.map((c) => [c.name, this.componentStatus(c)])),
-    }));
+    const scanners = secretScanners(config.devices);
+    this.http = new HttpServer({
+      log: this.log.child({ component: 'http' }),
+      metricsText: () => this.metrics.text(),
+      info: () => ({
+        gateway: config.gateway.id,
+        version: VERSION,
+        uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
+        devices: this.devices?.list().map((d) => ({ id: d.id, kind: d.kind, state: d.state, ...(d.state === 'unavailable' ? { reason: d.detail?.reason } : {}) })),
+        alarms: this.activeAlarms(),
+        components: Object.fromEntries(this.components.map((c) => [c.name, this.componentStatus(c)])),
+      }),
+      apiTokens: config.http.apiTokens,
+      publicMetrics: config.http.publicMetrics,
+      tls: config.http.tls && config.mqtt.tls ? { cert: config.mqtt.tls.cert, key: config.mqtt.tls.key } : undefined,
+    });
     this.bus.on('gateway', 'alarm', (a) => this.onAlarm(a));
     this.http.route('/status/devices/*', (_req, res, url) => {
       const id = decodeURIComponent(url.pathname.slice('/status/devices/'.length));
       const device = this.devices?.list().find((d) => d.id === id);
-      res.writeHead(device ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(device ?? { error: 'no such device', id }));
+      res
+        .writeHead(device ? 200 : 404, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        .end(JSON.stringify(device ? redactDevice(device, scanners) : { error: 'no such device', id }));
     });
   }
 

@@ -25,6 +25,8 @@ export interface GatewayProcessOptions {
   /** node flags before the CLI, e.g. --cpu-prof */
   nodeArgs?: string[];
   env?: NodeJS.ProcessEnv;
+  /** an operator API token of the config (http.apiTokens): /healthz tells the details only with it */
+  token?: string;
 }
 
 /** the last characters of the output kept for error messages */
@@ -141,7 +143,8 @@ export class GatewayProcess {
 
   /** GET /healthz: its status and JSON body */
   async health<T = Record<string, unknown>>(): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${this.o.httpUrl}/healthz`, { signal: AbortSignal.timeout(5000) });
+    const headers: Record<string, string> = this.o.token ? { authorization: `Bearer ${this.o.token}` } : {};
+    const res = await fetch(`${this.o.httpUrl}/healthz`, { headers, signal: AbortSignal.timeout(5000) });
     return { status: res.status, body: (await res.json()) as T };
   }
 

@@ -57,8 +57,11 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   const workDir = await mkdtemp(path.join(os.tmpdir(), `cg-sim-${s.name}-`));
   const gatewayId = `gw-${s.kit}`;
   const token = randomBytes(12).toString('hex');
+  // the runner reads /metrics and the operator view of /healthz with its own API token
+  const apiToken = randomBytes(18).toString('base64url');
+  const auth = { authorization: `Bearer ${apiToken}` };
   const passwords = { app: randomBytes(9).toString('base64url'), scale: randomBytes(9).toString('base64url'), gps: randomBytes(9).toString('base64url'), operator: randomBytes(6).toString('base64url'), terminal: randomBytes(9).toString('base64url') };
-  const [appHash, scaleHash, gpsHash, operatorHash, terminalHash] = await Promise.all([hashPassword(passwords.app), hashPassword(passwords.scale), hashPassword(passwords.gps), hashPassword(passwords.operator), hashPassword(passwords.terminal)]);
+  const [appHash, scaleHash, gpsHash, operatorHash, terminalHash, apiTokenHash] = await Promise.all([hashPassword(passwords.app), hashPassword(passwords.scale), hashPassword(passwords.gps), hashPassword(passwords.operator), hashPassword(passwords.terminal), hashPassword(apiToken)]);
 
   const dispatch: DispatchSim = await startDispatchSim({ port: 0, host: '127.0.0.1', token });
   const mqttPort = await portOr(options.ports?.mqtt);
@@ -91,7 +94,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   const config = {
     gateway: { id: gatewayId, dataDir: path.join(workDir, 'data'), logLevel: 'info' },
     mqtt: { host: '127.0.0.1', port: mqttPort, wsPort: null },
-    http: { host: '127.0.0.1', port: httpPort },
+    http: { host: '127.0.0.1', port: httpPort, apiTokens: [{ name: 'scenario-runner', tokenHash: apiTokenHash }] },
     kits: [{ id: s.kit, courierId: s.courier }],
     operators: [{ username: 'tech', passwordHash: operatorHash }],
     devices: [
@@ -242,12 +245,12 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     while (Date.now() < deadline) {
       const sum = dispatch.summary();
       const got = (sum.perKind['pickup.completed'] ?? 0) + (sum.perKind['pickup.exception'] ?? 0) + (sum.perKind['locker.event'] ?? 0);
-      if (got >= expected && (await outboxEmpty(httpUrl))) break;
+      if (got >= expected && (await outboxEmpty(httpUrl, auth))) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     const figures = computeFigures(visits, dispatch, at);
     failures.push(...checkExpectations(s, figures, dispatch, expected));
-    failures.push(...(await checkDeviceExpectations(s, httpUrl, dispatch, visits)));
+    failures.push(...(await checkDeviceExpectations(s, httpUrl, auth, dispatch, visits)));
     return { ok: failures.length === 0, failures, figures, workDir, httpUrl, realSeconds: Math.round((Date.now() - t0) / 100) / 10 };
   } finally {
     stopTimers = true;
@@ -273,11 +276,11 @@ async function operatorOpen(mqttUrl: string, password: string, bank: string, com
 }
 
 /** What the devices must have shown: fault counts on /metrics, alarms on /healthz, states at dispatch, verdict reasons. */
-async function checkDeviceExpectations(s: Scenario, httpUrl: string, dispatch: DispatchSim, visits: VisitLog[]): Promise<string[]> {
+async function checkDeviceExpectations(s: Scenario, httpUrl: string, auth: Record<string, string>, dispatch: DispatchSim, visits: VisitLog[]): Promise<string[]> {
   const out: string[] = [];
   const e = s.expect;
   if (Object.keys(e.minFaults).length > 0) {
-    const text = await (await fetch(`${httpUrl}/metrics`)).text();
+    const text = await (await fetch(`${httpUrl}/metrics`, { headers: auth })).text();
     for (const [key, min] of Object.entries(e.minFaults)) {
       const [device, kind] = key.split(':');
       const line = text.split('\n').find((l) => l.startsWith('cg_device_faults_total{') && l.includes(`device="${device}"`) && l.includes(`kind="${kind}"`));
@@ -286,7 +289,7 @@ async function checkDeviceExpectations(s: Scenario, httpUrl: string, dispatch: D
     }
   }
   if (e.alarms.length > 0) {
-    const health = (await (await fetch(`${httpUrl}/healthz`)).json()) as { alarms?: { kind: string }[] };
+    const health = (await (await fetch(`${httpUrl}/healthz`, { headers: auth })).json()) as { alarms?: { kind: string }[] };
     for (const kind of e.alarms) if (!health.alarms?.some((a) => a.kind === kind)) out.push(`expected an active "${kind}" alarm on /healthz`);
   }
   for (const [device, states] of Object.entries(e.deviceStates)) {
@@ -362,9 +365,9 @@ async function pickUp(app: KitApp, scale: Scale, stop: Stop, parcel: Stop['parce
   return undefined;
 }
 
-async function outboxEmpty(httpUrl: string): Promise<boolean> {
+async function outboxEmpty(httpUrl: string, auth: Record<string, string>): Promise<boolean> {
   try {
-    const health = (await (await fetch(`${httpUrl}/healthz`, { signal: AbortSignal.timeout(1000) })).json()) as { components?: { journal?: { depth?: Record<string, number> } } };
+    const health = (await (await fetch(`${httpUrl}/healthz`, { headers: auth, signal: AbortSignal.timeout(1000) })).json()) as { components?: { journal?: { depth?: Record<string, number> } } };
     const depth = health.components?.journal?.depth;
     return depth ? Object.values(depth).every((d) => d === 0) : true;
   } catch {

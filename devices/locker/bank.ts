@@ -47,6 +47,11 @@ export interface LockerBankTuning {
   confirmMs?: number;
   /** how many command ids are remembered; default 500 */
   rememberCommands?: number;
+  /**
+   * an `open` whose expiresAt lies further ahead is refused (EXPIRES_TOO_LATE): a command
+   * captured once cannot be replayed for years after its id is forgotten; default 24 h
+   */
+  maxOpenAheadMs?: number;
 }
 
 const openCommandSchema = z.object({
@@ -235,6 +240,10 @@ export class LockerBank implements Driver {
       return { ok: false, error: 'INVALID_PAYLOAD', message: `${issue?.path.join('.')}: ${issue?.message}`, id: payload.id };
     }
     const { id, compartment, expiresAt } = parsed.data;
+    const maxAhead = this.tuning.maxOpenAheadMs ?? 24 * 3_600_000;
+    if (Date.parse(expiresAt) > this.ctx.now() + maxAhead) {
+      return { ok: false, error: 'EXPIRES_TOO_LATE', id, message: `expiresAt more than ${Math.round(maxAhead / 60_000)} min ahead` };
+    }
     const taken = this.ledger.take(id);
     if (!taken.fresh) return { ok: false, error: 'DUPLICATE', id, message: 'this command id was already taken' };
     try {

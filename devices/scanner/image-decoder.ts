@@ -5,7 +5,9 @@
  * decode runs in-process. One image at a time per decoder, a bounded queue, a time
  * limit that terminates a stuck worker, and a fresh worker after a crash. The decoder
  * itself (image.ts and the barcode library) is never imported here up front: the worker
- * loads it, and the in-process mode on its first image.
+ * loads it, and the in-process mode on its first image. The worker's
+ * heap is capped (`resourceLimits`); its pixel buffers are bounded by the pixel cap,
+ * checked on every PNG header before anything is inflated.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -33,9 +35,11 @@ export interface ImageDecoderOptions extends ImageOptions {
   workerUrl?: URL;
   /** a decode taking longer is abandoned and its worker terminated; default 15 s */
   timeoutMs?: number;
-  /** images waiting beyond the one being decoded; more are refused with BUSY; default 16 */
+  /** images waiting beyond the one being decoded; more are refused with BUSY; default 8 */
   maxQueue?: number;
-  /** heap limit of the worker, MB; default 256 */
+  /** bytes of the images waiting; an image past it is refused with BUSY; default 16 MiB */
+  maxQueueBytes?: number;
+  /** old-generation heap limit of the worker, MB; default 256 (the young generation: 32, the stack: 4) */
   workerHeapMb?: number;
 }
 
@@ -87,6 +91,7 @@ class WorkerImageDecoder implements ImageDecoder {
   private current: Job | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly queue: Job[] = [];
+  private queuedBytes = 0;
   private nextId = 1;
   private closed = false;
   private readonly imageOptions: ImageOptions;
@@ -103,10 +108,15 @@ class WorkerImageDecoder implements ImageDecoder {
     if (this.closed) return Promise.resolve(new CodecError(protocol, 'CLOSED', 'the image decoder is closed'));
     const maxBytes = this.imageOptions.maxBytes ?? imageDefaults.maxBytes;
     if (bytes.length > maxBytes) return Promise.resolve(new CodecError(protocol, 'TOO_LARGE', `${bytes.length} bytes > ${maxBytes}`));
-    if (this.queue.length >= (this.options.maxQueue ?? 16)) {
+    if (this.queue.length >= (this.options.maxQueue ?? 8)) {
       return Promise.resolve(new CodecError(protocol, 'BUSY', `${this.queue.length} images already waiting`));
     }
+    const maxQueueBytes = this.options.maxQueueBytes ?? 16 * 1024 * 1024;
+    if (this.queue.length > 0 && this.queuedBytes + bytes.length > maxQueueBytes) {
+      return Promise.resolve(new CodecError(protocol, 'BUSY', `${this.queuedBytes} bytes of images already waiting`));
+    }
     return new Promise((resolve) => {
+      this.queuedBytes += bytes.length;
       this.queue.push({ id: this.nextId++, bytes: Uint8Array.from(bytes), resolve });
       this.pump();
     });
@@ -115,6 +125,7 @@ class WorkerImageDecoder implements ImageDecoder {
   async close(): Promise<void> {
     this.closed = true;
     const pending = [...(this.current ? [this.current] : []), ...this.queue.splice(0)];
+    this.queuedBytes = 0;
     this.finish(undefined);
     for (const job of pending) job.resolve(new CodecError(protocol, 'CLOSED', 'the image decoder was closed'));
     const worker = this.worker;
@@ -129,6 +140,7 @@ class WorkerImageDecoder implements ImageDecoder {
       this.worker?.unref();
       return;
     }
+    this.queuedBytes -= job.bytes.length;
     const worker = this.ensureWorker();
     worker.ref();
     this.current = job;
@@ -141,7 +153,7 @@ class WorkerImageDecoder implements ImageDecoder {
     if (this.worker) return this.worker;
     const worker = new Worker(this.url, {
       workerData: this.imageOptions,
-      resourceLimits: { maxOldGenerationSizeMb: this.options.workerHeapMb ?? 256 },
+      resourceLimits: { maxOldGenerationSizeMb: this.options.workerHeapMb ?? 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
     });
     worker.on('message', (reply: WorkerReply) => this.onReply(reply));
     worker.on('error', (e: Error) => {

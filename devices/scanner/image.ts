@@ -63,6 +63,39 @@ function head(bytes: Uint8Array): string {
   return toHex(bytes.subarray(0, 16));
 }
 
+/**
+ * The sizes every IHDR chunk of a PNG declares, walking the chunks without inflating
+ * anything: a decoder may size its buffers by any of them (pngjs takes the last), so the
+ * pixel cap is checked against each. Undefined when the chunk layout is broken.
+ */
+export function pngHeaderSizes(buffer: Buffer): { width: number; height: number }[] | undefined {
+  const sizes: { width: number; height: number }[] = [];
+  let at = 8;
+  while (at + 8 <= buffer.length) {
+    const length = buffer.readUInt32BE(at);
+    const type = buffer.toString('latin1', at + 4, at + 8);
+    if (length > 0x7fffffff) return undefined;
+    if (type === 'IHDR') {
+      if (length < 8 || at + 16 > buffer.length) return undefined;
+      sizes.push({ width: buffer.readUInt32BE(at + 8), height: buffer.readUInt32BE(at + 12) });
+    }
+    if (type === 'IEND') break;
+    at += 12 + length;
+  }
+  return sizes;
+}
+
+function checkPngHeaders(buffer: Buffer, maxPixels: number, bytes: Uint8Array): CodecError | undefined {
+  const sizes = pngHeaderSizes(buffer);
+  if (sizes === undefined || sizes.length === 0) return new CodecError(protocol, 'BAD_IMAGE', 'PNG chunks broken or no IHDR', head(bytes));
+  for (const { width, height } of sizes) {
+    const pixels = width * height;
+    if (pixels > maxPixels) return new CodecError(protocol, 'TOO_MANY_PIXELS', `${width}x${height}: ${pixels} pixels > ${maxPixels}`, head(bytes));
+  }
+  if (sizes.length > 1) return new CodecError(protocol, 'BAD_IMAGE', `${sizes.length} IHDR chunks (a PNG has one)`, head(bytes));
+  return undefined;
+}
+
 /** Decodes PNG or JPEG bytes to RGBA, within the size limits. */
 export function readImage(bytes: Uint8Array, options: ImageOptions = {}): (Rgba & { type: 'png' | 'jpeg' }) | CodecError {
   const maxBytes = options.maxBytes ?? imageDefaults.maxBytes;
@@ -74,9 +107,10 @@ export function readImage(bytes: Uint8Array, options: ImageOptions = {}): (Rgba 
   try {
     if (type === 'png') {
       if (buffer.length < 24) return new CodecError(protocol, 'BAD_IMAGE', 'PNG header cut short', head(bytes));
-      const pixels = buffer.readUInt32BE(16) * buffer.readUInt32BE(20);
-      if (pixels > maxPixels) return new CodecError(protocol, 'TOO_MANY_PIXELS', `${pixels} pixels > ${maxPixels}`, head(bytes));
+      const refused = checkPngHeaders(buffer, maxPixels, bytes);
+      if (refused) return refused;
       const png = PNG.sync.read(buffer);
+      if (png.width * png.height > maxPixels) return new CodecError(protocol, 'TOO_MANY_PIXELS', `${png.width * png.height} pixels > ${maxPixels}`, head(bytes));
       return { type, width: png.width, height: png.height, data: png.data };
     }
     const img = jpeg.decode(buffer, {

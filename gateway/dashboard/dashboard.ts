@@ -13,6 +13,7 @@ import { topicFilters } from '../../core/topics.js';
 import { BusEntry, LiveState, type Snapshot } from './live-state.js';
 import { LoginThrottle, SessionStore, type Session } from './sessions.js';
 import { SseStream } from './sse.js';
+import { secretScanners, type SecretScanners } from './redact.js';
 import { BodyError, clearedCookie, readCookie, readFields, redirect, sameOrigin, sendJson, sendText, sessionCookie, SECURITY_HEADERS } from './http-helpers.js';
 import { PAGE_HTML } from './assets/page.js';
 import { PAGE_JS } from './assets/script.js';
@@ -33,6 +34,12 @@ export interface DashboardOptions {
   freeFailures?: number;
   /** the first block, doubled at each further failure up to 5 min; default 2 s */
   baseBlockMs?: number;
+  /**
+   * refused logins for one user name, from any address, before each further try of that
+   * name must wait (1 s, doubled at each failure, at most 1 min): slows guessing from many
+   * addresses without a lockout a stranger could impose on the operator; default 10
+   */
+  accountFreeFailures?: number;
   /** events queued per browser while its socket is full; default 500 */
   streamQueue?: number;
   /** bytes queued per browser while its socket is full; default 1 MiB */
@@ -47,7 +54,7 @@ export interface DashboardOptions {
   verdictsPerKit?: number;
   /** bus messages kept for new browsers; default 100 */
   activity?: number;
-  /** mark the cookie Secure (only behind HTTPS); default false */
+  /** mark the cookie Secure (behind HTTPS); default: when the gateway's HTTP side is HTTPS (`http.tls`) */
   secureCookie?: boolean;
   now?: () => number;
 }
@@ -68,6 +75,7 @@ export class Dashboard {
   private readonly log: Logger;
   private readonly sessions: SessionStore;
   private readonly throttle: LoginThrottle;
+  private readonly accountThrottle: LoginThrottle;
   private readonly state: LiveState;
   private readonly clients = new Set<Client>();
   private unsubscribe: (() => void) | undefined;
@@ -75,6 +83,7 @@ export class Dashboard {
   private lastDevices = '';
   private dummyHash: Promise<string> | undefined;
   private stopped = false;
+  private readonly scanners: SecretScanners;
   
   constructor(private readonly gateway: Gateway, options: DashboardOptions = {}) {
     this.basePath = (options.basePath ?? '/dashboard').replace(/\/+$/, '');
@@ -86,6 +95,7 @@ export class Dashboard {
       failureDelayMs: options.failureDelayMs ?? 500,
       freeFailures: options.freeFailures ?? 3,
       baseBlockMs: options.baseBlockMs ?? 2_000,
+      accountFreeFailures: options.accountFreeFailures ?? 10,
       streamQueue: options.streamQueue ?? 500,
       streamQueueBytes: options.streamQueueBytes ?? 1024 * 1024,
       maxStreams: options.maxStreams ?? 32,
@@ -93,7 +103,7 @@ export class Dashboard {
       deviceRefreshMs: options.deviceRefreshMs ?? 2_000,
       verdictsPerKit: options.verdictsPerKit ?? 50,
       activity: options.activity ?? 100,
-      secureCookie: options.secureCookie ?? false,
+      secureCookie: options.secureCookie ?? gateway.http.secure,
     };
     this.log = gateway.log.child({ component: 'dashboard' });
     this.sessions = new SessionStore({ idleMs: this.o.sessionIdleMs, maxAgeMs: this.o.sessionMaxAgeMs, maxSessions: this.o.maxSessions, now: this.now });
@@ -105,14 +115,29 @@ export class Dashboard {
       maxKeys: 10_000,
       now: this.now,
     });
-    this.state = new LiveState({ verdictsPerKit: this.o.verdictsPerKit, activity: this.o.activity });
+    this.scanners = secretScanners(gateway.config.devices);
+    this.accountThrottle = new LoginThrottle({
+      freeFailures: this.o.accountFreeFailures,
+      baseBlockMs: 1_000,
+      maxBlockMs: 60_000,
+      forgetMs: 15 * 60_000,
+      maxKeys: 10_000,
+      now: this.now,
+    });
+    this.state = new LiveState({ verdictsPerKit: this.o.verdictsPerKit, activity: this.o.activity, scanners: this.scanners });
   }
 
   /** Registers the routes on the gateway's HTTP side. */
   mount(): void {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => this.handle(req, res, url);
-    this.gateway.http.route(this.basePath, handler);
-    this.gateway.http.route(`${this.basePath}/*`, handler);
+    // the page, its assets and the login are open; the API checks the session itself
+    this.gateway.http.route(this.basePath, handler, { access: 'public' });
+    this.gateway.http.route(`${this.basePath}/*`, handler, { access: 'public' });
+    this.gateway.http.addAuthenticator((req) => {
+      if (this.stopped) return undefined;
+      const session = this.sessions.touch(readCookie(req, COOKIE));
+      return session ? { via: 'session', name: session.username } : undefined;
+    });
   }
 
   /** Subscribes to the bus; the broker must be running. */
@@ -145,7 +170,7 @@ export class Dashboard {
   }
 
   private onMessage(topic: string, raw: Buffer): void {
-    const message = new BusEntry(topic, raw, this.now());
+    const message = new BusEntry(topic, raw, this.now(), this.scanners);
     this.state.apply(message);
     if (this.clients.size === 0) return;
     const json = JSON.stringify(message);
@@ -218,7 +243,8 @@ export class Dashboard {
     const password = fields.password ?? '';
     const remote = req.socket.remoteAddress ?? 'unknown';
     const key = `${remote}|${username.toLowerCase()}`;
-    const wait = this.throttle.retryAfterMs(key);
+    const account = username.toLowerCase();
+    const wait = Math.max(this.throttle.retryAfterMs(key), this.accountThrottle.retryAfterMs(account));
     if (wait > 0) {
       const retryS = Math.ceil(wait / 1000);
       this.log.warn({ username, remote, retryS }, 'dashboard login blocked after repeated failures');
@@ -231,15 +257,17 @@ export class Dashboard {
     const ok = (await verifyPassword(password, hash)) && operator !== undefined && username !== '';
     if (!ok) {
       const failures = this.throttle.fail(key);
+      this.accountThrottle.fail(account);
       this.log.warn({ username, remote, failures }, 'dashboard login refused');
       await new Promise((resolve) => setTimeout(resolve, this.o.failureDelayMs));
       if (form) return redirect(res, `${this.basePath}/?login=failed`);
       return sendJson(res, 401, { error: 'wrong user name or password' });
     }
     this.throttle.succeed(key);
+    this.accountThrottle.succeed(account);
     const token = this.sessions.create(username);
     this.log.info({ operator: username, remote }, 'dashboard login');
-    const cookie = sessionCookie(COOKIE, token, { path: this.basePath, maxAgeS: Math.floor(this.o.sessionMaxAgeMs / 1000), secure: this.o.secureCookie });
+    const cookie = sessionCookie(COOKIE, token, { path: '/', maxAgeS: Math.floor(this.o.sessionMaxAgeMs / 1000), secure: this.o.secureCookie });
     if (form) return redirect(res, `${this.basePath}/`, { 'set-cookie': cookie });
     sendJson(res, 200, { username }, { 'set-cookie': cookie });
   }
@@ -257,7 +285,7 @@ export class Dashboard {
       }
     }
     if (session) this.log.info({ operator: session.username }, 'dashboard logout');
-    res.writeHead(204, { ...SECURITY_HEADERS, 'set-cookie': clearedCookie(COOKIE, { path: this.basePath, secure: this.o.secureCookie }), 'cache-control': 'no-store' });
+    res.writeHead(204, { ...SECURITY_HEADERS, 'set-cookie': clearedCookie(COOKIE, { path: '/', secure: this.o.secureCookie }), 'cache-control': 'no-store' });
     res.end();
   }
 

@@ -8,7 +8,7 @@
  */
 import type { DeviceSummary } from '../devices.js';
 import type { Alarm } from '../event-bus.js';
-import { parsePayload, redact } from './redact.js';
+import { parsePayload, redact, redactDevice, type SecretScanners } from './redact.js';
 import { TOPIC_ROOT, topics } from '../../core/topics.js';
 
 export interface BusMessage {
@@ -29,6 +29,7 @@ export class BusEntry implements BusMessage {
     readonly topic: string,
     raw: Buffer,
     private readonly atValue: string | number,
+    private readonly scanners?: SecretScanners,
   ) {
     this.raw = raw;
   }
@@ -53,7 +54,7 @@ export class BusEntry implements BusMessage {
 
   get payload(): unknown {
     if (this.raw !== undefined) {
-      this.parsed = redact(this.topic, parsePayload(this.raw));
+      this.parsed = redact(this.topic, parsePayload(this.raw), this.scanners);
       this.raw = undefined;
     }
     return this.parsed;
@@ -120,6 +121,8 @@ export interface Snapshot {
 export interface LiveStateOptions {
   verdictsPerKit: number;
   activity: number;
+  /** locker terminals, whose scans may be collection codes */
+  scanners?: SecretScanners;
 }
 
 interface KitState {
@@ -183,7 +186,7 @@ export class LiveState {
         state: d.state,
         ...(typeof reason === 'string' ? { reason } : {}),
         since: d.since,
-        ...(d.lastEvent ? { lastEvent: { ...d.lastEvent, payload: redact(topics.deviceEvent(d.id, d.lastEvent.type), d.lastEvent.payload) } } : {}),
+        ...(d.lastEvent ? { lastEvent: redactDevice(d, this.o.scanners).lastEvent } : {}),
         faults: { ...d.faults },
         errors: e?.count ?? 0,
         ...(e?.last ? { lastError: lastError(e.last) } : {}),

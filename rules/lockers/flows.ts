@@ -9,7 +9,9 @@ import pino, { type Logger } from 'pino';
 import type { DeviceEvent, EventPayload, EventType } from '../../devices/events.js';
 import type { CompartmentSize } from '../../devices/locker/options.js';
 import type { RecordInput } from '../records.js';
+import { classifyWaybill } from '../../devices/scanner/waybill.js';
 import { defaultDropOffValidator } from './drop-off-validation.js';
+import { CodeLockout } from './lockout.js';
 import type { CollectionGrant, LockerFlowsOptions, ValidateDropOff } from './ports.js';
 import { commandTopic, feedbackPayload, type Feedback, type Show } from './terminal.js';
 
@@ -42,8 +44,8 @@ export class LockerFlows {
   private session: Session = idle;
   private chain: Promise<void> = Promise.resolve();
   private lastWeight: { weight: Weight; at: number } | undefined;
-  private wrongCodes = 0;
-  private lockedUntil = 0;
+  private readonly lockout: CodeLockout;
+  private readonly isWaybill: (code: string) => boolean;
   private lockoutTimer: Timer | undefined;
   private running = false;
   private readonly log: Logger;
@@ -52,8 +54,6 @@ export class LockerFlows {
   private readonly weightWaitMs: number;
   private readonly dropOffTimeoutMs: number;
   private readonly collectionTimeoutMs: number;
-  private readonly maxWrongCodes: number;
-  private readonly lockoutMs: number;
 
   constructor(private readonly o: LockerFlowsOptions) {
     this.log = (o.log ?? pino({ level: 'silent' })).child({ component: 'locker-flows', bank: o.bankId, terminal: o.terminalId });
@@ -62,13 +62,16 @@ export class LockerFlows {
     this.weightWaitMs = o.weightWaitMs ?? 15_000;
     this.dropOffTimeoutMs = o.dropOffTimeoutMs ?? 120_000;
     this.collectionTimeoutMs = o.collectionTimeoutMs ?? 180_000;
-    this.maxWrongCodes = o.maxWrongCodes ?? 5;
-    this.lockoutMs = o.lockoutMs ?? 300_000;
+    this.lockout = o.lockout ?? new CodeLockout({ maxWrongCodes: o.maxWrongCodes, lockoutMs: o.lockoutMs, now: this.now });
+    this.isWaybill = o.isWaybill ?? ((code) => classifyWaybill(code).valid);
   }
 
   async start(): Promise<void> {
     this.running = true;
-    await this.show({ screen: 'idle', text: 'Scan a parcel to drop it off, or enter a collection code' });
+    // a lockout outlives a restart: the screen says so until it ends
+    const until = this.lockedUntil();
+    if (until > 0) return this.showLockedOut(until);
+    await this.showIdle();
   }
 
   async stop(): Promise<void> {
@@ -91,8 +94,8 @@ export class LockerFlows {
       session: s.kind,
       compartment: s.kind === 'drop' ? s.compartment : undefined,
       compartments: s.kind === 'collect' ? [...s.active, ...s.pending] : undefined,
-      wrongCodes: this.wrongCodes,
-      lockedUntil: this.lockedUntil > this.now() ? new Date(this.lockedUntil).toISOString() : undefined,
+      wrongCodes: this.lockout.wrongCodes(this.o.terminalId),
+      lockedUntil: this.lockedUntil() > 0 ? new Date(this.lockedUntil()).toISOString() : undefined,
     };
   }
 
@@ -115,6 +118,10 @@ export class LockerFlows {
     if (await this.refusedWhileLockedOrBusy()) return;
     const grant = await this.o.codes.match(this.o.bankId, scan.code, this.now());
     if (grant) return this.startCollection(grant);
+    // a scan that is neither a code nor a parcel label is a wrong code, as if typed
+    if (!this.isWaybill(scan.code.trim())) {
+      return this.wrongCode({ result: 'rejected', text: 'Not a parcel label or a valid collection code', reasons: [scan.code.trim() === '' ? 'WAYBILL_MISSING' : 'WAYBILL_INVALID'] });
+    }
     if (!this.o.hasScale) return this.dropOff(scan, undefined);
     const recent = this.lastWeight && this.now() - this.lastWeight.at <= this.weightWaitMs ? this.lastWeight.weight : undefined;
     if (recent) return this.dropOff(scan, recent);
@@ -236,25 +243,32 @@ export class LockerFlows {
     if (await this.refusedWhileLockedOrBusy()) return;
     const grant = await this.o.codes.match(this.o.bankId, code, this.now());
     if (grant) return this.startCollection(grant);
-    this.wrongCodes++;
-    if (this.wrongCodes < this.maxWrongCodes) {
-      const attemptsLeft = this.maxWrongCodes - this.wrongCodes;
-      await this.feedback({ result: 'rejected', text: 'Wrong code', reasons: ['WRONG_CODE'], attemptsLeft });
-      return;
-    }
-    this.wrongCodes = 0;
-    this.lockedUntil = this.now() + this.lockoutMs;
-    const until = new Date(this.lockedUntil).toISOString();
+    await this.wrongCode({ result: 'rejected', text: 'Wrong code', reasons: ['WRONG_CODE'] });
+  }
+
+  /** Counts a wrong code (stored before it is answered) and answers it, or starts the lockout. */
+  private async wrongCode(refusal: Feedback): Promise<void> {
+    const { attemptsLeft, lockedUntil } = await this.lockout.wrong(this.o.terminalId, this.o.bankId);
+    if (lockedUntil === undefined) return this.feedback({ ...refusal, attemptsLeft });
+    const until = new Date(lockedUntil).toISOString();
     this.log.warn({ until }, 'terminal locked out after too many wrong collection codes');
-    clearTimeout(this.lockoutTimer);
-    this.lockoutTimer = setTimeout(() => void this.enqueue(() => this.showIdle()), this.lockoutMs);
     await this.feedback({ result: 'locked-out', text: 'Too many wrong codes', reasons: ['WRONG_CODE', 'LOCKED_OUT'], until });
-    await this.show({ screen: 'locked-out', text: 'Too many wrong codes: try again later', until });
+    await this.showLockedOut(lockedUntil);
+  }
+
+  private lockedUntil(): number {
+    return this.lockout.lockedUntil(this.o.terminalId, this.o.bankId);
+  }
+
+  private async showLockedOut(lockedUntil: number): Promise<void> {
+    clearTimeout(this.lockoutTimer);
+    this.lockoutTimer = setTimeout(() => void this.enqueue(() => this.showIdle()), Math.max(0, lockedUntil - this.now()));
+    await this.show({ screen: 'locked-out', text: 'Too many wrong codes: try again later', until: new Date(lockedUntil).toISOString() });
   }
 
   private async startCollection(grant: CollectionGrant): Promise<void> {
     this.endSession();
-    this.wrongCodes = 0;
+    await this.lockout.right(this.o.terminalId);
     const wanted = this.o.bank
       .list()
       .filter((c) => c.status === 'occupied' && c.parcel && (!grant.waybills || grant.waybills.includes(c.parcel.waybill)));
@@ -342,8 +356,9 @@ export class LockerFlows {
   // ---- shared ----
 
   private async refusedWhileLockedOrBusy(): Promise<boolean> {
-    if (this.lockedUntil > this.now()) {
-      const until = new Date(this.lockedUntil).toISOString();
+    const lockedUntil = this.lockedUntil();
+    if (lockedUntil > 0) {
+      const until = new Date(lockedUntil).toISOString();
       await this.feedback({ result: 'locked-out', text: 'Too many wrong codes: try again later', reasons: ['LOCKED_OUT'], until });
       return true;
     }

@@ -1,5 +1,6 @@
 /** The locker drop-off and collection flows and their ports. */
 export { LockerFlows } from './flows.js';
+export { CodeLockout, type CodeLockoutOptions, type WrongCodeResult } from './lockout.js';
 export { HashedCollectionCodes, type CollectionCodeInput, type KeyValueStore } from './collection-codes.js';
 export { defaultDropOffValidator, defaultSizeByWeight, parcelSize, type SizeByWeight } from './drop-off-validation.js';
 export { commandTopic, feedbackPayload, type Feedback, type FeedbackResult, type Screen, type Show } from './terminal.js';

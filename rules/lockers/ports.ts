@@ -7,6 +7,7 @@ import type { CommandResult } from '../../devices/driver.js';
 import type { EventPayload } from '../../devices/events.js';
 import type { CompartmentSize, CompartmentView } from '../../devices/locker/index.js';
 import type { RecordSink } from '../records.js';
+import type { CodeLockout } from './lockout.js';
 
 /** the locker bank driver's methods the flows use (LockerBank implements it) */
 export interface LockerBankPort {
@@ -80,8 +81,15 @@ export interface LockerFlowsOptions {
   collectionTimeoutMs?: number;
   /** open a courier's compartments one after another (default) or together */
   collectMode?: 'sequential' | 'together';
-  /** wrong codes before the lockout; default 5 */
+  /** wrong codes before the lockout; default 5 (for the default lockout) */
   maxWrongCodes?: number;
-  /** how long the terminal refuses codes after too many wrong ones; default 5 min */
+  /** how long the terminal refuses codes after too many wrong ones; default 5 min (for the default lockout) */
   lockoutMs?: number;
+  /**
+   * the wrong-code counts, shared by every terminal of the gateway and stored in its data
+   * folder; default one in memory built from maxWrongCodes and lockoutMs
+   */
+  lockout?: CodeLockout;
+  /** whether a scanned code is a parcel label (else a scan that opens nothing is a wrong collection code); default a valid waybill */
+  isWaybill?: (code: string) => boolean;
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, DEVICE_PASSWORD, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
+import { authFetch, collect, DEVICE_PASSWORD, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
 
 let t: TestGateway;
 
@@ -107,18 +107,18 @@ describe('embedded broker', () => {
     await status.next((m) => (m.payload as { state: string }).state === 'offline');
     const late = await collect(await t.connect('tech', OPERATOR_PASSWORD), 'cg/v1/devices/scanner-2/status');
     expect((await late.next()).payload).toMatchObject({ state: 'offline', kind: 'scanner', kit: 'van-018' });
-    const health = (await (await fetch(`${t.httpUrl}/healthz`)).json()) as { devices: { id: string; state: string }[] };
+    const health = (await (await authFetch(`${t.httpUrl}/healthz`)).json()) as { devices: { id: string; state: string }[] };
     expect(health.devices.find((d) => d.id === 'scanner-2')?.state).toBe('offline');
   });
 
   it('serves /healthz and /metrics', async () => {
-    const res = await fetch(`${t.httpUrl}/healthz`);
+    const res = await authFetch(`${t.httpUrl}/healthz`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { status: string; checks: Record<string, { ok: boolean }> };
     expect(body.status).toBe('ok');
     expect(body.checks.broker.ok).toBe(true);
     expect(body.checks.dataDir.ok).toBe(true);
-    const text = await (await fetch(`${t.httpUrl}/metrics`)).text();
+    const text = await (await authFetch(`${t.httpUrl}/metrics`)).text();
     expect(text).toContain('cg_mqtt_clients_connected');
     expect(text).toContain('cg_process_resident_memory_bytes');
   });

@@ -81,6 +81,20 @@ describe('config', () => {
     await expect(loadConfig(file)).rejects.toThrow(/not valid YAML/);
   });
 
+  it('names where a YAML syntax error is without printing the line (it may hold a secret)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-cfg-'));
+    const file = path.join(dir, 'gw.yaml');
+    await writeFile(file, 'dispatch:\n  transport: http\n  url: [https://dispatch.example, s3cr3t-t0ken-value\n');
+    const err = (await loadConfig(file).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/not valid YAML\/JSON: .+ \(line \d+, column \d+\)/);
+    expect(err.message).not.toContain('s3cr3t-t0ken-value');
+    expect(err.message).not.toContain('dispatch.example');
+  });
+
+  it('refuses http.tls without mqtt.tls (HTTPS takes its certificate and key)', () => {
+    expect(() => parseConfig({ http: { tls: true } })).toThrow(/http\.tls: HTTPS uses mqtt\.tls/);
+  });
+
   it('reads a .json file as JSON, and reports one that is not', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-cfg-'));
     const file = path.join(dir, 'gw.json');

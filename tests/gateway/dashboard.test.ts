@@ -1,3 +1,4 @@
+import http from 'node:http';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Component } from '../../gateway/runtime.js';
@@ -69,11 +70,11 @@ describe('dashboard HTTP side', () => {
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ username: 'tech' });
     const cookie = ok.headers.get('set-cookie')!;
-    expect(cookie).toMatch(/^cg_dashboard=[A-Za-z0-9_-]{43}; Path=\/dashboard; Max-Age=43200; HttpOnly; SameSite=Strict$/);
+    expect(cookie).toMatch(/^cg_dashboard=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict$/);
     const session = await api('/api/session', { headers: { cookie: cookie.split(';')[0] } });
     expect(session.status).toBe(200);
     expect((await session.json()) as { username: string }).toMatchObject({ username: 'tech' });
-    const status = (await (await fetch(`${t.httpUrl}/healthz`)).json()) as { components: { dashboard: unknown } };
+    const status = (await (await fetch(`${t.httpUrl}/healthz`, { headers: { cookie: cookie.split(';')[0]! } })).json()) as { components: { dashboard: unknown } };
     expect(status.components.dashboard).toEqual({ sessions: 1, streams: 0, failedLogins: 3, droppedEvents: 0 });
   });
 
@@ -105,6 +106,30 @@ describe('dashboard HTTP side', () => {
     expect(blocked.status).toBe(429);
     expect(blocked.headers.get('retry-after')).toBe('60');
     expect(blocked.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('slows guessing one user name from many addresses: past the free failures every try waits, then the right password works again', async () => {
+    let now = Date.now();
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0, freeFailures: 3, accountFreeFailures: 4, now: () => now } });
+    const port = Number(new URL(t.httpUrl).port);
+    // each guess from another loopback address: the per-address throttle never sees a second failure
+    const from = (i: number, password: string) =>
+      new Promise<number>((resolve, reject) => {
+        const body = JSON.stringify({ username: 'tech', password });
+        const req = http.request({ host: '127.0.0.1', port, localAddress: `127.0.0.${10 + i}`, method: 'POST', path: '/dashboard/api/login', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const answers: number[] = [];
+    for (let i = 0; i < 8; i++) answers.push(await from(i, `guess-${i}`));
+    expect(answers.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(answers.slice(5)).toEqual([429, 429, 429]);
+    // not a lockout: once the (short) wait is over the operator gets in
+    now += 1_100;
+    expect(await from(20, OPERATOR_PASSWORD)).toBe(200);
   });
 
   it('slows every refused login by the configured delay', async () => {
@@ -200,7 +225,7 @@ describe('dashboard live stream', () => {
     await s.next((e) => e.event === 'snapshot');
     const out = await api('/api/logout', { method: 'POST', headers: { cookie } });
     expect(out.status).toBe(204);
-    expect(out.headers.get('set-cookie')).toBe('cg_dashboard=; Path=/dashboard; Max-Age=0; HttpOnly; SameSite=Strict');
+    expect(out.headers.get('set-cookie')).toBe('cg_dashboard=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict');
     expect((await s.next((e) => e.event === 'expired')).data).toEqual({ reason: 'logged out' });
     await s.ended;
     expect((await api('/api/snapshot', { headers: { cookie } })).status).toBe(401);

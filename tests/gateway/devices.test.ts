@@ -4,7 +4,7 @@ import type { DriverContext, ProtocolDefinition } from '../../devices/driver.js'
 import { CodecError } from '../../devices/codec.js';
 import { createTransports } from '../../devices/transports/index.js';
 import { TransportUnavailableError } from '../../devices/transports/types.js';
-import { collect, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { authFetch, collect, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let ctxs: Record<string, DriverContext> = {};
 const echo: ProtocolDefinition = {
@@ -100,7 +100,7 @@ describe('device manager', () => {
 
   it('keeps running when one driver fails to start or its library is missing, and says why', async () => {
     const g = await start();
-    const health = (await (await fetch(`${g.httpUrl}/healthz`)).json()) as { status: string; devices: { id: string; state: string; reason?: string }[] };
+    const health = (await (await authFetch(`${g.httpUrl}/healthz`)).json()) as { status: string; devices: { id: string; state: string; reason?: string }[] };
     expect(health.status).toBe('ok');
     expect(health.devices).toContainEqual({ id: 'broken', kind: 'scale', state: 'unavailable', reason: 'port exploded' });
     expect(health.devices).toContainEqual({ id: 'ble-1', kind: 'scale', state: 'unavailable', reason: 'no Bluetooth here' });
@@ -142,7 +142,7 @@ describe('driver alarms', () => {
     t.gateway.devices.syncDriverAlarms();
     expect(t.gateway.activeAlarms()).toMatchObject([{ kind: 'door-open', source: 'bank-1:A03', active: true }]);
     expect(await metricValue(t.httpUrl, 'cg_alarms_active', { kind: 'door-open' })).toBe(1);
-    const health = (await (await fetch(`${t.httpUrl}/healthz`)).json()) as { alarms: { kind: string }[] };
+    const health = (await (await authFetch(`${t.httpUrl}/healthz`)).json()) as { alarms: { kind: string }[] };
     expect(health.alarms.map((a) => a.kind)).toEqual(['door-open']);
     alarms = [];
     t.gateway.devices.syncDriverAlarms();

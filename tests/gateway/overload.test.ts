@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OverloadMonitor, TokenBucket, type OverloadState } from '../../gateway/overload.js';
-import { collect, DEVICE_PASSWORD, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
+import { authFetch, collect, DEVICE_PASSWORD, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
 
 describe('OverloadMonitor', () => {
   it('is overloaded as soon as a queue passes its bound, and calm again only after every queue stayed under half for calmMs', () => {
@@ -76,7 +76,7 @@ describe('gateway under overload', () => {
   });
   afterAll(async () => t?.stop());
 
-  const health = async () => (await (await fetch(`${t.httpUrl}/healthz`)).json()) as { status: string; degraded?: string[]; alarms: { kind: string }[] };
+  const health = async () => (await (await authFetch(`${t.httpUrl}/healthz`)).json()) as { status: string; degraded?: string[]; alarms: { kind: string }[] };
 
   it('refuses a device over its fair rate with OVERLOADED, tells the kit scanner to wait, serves a device within it, says degraded, and recovers', async () => {
     const op = await t.connect('tech', OPERATOR_PASSWORD);

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../gateway/config.js';
 import { Gateway, type Component } from '../../gateway/runtime.js';
+import { apiTokenHash, authFetch } from '../helpers/gateway.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -14,7 +15,7 @@ afterEach(async () => {
 async function gateway(): Promise<Gateway> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cg-runtime-'));
   dirs.push(dataDir);
-  const config = parseConfig({ gateway: { id: 'gw-rt', dataDir }, mqtt: { host: '127.0.0.1', port: 0, wsPort: null }, http: { host: '127.0.0.1', port: 0 } });
+  const config = parseConfig({ gateway: { id: 'gw-rt', dataDir }, mqtt: { host: '127.0.0.1', port: 0, wsPort: null }, http: { host: '127.0.0.1', port: 0, apiTokens: [{ name: 'tests', tokenHash: apiTokenHash() }] } });
   return new Gateway(config, { log: pino({ level: 'silent' }) });
 }
 
@@ -52,7 +53,7 @@ describe('Gateway components', () => {
     try {
       expect(log).toContain('sync.start');
       expect(g.activeAlarms()).toMatchObject([{ kind: 'component-failed', source: 'eta', message: 'eta failed to start: eta broke', active: true }]);
-      const health = (await (await fetch(`http://127.0.0.1:${g.http.port}/healthz`)).json()) as { components: Record<string, unknown> };
+      const health = (await (await authFetch(`http://127.0.0.1:${g.http.port}/healthz`)).json()) as { components: Record<string, unknown> };
       expect(health.components).toEqual({ eta: { failed: 'eta broke' }, sync: { fine: true } });
     } finally {
       await g.stop();

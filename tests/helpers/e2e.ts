@@ -8,7 +8,7 @@ import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { stringify as toYaml } from 'yaml';
 import { freePort } from './process.js';
-import { topicMatches } from './gateway.js';
+import { API_TOKEN, apiTokenHash, topicMatches } from './gateway.js';
 import { s10 } from '../../simulators/waybills.js';
 import { GatewayProcess } from '../../simulators/gateway-process.js';
 
@@ -37,10 +37,11 @@ export interface GatewayPorts {
   http: number;
 }
 
-/** Writes the gateway's YAML config; returns its path. */
+/** Writes the gateway's YAML config (with the tests' API token unless it names its own); returns its path. */
 export async function writeGatewayConfig(workDir: string, config: Record<string, unknown>): Promise<string> {
   const file = path.join(workDir, 'gateway.yaml');
-  await writeFile(file, toYaml(config));
+  const http = { apiTokens: [{ name: 'tests', tokenHash: apiTokenHash() }], ...(config.http as object | undefined) };
+  await writeFile(file, toYaml({ ...config, http }));
   return file;
 }
 
@@ -49,7 +50,7 @@ export class GatewayChild extends GatewayProcess {
   readonly mqttUrl: string;
 
   constructor(configFile: string, ports: GatewayPorts, logFile: string) {
-    super({ configFile, httpUrl: `http://127.0.0.1:${ports.http}`, logFile });
+    super({ configFile, httpUrl: `http://127.0.0.1:${ports.http}`, logFile, token: API_TOKEN });
     this.mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
   }
 

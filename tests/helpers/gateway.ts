@@ -18,6 +18,20 @@ let cachedHash: string | undefined;
 export function testHash(): string {
   return (cachedHash ??= hashPasswordSync(DEVICE_PASSWORD));
 }
+/** The bearer token every test gateway accepts (`http.apiTokens`, name `tests`). */
+export const API_TOKEN = 'test-api-token-0123456789abcdef';
+let cachedTokenHash: string | undefined;
+export function apiTokenHash(): string {
+  return (cachedTokenHash ??= hashPasswordSync(API_TOKEN));
+}
+/** Headers that authenticate a request to a test gateway's HTTP side. */
+export function authHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  return { authorization: `Bearer ${API_TOKEN}`, ...extra };
+}
+/** GET with the test token: what an operator tool sees. */
+export function authFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: authHeaders((init.headers as Record<string, string> | undefined) ?? {}) });
+}
 let cachedOperatorHash: string | undefined;
 export function operatorHash(): string {
   return (cachedOperatorHash ??= hashPasswordSync(OPERATOR_PASSWORD));
@@ -47,7 +61,7 @@ export async function startTestGateway(raw: Record<string, unknown> = {}, option
     ...raw,
     gateway: { id: 'gw-test', ...(raw.gateway as object | undefined), dataDir },
     mqtt: { host: '127.0.0.1', port: 0, wsPort: null, ...(raw.mqtt as object | undefined) },
-    http: { host: '127.0.0.1', port: 0, ...(raw.http as object | undefined) },
+    http: { host: '127.0.0.1', port: 0, apiTokens: [{ name: 'tests', tokenHash: apiTokenHash() }], ...(raw.http as object | undefined) },
   };
   const config = parseConfig(input, { findProtocol: options.findProtocol });
   const gateway = assembleGateway(config, { log: options.log ?? pino({ level: process.env.TEST_LOG ?? 'silent' }), transports: options.transports, findProtocol: options.findProtocol });
@@ -126,7 +140,7 @@ export function collect(client: MqttClient, filter: string): Promise<{ messages:
 }
 
 export async function metricValue(httpUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const text = await (await authFetch(`${httpUrl}/metrics`)).text();
   let total = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;

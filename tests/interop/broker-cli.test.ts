@@ -22,13 +22,13 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'cg-interop-'));
   mqttPort = await freePort();
   httpPort = await freePort();
-  const [devHash, opHash] = await Promise.all([hash('pw-terminal'), hash('pw-tech')]);
+  const [devHash, opHash, tokenHash] = await Promise.all([hash('pw-terminal'), hash('pw-tech'), hash('tok-interop-metrics')]);
   await writeFile(
     path.join(dir, 'gateway.yaml'),
     [
       'gateway: { id: van-017, dataDir: ./data }',
       `mqtt: { host: 127.0.0.1, port: ${mqttPort}, wsPort: null }`,
-      `http: { host: 127.0.0.1, port: ${httpPort} }`,
+      `http: { host: 127.0.0.1, port: ${httpPort}, apiTokens: [ { name: interop, tokenHash: "${tokenHash}" } ] }`,
       `operators: [ { username: tech, passwordHash: "${opHash}" } ]`,
       'kits: [ { id: van-017, courierId: c-123 } ]',
       'devices:',
@@ -101,7 +101,7 @@ describe('gateway with mosquitto clients', () => {
     await pub('terminal-1', 'pw-terminal', 'cg/v1/devices/terminal-1/events/weight', '{"stable":true}');
     const seen = await errors;
     expect(seen.output).toContain('"field":"grams"');
-    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`, { headers: { authorization: 'Bearer tok-interop-metrics' } })).text();
     expect(metrics).toMatch(/cg_payloads_refused_total\{reason="invalid_payload"\} [1-9]/);
     expect((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status).toBe(200);
   });

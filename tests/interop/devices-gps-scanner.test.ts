@@ -12,7 +12,7 @@ import { GpsUnitStub } from '../../firmware-stubs/gps/gps-unit.js';
 import { SerialScannerStub } from '../../firmware-stubs/scanner/scanners.js';
 import { encodeGga, encodeRmc } from '../../devices/gps/nmea-encode.js';
 import { ConfigError, parseConfig } from '../../gateway/config.js';
-import { collect, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { authFetch, collect, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { ptyPair, type PtyPair } from '../helpers/pty.js';
 import { PeerPort, sleep, waitUntil } from '../helpers/device-peer.js';
 
@@ -147,7 +147,7 @@ describe('GPS unit (NMEA 0183) on a pseudo-terminal', () => {
     const next = await inbox.next(() => true, 4000);
     expect(pos(next)).toMatchObject({ fix: '3d' });
     expect(await metricValue(t.httpUrl, 'cg_device_faults_total', labels)).toBe(before + 3);
-    const health = (await (await fetch(`${t.httpUrl}/healthz`)).json()) as { status: string; devices: { id: string; state: string }[] };
+    const health = (await (await authFetch(`${t.httpUrl}/healthz`)).json()) as { status: string; devices: { id: string; state: string }[] };
     expect(health.status).toBe('ok');
     expect(health.devices.find((d) => d.id === 'gps-1')?.state).toBe('online');
   });

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { MtSicsStub, ScalePlatform } from '../../firmware-stubs/scale/index.js';
-import { collect, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { authFetch, collect, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { ptyPair, type PtyPair } from '../helpers/pty.js';
 import { MtSicsPeer, PeerPort, waitUntil } from '../helpers/device-peer.js';
 
@@ -31,7 +31,7 @@ let si: MtSicsPeer;
 let t: TestGateway;
 
 async function health(): Promise<{ code: number; body: Health }> {
-  const res = await fetch(`${t.httpUrl}/healthz`);
+  const res = await authFetch(`${t.httpUrl}/healthz`);
   return { code: res.status, body: (await res.json()) as Health };
 }
 

@@ -15,7 +15,7 @@ import { toHex } from '../../devices/codec.js';
 import type { JournalComponent } from '../../gateway/journal-component.js';
 import type { RecordEnvelope } from '../../cloud-sync/journal/records.js';
 import { startDispatchSim, type DispatchSim } from '../../simulators/dispatch/index.js';
-import { DEVICE_PASSWORD, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
+import { authFetch, DEVICE_PASSWORD, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
 import { ptyPair, type PtyPair } from '../helpers/pty.js';
 import { countBytes, LockBoardPeer, PeerPort, sleep } from '../helpers/device-peer.js';
 import { s10, until, Watcher } from '../helpers/e2e.js';
@@ -57,7 +57,7 @@ async function lockerRecords(): Promise<RecordEnvelope[]> {
 }
 
 async function bankStatus(): Promise<{ compartments: { id: string; status: string; door: string; occupied?: boolean }[]; alarms: { kind: string; compartment?: string }[] }> {
-  const res = await fetch(`${t.httpUrl}/status/devices/bank-1`);
+  const res = await authFetch(`${t.httpUrl}/status/devices/bank-1`);
   return ((await res.json()) as { info: never }).info;
 }
 
@@ -111,7 +111,7 @@ describe('locker bank and terminal end to end', () => {
       items: [{ id: 'code-1', kind: 'collection.code', bank: 'bank-1', courier: 'courier-7', code: CODE, expiresAt: new Date(Date.now() + 3_600_000).toISOString() }],
     });
     await until(async () => {
-      const h = (await (await fetch(`${t.httpUrl}/healthz`)).json()) as { components: { sync: { applied?: number } } };
+      const h = (await (await authFetch(`${t.httpUrl}/healthz`)).json()) as { components: { sync: { applied?: number } } };
       return h.components.sync.applied === 1;
     }, 'the collection code applied', 10_000);
     // from here dispatch is down, so the flows' records stay in the journal to be read
@@ -217,14 +217,14 @@ describe('locker bank and terminal end to end', () => {
     let health: { alarms: Alarm[] } = { alarms: [] };
     const deadline = Date.now() + 3000;
     while (Date.now() < deadline) {
-      health = (await (await fetch(`${t.httpUrl}/healthz`)).json()) as { alarms: Alarm[] };
+      health = (await (await authFetch(`${t.httpUrl}/healthz`)).json()) as { alarms: Alarm[] };
       if (health.alarms.some(isDoorOpen)) break;
       await sleep(100);
     }
     expect(health.alarms.filter(isDoorOpen), `/healthz alarms: ${JSON.stringify(health.alarms)}`).toHaveLength(1);
     expect(health.alarms.find(isDoorOpen)!.message).toContain('A03');
 
-    const metrics = await (await fetch(`${t.httpUrl}/metrics`)).text();
+    const metrics = await (await authFetch(`${t.httpUrl}/metrics`)).text();
     const active = metrics.split('\n').filter((l) => l.startsWith('cg_alarms_active{') && l.includes('door-open'));
     expect(active.map((l) => Number(l.split(' ').at(-1))), 'cg_alarms_active for door-open').toEqual([1]);
 
@@ -241,7 +241,7 @@ describe('locker bank and terminal end to end', () => {
   it('closing the door clears the alarm', async () => {
     board.line.close(1, 3);
     await until(async () => (await bankStatus()).alarms.length === 0, 'the bank alarm cleared', 3000);
-    const health = (await (await fetch(`${t.httpUrl}/healthz`)).json()) as { alarms: Alarm[] };
+    const health = (await (await authFetch(`${t.httpUrl}/healthz`)).json()) as { alarms: Alarm[] };
     expect(health.alarms.filter((a) => a.kind.includes('door-open'))).toEqual([]);
   });
 

@@ -5,7 +5,9 @@
  * anonymous clients, wrong passwords (another device's password included), every publish
  * on another device's topics or outside a device's own, every subscription outside a
  * device's own commands, errors and kit, operator publishes that are not commands, a
- * device commanding a locker, and a replayed locker `open` (the same id twice opens once).
+ * device commanding a locker, a replayed locker `open` (the same id twice opens once), and
+ * collection codes guessed through `scan` events (the lockout counts them too, and a
+ * stranger's /healthz tells nothing of it).
  * And no secret — device and operator passwords, the dispatch token, a collection code —
  * appears anywhere in the log.
  */
@@ -30,6 +32,7 @@ const passwords: Record<string, string> = {
   'scale-1': secret('pw-scale1'),
   'scanner-2': secret('pw-scanner2'),
   'terminal-1': secret('pw-terminal1'),
+  'terminal-2': secret('pw-terminal2'),
   tech: secret('pw-operator'),
 };
 const TOKEN = secret('dispatch-token');
@@ -84,6 +87,7 @@ beforeAll(async () => {
         device('scale-1', 'scale', 'van-1'),
         device('scanner-2', 'scanner', 'van-2'),
         device('terminal-1', 'terminal', 'branch-1', { lockerBank: 'bank-1' }),
+        device('terminal-2', 'terminal', 'branch-1', { lockerBank: 'bank-1' }),
         {
           id: 'bank-1', kind: 'locker', kit: 'branch-1', protocol: 'kerong-cu16',
           transport: { type: 'serial', path: pair.device, baudRate: 19200 },
@@ -198,6 +202,29 @@ describe('auth: replayed locker command', () => {
     await sleep(500);
     expect(countBytes(port.received, UNLOCK_A03)).toBe(1);
     expect(board.line.heard.filter((f) => f.type === 'unlock')).toHaveLength(1);
+  });
+});
+
+describe('auth: collection codes guessed through scans', () => {
+  it('locks the terminal after 5 of 30 wrong codes sent as events/scan; the right code scanned then opens nothing; /healthz without auth shows no tries', async () => {
+    const terminal = await connect('terminal-2', passwords['terminal-2']);
+    const feedback = await collect(terminal, 'cg/v1/devices/terminal-2/commands/feedback');
+    const unlocksBefore = board.line.heard.filter((f) => f.type === 'unlock').length;
+    for (let i = 0; i < 30; i++) {
+      await terminal.publishAsync('cg/v1/devices/terminal-2/events/scan', JSON.stringify({ code: `${10_000_000 + i}` }), { qos: 1 });
+    }
+    await waitUntil(() => feedback.messages.length >= 30, '30 answers', 5000);
+    const results = feedback.messages.map((m) => (m.payload as { result: string }).result);
+    expect(results.slice(0, 4)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    expect(results.slice(4)).toEqual(Array(26).fill('locked-out'));
+    await terminal.publishAsync('cg/v1/devices/terminal-2/events/scan', JSON.stringify({ code: COLLECTION_CODE }), { qos: 1 });
+    const answer = await feedback.next((m) => feedback.messages.indexOf(m) === 30, 3000);
+    expect(answer.payload).toMatchObject({ result: 'locked-out', reasons: ['LOCKED_OUT'] });
+    await sleep(300);
+    expect(board.line.heard.filter((f) => f.type === 'unlock').length).toBe(unlocksBefore);
+    const health = await (await fetch(`${t.httpUrl}/healthz`)).text();
+    expect(JSON.parse(health)).toEqual({ status: 'ok', failed: [] });
+    expect(health).not.toMatch(/wrongCodes|lockedUntil|attemptsLeft/);
   });
 });
 

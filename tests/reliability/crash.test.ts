@@ -17,7 +17,7 @@ import { pino } from 'pino';
 import { stringify as toYaml } from 'yaml';
 import { startDispatchSim, type DispatchSim } from '../../simulators/dispatch/index.js';
 import { Journal } from '../../cloud-sync/journal/index.js';
-import { DEVICE_PASSWORD, testHash } from '../helpers/gateway.js';
+import { apiTokenHash, authHeaders, DEVICE_PASSWORD, testHash } from '../helpers/gateway.js';
 import { freePorts, GatewayProcess, seeded, sized, sleep } from './harness.js';
 import { s10 } from '../../simulators/waybills.js';
 import { PickupKit } from '../../simulators/kit.js';
@@ -66,7 +66,7 @@ beforeAll(async () => {
   const config = {
     gateway: { id: 'gw-crash', dataDir: path.join(work, 'data'), logLevel: 'warn' },
     mqtt: { host: '127.0.0.1', port: mqttPort, wsPort: null },
-    http: { host: '127.0.0.1', port: httpPort },
+    http: { host: '127.0.0.1', port: httpPort, apiTokens: [{ name: 'tests', tokenHash: apiTokenHash() }] },
     kits: kitIds.map((id) => ({ id })),
     devices,
     dispatch: { transport: 'http', url: dispatch.url, token: TOKEN },
@@ -91,7 +91,7 @@ afterAll(async () => {
 
 async function journalDepth(): Promise<Record<string, number> | undefined> {
   try {
-    const res = await fetch(`${gateway.httpUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`${gateway.httpUrl}/healthz`, { headers: authHeaders(), signal: AbortSignal.timeout(2000) });
     const h = (await res.json()) as { components?: { journal?: { depth?: Record<string, number> } } };
     return h.components?.journal?.depth;
   } catch {

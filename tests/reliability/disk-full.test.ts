@@ -15,7 +15,7 @@ import type { MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { Journal, nodeFs, type JournalFs } from '../../cloud-sync/journal/index.js';
 import { RecordRefusedError } from '../../rules/records.js';
-import { collect, DEVICE_PASSWORD, metricValue, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
+import { authFetch, collect, DEVICE_PASSWORD, metricValue, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
 import { MB } from './harness.js';
 import { s10 } from '../../simulators/waybills.js';
 
@@ -143,7 +143,7 @@ if (mounted) describe('disk full on an 8 MiB tmpfs (mount -t tmpfs -o size=8m)',
   });
 
   it('raises an alarm (healthz alarms, cg_alarms_active, cg_journal_write_errors)', async () => {
-    const health = (await (await fetch(`${t.httpUrl}/healthz`)).json()) as { alarms?: { kind: string }[] };
+    const health = (await (await authFetch(`${t.httpUrl}/healthz`)).json()) as { alarms?: { kind: string }[] };
     expect(health.alarms?.map((a) => a.kind)).toContain('journal-io');
     expect(await metricValue(t.httpUrl, 'cg_alarms_active')).toBeGreaterThanOrEqual(1);
     expect(await metricValue(t.httpUrl, 'cg_journal_write_errors')).toBeGreaterThanOrEqual(1);

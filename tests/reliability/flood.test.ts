@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { stringify as toYaml } from 'yaml';
-import { DEVICE_PASSWORD, metricValue, testHash } from '../helpers/gateway.js';
+import { apiTokenHash, DEVICE_PASSWORD, metricValue, testHash } from '../helpers/gateway.js';
 import { run, type Proc } from '../helpers/process.js';
 import { freePorts, GatewayProcess, percentile, sized, sleep } from './harness.js';
 import { s10 } from '../../simulators/waybills.js';
@@ -39,7 +39,7 @@ beforeAll(async () => {
   const config = {
     gateway: { id: 'gw-flood', dataDir: path.join(work, 'data'), logLevel: 'warn' },
     mqtt: { host: '127.0.0.1', port: mqttPort, wsPort: null },
-    http: { host: '127.0.0.1', port: httpPort },
+    http: { host: '127.0.0.1', port: httpPort, apiTokens: [{ name: 'tests', tokenHash: apiTokenHash() }] },
     kits: [{ id: 'van-1' }, { id: 'van-9' }],
     devices: [device('scanner-1', 'scanner', 'van-1'), device('scale-1', 'scale', 'van-1'), device('noisy-9', 'scanner', 'van-9')],
   };

@@ -97,6 +97,9 @@ describe('LockerBank', () => {
     expect(await two.bank.command('open', { id: 'cmd-8', compartment: 'A02', expiresAt: later(-1) })).toMatchObject({ error: 'EXPIRED' });
     expect(await two.bank.command('open', { id: 'cmd-9', compartment: 'Z99', expiresAt: later(60_000) })).toMatchObject({ error: 'UNKNOWN_COMPARTMENT' });
     expect(await two.bank.command('open', { id: 'cmd-10', compartment: 'A02' })).toMatchObject({ error: 'INVALID_PAYLOAD' });
+    // an open valid for ever could be replayed once its id is forgotten: at most 24 h ahead
+    expect(await two.bank.command('open', { id: 'cmd-11', compartment: 'A02', expiresAt: '2999-01-01T00:00:00Z' })).toMatchObject({ ok: false, error: 'EXPIRES_TOO_LATE' });
+    expect(await two.bank.command('open', { id: 'cmd-12', compartment: 'A02', expiresAt: later(24 * 3_600_000 + 1000) })).toMatchObject({ ok: false, error: 'EXPIRES_TOO_LATE' });
     expect(await two.bank.command('reboot', {})).toMatchObject({ error: 'NOT_SUPPORTED' });
     expect(two.unlocks()).toEqual([]);
     await two.bank.stop();

@@ -108,6 +108,25 @@ describe('createImageDecoder: the worker protocol', () => {
   });
 });
 
+describe('createImageDecoder: memory bounds', () => {
+  const worker = (options = {}): ImageDecoder => track(createImageDecoder({ mode: 'worker', workerUrl: fakeWorker, maxBytes: 1000, ...options }));
+
+  it('bounds the bytes of the images waiting, not only their number', async () => {
+    const d = worker({ maxQueue: 10, maxQueueBytes: 1500 });
+    const busy = d.decode(new Uint8Array(10).fill(2)); // being decoded, never answers
+    const a = d.decode(new Uint8Array(900).fill(1));
+    expect(await d.decode(new Uint8Array(700).fill(1))).toMatchObject({ code: 'BUSY', message: expect.stringContaining('900 bytes') });
+    const b = d.decode(new Uint8Array(500).fill(1));
+    await d.close();
+    for (const r of [busy, a, b]) expect(await r).toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('caps the worker\'s heap: old and young generation and stack', async () => {
+    const r = (await worker({ workerHeapMb: 128 }).decode(Uint8Array.of(5))) as { code: string };
+    expect(JSON.parse(r.code)).toMatchObject({ maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 });
+  });
+});
+
 describe('imageBytesFromPayload', () => {
   it('takes png or jpeg base64 and checks the size before decoding it', () => {
     expect(imageBytesFromPayload({ png: Buffer.from([1, 2, 3]).toString('base64') })).toEqual(Buffer.from([1, 2, 3]));

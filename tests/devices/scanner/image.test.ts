@@ -4,6 +4,15 @@ import { CodecError } from '../../../devices/codec.js';
 import { decodeImage, readImage, rgbaToLuminance, scanOfResult, type Rgba } from '../../../devices/scanner/image.js';
 import { onCanvas, renderBarcode, toJpeg, toPng } from './image-fixtures.js';
 
+function crc32(bytes: Uint8Array): number {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
 const white = { backgroundcolor: 'FFFFFF' };
 let code128: Rgba;
 let qr: Rgba;
@@ -70,6 +79,34 @@ describe('camera image decoding (PROTOCOLS.md §4.4)', () => {
     const r = decodeImage(bytes, options);
     expect(r).toBeInstanceOf(CodecError);
     expect((r as CodecError).code).toBe(code);
+  });
+
+  /** a real PNG with a second IHDR chunk of another size spliced in after the first */
+  function withSecondIhdr(png: Uint8Array, width: number, height: number): Uint8Array {
+    const buf = Buffer.from(png);
+    const firstEnd = 8 + 12 + buf.readUInt32BE(8);
+    const chunk = Buffer.alloc(25);
+    chunk.writeUInt32BE(13, 0);
+    chunk.write('IHDR', 4, 'latin1');
+    buf.copy(chunk, 8, 16, 29); // the first IHDR's fields...
+    chunk.writeUInt32BE(width, 8); // ...with another size
+    chunk.writeUInt32BE(height, 12);
+    chunk.writeUInt32BE(crc32(chunk.subarray(4, 21)), 21);
+    return Buffer.concat([buf.subarray(0, firstEnd), chunk, buf.subarray(firstEnd)]);
+  }
+
+  it('checks the pixel cap on every IHDR: a 1x1 PNG with a second IHDR over the cap is refused before decoding', () => {
+    const tiny = toPng({ width: 1, height: 1, data: new Uint8Array([255, 255, 255, 255]) });
+    expect(readImage(withSecondIhdr(tiny, 200, 200), { maxPixels: 100 })).toMatchObject({ code: 'TOO_MANY_PIXELS' });
+    const started = performance.now();
+    const huge = readImage(withSecondIhdr(tiny, 30_000, 30_000));
+    expect(huge).toMatchObject({ code: 'TOO_MANY_PIXELS', message: expect.stringContaining('30000x30000') });
+    expect(performance.now() - started).toBeLessThan(1000); // refused from the header, nothing inflated
+  });
+
+  it('refuses a PNG with two IHDR chunks even when both are within the cap', () => {
+    const tiny = toPng({ width: 1, height: 1, data: new Uint8Array([255, 255, 255, 255]) });
+    expect(readImage(withSecondIhdr(tiny, 2, 2))).toMatchObject({ code: 'BAD_IMAGE', message: expect.stringContaining('2 IHDR') });
   });
 
   it('limits JPEG pixels too', () => {

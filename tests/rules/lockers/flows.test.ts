@@ -3,7 +3,7 @@ import type { DeviceEvent, EventPayload, EventType } from '../../../devices/even
 import { LockerBank, kerongBankOptionsSchema } from '../../../devices/locker/index.js';
 import type { RecordInput, RecordSink } from '../../../rules/records.js';
 import type { RecordEnvelope } from '../../../cloud-sync/journal/records.js';
-import { HashedCollectionCodes, LockerFlows, type LockerBankPort, type LockerFlowsOptions } from '../../../rules/lockers/index.js';
+import { CodeLockout, HashedCollectionCodes, LockerFlows, type LockerBankPort, type LockerFlowsOptions } from '../../../rules/lockers/index.js';
 import { LockBoardLine } from '../../../firmware-stubs/locker/lock-board.js';
 import { bankDevice, fakeContext, MapStore } from '../../devices/locker/fake-context.js';
 
@@ -220,6 +220,44 @@ describe('LockerFlows end to end (stub board, fake line, fake terminal)', () => 
     await vi.advanceTimersByTimeAsync(100);
     expect(t.unlocks()).toEqual(['02 10 31 03 46']);
     await t.stop();
+  });
+
+  it('counts codes scanned as `scan` in the same lockout: five wrong scans lock the terminal, the right code scanned then opens nothing', async () => {
+    const t = await setup({ lockoutMs: 60_000 });
+    await withParcels(t);
+    for (let i = 0; i < 4; i++) await t.terminal('scan', { code: `1234567${i}` });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'rejected', reasons: ['WAYBILL_INVALID'], attemptsLeft: 1 });
+    await t.terminal('scan', { code: '12345679' });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'locked-out', reasons: ['WRONG_CODE', 'LOCKED_OUT'] });
+    await t.terminal('scan', { code: CODE });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'locked-out', reasons: ['LOCKED_OUT'] });
+    // typed and scanned wrong codes add up
+    await vi.advanceTimersByTimeAsync(60_000);
+    await t.terminal('code', { code: '000001' });
+    await t.terminal('scan', { code: '000002' });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'rejected', attemptsLeft: 3 });
+    expect(t.unlocks()).toEqual([]);
+    await t.stop();
+  });
+
+  it('keeps a lockout across a restart: flows built again on the same store refuse the right code and show the lockout', async () => {
+    const store = new MapStore();
+    const lockout = () => new CodeLockout({ store, lockoutMs: 60_000 });
+    const first = await setup({ lockout: lockout() });
+    await withParcels(first);
+    for (let i = 0; i < 5; i++) await first.terminal('code', { code: `99999${i}` });
+    expect(first.feedback().at(-1)).toMatchObject({ result: 'locked-out' });
+    await first.stop();
+
+    const again = await setup({ lockout: lockout() });
+    await withParcels(again);
+    expect(again.published.find((p) => p.topic.endsWith('/commands/show'))?.payload).toMatchObject({ screen: 'locked-out' });
+    await again.terminal('code', { code: CODE });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(again.feedback().at(-1)).toMatchObject({ result: 'locked-out', reasons: ['LOCKED_OUT'] });
+    expect(again.unlocks()).toEqual([]);
+    await again.stop();
   });
 
   it('opens only the compartments of the courier\u2019s waybills', async () => {
