@@ -17,7 +17,7 @@ import { checkEventPayload, isEventType, type DeviceEvent } from '../devices/eve
 import type { Config } from './config.js';
 import type { EventBus } from './event-bus.js';
 import type { Metrics } from './metrics.js';
-import { mayPublish, maySubscribe, type Principal } from './acl.js';
+import { mayPublish, mayRead, maySubscribe, principalKey, type Principal } from './acl.js';
 import { parseDeviceTopic, topics } from '../core/topics.js';
 import { verifyPassword } from '../core/passwords.js';
 import { closeServer, listen } from './listen.js';
@@ -49,6 +49,16 @@ export interface PublishOptions {
 }
 
 const REFUSED_PREFIX = '$CG/refused/';
+/** client ids whose session owner is remembered; past it the oldest is forgotten (its session then starts afresh) */
+const MAX_SESSION_OWNERS = 10_000;
+
+/** The part of aedes' persistence that holds a client id's session. */
+interface SessionStore {
+  cleanSubscriptions(client: { id: string }): Promise<void>;
+  cleanIncoming?(client: { id: string }): Promise<void>;
+  outgoingStream(client: { id: string }): AsyncIterable<{ messageId?: number }>;
+  outgoingClearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<unknown>;
+}
 
 function topicKind(topic: string): string {
   const t = parseDeviceTopic(topic);
@@ -67,6 +77,8 @@ export class Broker {
   private readonly fair = new WeakMap<Client, TokenBucket>();
   /** per kit: its scanners, told to wait when the gateway refuses the kit's work */
   private readonly kitScanners = new Map<string, string[]>();
+  /** per client id: the principal whose persistent session it holds (aedes keeps sessions in memory, so does this) */
+  private readonly sessionOwners = new Map<string, string>();
   /** digests of passwords already verified with scrypt, so reconnect storms stay cheap */
   private readonly verified = new Map<string, string>();
   private readonly throttle = new LogThrottle();
@@ -128,6 +140,13 @@ export class Broker {
         if (wait === 0) return done(this.authorizePublish(client, packet));
         if (wait > 0) return void setTimeout(() => done(this.authorizePublish(client, packet)), wait);
         done(this.refuseOverRate(client!, packet));
+      },
+      // read permission is checked again at every delivery (queued and retained messages included)
+      authorizeForward: (client, packet) => {
+        const who = this.principals.get(client);
+        if (who && mayRead(who, packet.topic).allowed) return packet;
+        this.options.metrics.aclRefused.inc({ action: 'deliver', role: who?.role ?? 'none' });
+        return null;
       },
       authorizeSubscribe: (client, sub, done) => {
         const who = client ? this.principals.get(client) : undefined;
@@ -253,7 +272,29 @@ export class Broker {
       return false;
     }
     this.principals.set(client, account!.principal);
+    await this.claimSession(client.id, account!.principal);
     return true;
+  }
+
+  /**
+   * A persistent session belongs to the principal that made it: another principal taking
+   * its client id starts a fresh one (no subscriptions, nothing queued, sessionPresent=false).
+   * Runs between authentication and aedes restoring the session.
+   */
+  private async claimSession(clientId: string, who: Principal): Promise<void> {
+    const key = principalKey(who);
+    const owner = this.sessionOwners.get(clientId);
+    this.sessionOwners.delete(clientId);
+    this.sessionOwners.set(clientId, key);
+    if (this.sessionOwners.size > MAX_SESSION_OWNERS) this.sessionOwners.delete(this.sessionOwners.keys().next().value!);
+    if (owner === key) return;
+    const store = (this.aedes as unknown as { persistence?: SessionStore } | undefined)?.persistence;
+    if (!store) return;
+    const session = { id: clientId };
+    await store.cleanSubscriptions(session);
+    await store.cleanIncoming?.(session);
+    for await (const packet of store.outgoingStream(session)) await store.outgoingClearMessageId(session, packet);
+    if (owner !== undefined) this.options.log.warn({ client: clientId, owner, by: key }, 'client id taken by another principal: its session was dropped');
   }
 
   private authorizePublish(client: Client | null, packet: PublishPacket): Error | null {
