@@ -16,13 +16,14 @@ import type { Logger } from 'pino';
 import { checkEventPayload, isEventType, type DeviceEvent } from '../devices/events.js';
 import type { Config } from './config.js';
 import type { EventBus } from './event-bus.js';
-import type { Metrics } from './metrics.js';
+import { topicKind, type Metrics } from './metrics.js';
 import { mayPublish, mayRead, maySubscribe, principalKey, type Principal } from './acl.js';
 import { parseDeviceTopic, topics } from '../core/topics.js';
 import { verifyPassword } from '../core/passwords.js';
 import { closeServer, listen } from './listen.js';
 import { LogThrottle } from './throttle.js';
 import { DeliveryQueue } from './delivery-queue.js';
+import { guardParser, PACKET_HEADROOM_BYTES } from './packet-guard.js';
 import { OverloadMonitor, TokenBucket } from './overload.js';
 
 export interface Account {
@@ -58,13 +59,6 @@ interface SessionStore {
   cleanIncoming?(client: { id: string }): Promise<void>;
   outgoingStream(client: { id: string }): AsyncIterable<{ messageId?: number }>;
   outgoingClearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<unknown>;
-}
-
-function topicKind(topic: string): string {
-  const t = parseDeviceTopic(topic);
-  if (t) return t.section === 'events' || t.section === 'commands' ? `${t.section}/${t.name}` : t.section;
-  const parts = topic.split('/');
-  return parts[2] === 'kits' ? `kits/${parts[4] ?? ''}` : parts.slice(2, 4).join('/');
 }
 
 export class Broker {
@@ -163,8 +157,15 @@ export class Broker {
     aedes.on('clientError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'mqtt client error'));
     aedes.on('connectionError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'mqtt connection error'));
 
+    // a packet over the payload limit (and the room for its topic) closes the connection on its header
+    const maxPacketBytes = config.mqtt.maxPayloadBytes + PACKET_HEADROOM_BYTES;
+    const handle = (conn: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]): Client => {
+      const client = aedes.handle(conn, req);
+      guardParser((client as unknown as { _parser: Parameters<typeof guardParser>[0] })._parser, maxPacketBytes);
+      return client;
+    };
     // verdicts are small and latency matters: no Nagle delay on any of the broker's sockets
-    const tcp = net.createServer({ noDelay: true }, aedes.handle);
+    const tcp = net.createServer({ noDelay: true }, handle);
     this.servers.push(tcp);
     this.ports.mqtt = await listen(tcp, config.mqtt.port, config.mqtt.host, 'MQTT');
     if (config.mqtt.wsPort !== null) {
@@ -174,12 +175,12 @@ export class Broker {
       httpServer.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
       this.servers.push(httpServer);
       this.wss = new WebSocketServer({ server: httpServer });
-      this.wss.on('connection', (socket, req) => aedes.handle(createWebSocketStream(socket), req));
+      this.wss.on('connection', (socket, req) => handle(createWebSocketStream(socket), req as never));
       this.ports.ws = await listen(httpServer, config.mqtt.wsPort, config.mqtt.host, 'MQTT WebSocket');
     }
     if (config.mqtt.tls) {
       const [cert, key] = await Promise.all([readFile(config.mqtt.tls.cert), readFile(config.mqtt.tls.key)]);
-      const secure = tls.createServer({ cert, key }, aedes.handle);
+      const secure = tls.createServer({ cert, key }, handle);
       secure.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
       this.servers.push(secure);
       this.ports.tls = await listen(secure, config.mqtt.tls.port, config.mqtt.host, 'MQTT TLS');
