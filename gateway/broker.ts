@@ -66,7 +66,8 @@ export class Broker {
   private readonly servers: net.Server[] = [];
   private wss: WebSocketServer | undefined;
   private readonly principals = new WeakMap<Client, Principal>();
-  private readonly buckets = new WeakMap<Client, TokenBucket>();
+  /** per principal (not per connection: more connections get a device no more): its rate limit; bounded by the configured accounts */
+  private readonly buckets = new Map<string, TokenBucket>();
   /** per client: its pace measured against the fair rate that holds while overloaded */
   private readonly fair = new WeakMap<Client, TokenBucket>();
   /** per kit: its scanners, told to wait when the gateway refuses the kit's work */
@@ -331,11 +332,16 @@ export class Broker {
     }
     if (t.section === 'status') {
       const state = (parsed as { state?: unknown } | null)?.state;
-      if (typeof parsed !== 'object' || parsed === null || !['online', 'offline'].includes(String(state))) {
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !['online', 'offline'].includes(String(state))) {
         this.refuse(who.id, packet, 'invalid_payload', 'state: expected "online" or "offline"', 'state');
+        return null;
       }
+      // the gateway owns a device's kit and kind: what the device claims is overwritten
+      packet.payload = Buffer.from(JSON.stringify({ ...parsed, kind: who.kind, kit: who.kit }));
       return null;
     }
+    // an event happens once: it is never kept for later subscribers
+    packet.retain = false;
     if (!isEventType(t.name!)) {
       this.refuse(who.id, packet, 'unknown_event', `unknown event type "${t.name}"`);
       return null;
@@ -357,10 +363,13 @@ export class Broker {
 
   /** ms the client's next message must wait for the rate limit; -1 when it is refused outright. */
   private rateDelay(client: Client): number {
+    const who = this.principals.get(client);
+    if (!who) return 0; // refused as not authenticated
     const { perSecond, burst } = this.options.config.mqtt.rateLimit;
     const now = Date.now();
-    let bucket = this.buckets.get(client);
-    if (!bucket) this.buckets.set(client, (bucket = new TokenBucket(perSecond, burst, now)));
+    const key = principalKey(who);
+    let bucket = this.buckets.get(key);
+    if (!bucket) this.buckets.set(key, (bucket = new TokenBucket(perSecond, burst, now)));
     return bucket.delay(now);
   }
 
