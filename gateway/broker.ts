@@ -19,7 +19,7 @@ import type { EventBus } from './event-bus.js';
 import { topicKind, type Metrics } from './metrics.js';
 import { mayPublish, mayRead, maySubscribe, principalKey, type Principal } from './acl.js';
 import { parseDeviceTopic, topics } from '../core/topics.js';
-import { verifyPassword } from '../core/passwords.js';
+import { FailuresByAddress, PasswordChecks } from '../core/passwords.js';
 import { closeServer, listen } from './listen.js';
 import { LogThrottle } from './throttle.js';
 import { DeliveryQueue } from './delivery-queue.js';
@@ -76,6 +76,8 @@ export class Broker {
   private readonly sessionOwners = new Map<string, string>();
   /** digests of passwords already verified with scrypt, so reconnect storms stay cheap */
   private readonly verified = new Map<string, string>();
+  private readonly passwordChecks: PasswordChecks;
+  private readonly failures: FailuresByAddress;
   private readonly throttle = new LogThrottle();
   /** answers repeated for every message (over rate, overloaded) go out at most once a second per device */
   private readonly answers = new LogThrottle(1000);
@@ -87,6 +89,9 @@ export class Broker {
 
   constructor(private readonly options: BrokerOptions) {
     this.now = options.now ?? Date.now;
+    const auth = options.config.mqtt.auth;
+    this.passwordChecks = new PasswordChecks(auth.maxConcurrentChecks, auth.maxQueuedChecks);
+    this.failures = new FailuresByAddress(auth.failuresPerAddress, auth.failureWindowMs, this.now);
     const o = options.config.mqtt.overload;
     this.overload = new OverloadMonitor({ maxLagMs: o.maxLagMs, fairPerSecond: o.fairPerSecond, fairBurst: o.fairBurst }, (state) => {
       options.metrics.overloaded.set(state.active ? 1 : 0);
@@ -255,22 +260,38 @@ export class Broker {
   }
 
   private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<boolean> {
-    const { metrics } = this.options;
+    const { metrics, log } = this.options;
+    const remote = remoteOf(client) ?? 'unknown';
     if (!username || !password) {
       metrics.authRefused.inc({ reason: 'anonymous' });
-      this.options.log.warn({ client: client.id, remote: remoteOf(client) }, 'anonymous connection refused');
+      log.warn({ client: client.id, remote }, 'anonymous connection refused');
       return false;
+    }
+    if (this.failures.blocked(remote)) {
+      metrics.authRefused.inc({ reason: 'throttled' });
+      if (this.throttle.shouldLog(`auth-throttled:${remote}`)) log.warn({ remote }, 'connections refused: too many failed logins from this address');
+      throw unavailable('too many failed logins: try again later');
     }
     const account = this.options.accounts.get(username);
     const digest = createHash('sha256').update(password).digest('base64');
     let ok = false;
     if (account) {
-      ok = this.verified.get(username) === `${account.passwordHash}|${digest}` || (await verifyPassword(password.toString('utf8'), account.passwordHash));
+      ok = this.verified.get(username) === `${account.passwordHash}|${digest}`;
+      if (!ok) {
+        const checked = await this.passwordChecks.verify(password.toString('utf8'), account.passwordHash);
+        if (checked === 'busy') {
+          metrics.authRefused.inc({ reason: 'busy' });
+          if (this.throttle.shouldLog('auth-busy')) log.warn({ ...this.passwordChecks.load }, 'connections refused: too many password checks under way');
+          throw unavailable('too many logins under way: try again later');
+        }
+        ok = checked;
+      }
       if (ok) this.verified.set(username, `${account.passwordHash}|${digest}`);
     }
     if (!ok) {
+      this.failures.fail(remote);
       metrics.authRefused.inc({ reason: account ? 'bad_password' : 'unknown_user' });
-      this.options.log.warn({ client: client.id, username, remote: remoteOf(client) }, 'connection refused: bad user name or password');
+      log.warn({ client: client.id, username, remote }, 'connection refused: bad user name or password');
       return false;
     }
     this.principals.set(client, account!.principal);
@@ -448,7 +469,13 @@ export class Broker {
   }
 }
 
+/** a refusal answered with CONNACK 3 (server unavailable): the client may try again later */
+function unavailable(message: string): Error {
+  return Object.assign(new Error(message), { returnCode: 3 });
+}
+
 function remoteOf(client: Client): string | undefined {
-  const conn = (client as unknown as { conn?: { remoteAddress?: string } }).conn;
-  return conn?.remoteAddress;
+  // TCP and TLS clients have the socket as their connection; WebSocket ones have the upgrade request
+  const c = client as unknown as { conn?: { remoteAddress?: string }; req?: { socket?: { remoteAddress?: string } } };
+  return c.conn?.remoteAddress ?? c.req?.socket?.remoteAddress;
 }
