@@ -48,3 +48,17 @@ export function maySubscribe(who: Principal, filter: string): Decision {
   const permitted = [topicFilters.deviceCommands(who.id), topics.deviceErrors(who.id), topicFilters.kit(who.kit)];
   return permitted.some((p) => filterWithin(filter, p)) ? allow : deny('outside the device’s own commands, errors and kit');
 }
+
+/**
+ * Whether a message on `topic` may be delivered to `who`: checked at every delivery, so a
+ * subscription (or a queued message) never outlives what its holder may read. A topic is
+ * a filter without wildcards: what a principal may read is what it may subscribe to.
+ */
+export function mayRead(who: Principal, topic: string): Decision {
+  return maySubscribe(who, topic);
+}
+
+/** One name per principal, the owner of the persistent sessions it makes. */
+export function principalKey(who: Principal): string {
+  return who.role === 'device' ? `device:${who.id}` : `operator:${who.username}`;
+}

@@ -16,13 +16,14 @@ import type { Logger } from 'pino';
 import { checkEventPayload, isEventType, type DeviceEvent } from '../devices/events.js';
 import type { Config } from './config.js';
 import type { EventBus } from './event-bus.js';
-import type { Metrics } from './metrics.js';
-import { mayPublish, maySubscribe, type Principal } from './acl.js';
+import { topicKind, type Metrics } from './metrics.js';
+import { mayPublish, mayRead, maySubscribe, principalKey, type Principal } from './acl.js';
 import { parseDeviceTopic, topics } from '../core/topics.js';
-import { verifyPassword } from '../core/passwords.js';
+import { FailuresByAddress, PasswordChecks } from '../core/passwords.js';
 import { closeServer, listen } from './listen.js';
 import { LogThrottle } from './throttle.js';
 import { DeliveryQueue } from './delivery-queue.js';
+import { guardParser, PACKET_HEADROOM_BYTES } from './packet-guard.js';
 import { OverloadMonitor, TokenBucket } from './overload.js';
 
 export interface Account {
@@ -49,12 +50,15 @@ export interface PublishOptions {
 }
 
 const REFUSED_PREFIX = '$CG/refused/';
+/** client ids whose session owner is remembered; past it the oldest is forgotten (its session then starts afresh) */
+const MAX_SESSION_OWNERS = 10_000;
 
-function topicKind(topic: string): string {
-  const t = parseDeviceTopic(topic);
-  if (t) return t.section === 'events' || t.section === 'commands' ? `${t.section}/${t.name}` : t.section;
-  const parts = topic.split('/');
-  return parts[2] === 'kits' ? `kits/${parts[4] ?? ''}` : parts.slice(2, 4).join('/');
+/** The part of aedes' persistence that holds a client id's session. */
+interface SessionStore {
+  cleanSubscriptions(client: { id: string }): Promise<void>;
+  cleanIncoming?(client: { id: string }): Promise<void>;
+  outgoingStream(client: { id: string }): AsyncIterable<{ messageId?: number }>;
+  outgoingClearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<unknown>;
 }
 
 export class Broker {
@@ -62,13 +66,18 @@ export class Broker {
   private readonly servers: net.Server[] = [];
   private wss: WebSocketServer | undefined;
   private readonly principals = new WeakMap<Client, Principal>();
-  private readonly buckets = new WeakMap<Client, TokenBucket>();
+  /** per principal (not per connection: more connections get a device no more): its rate limit; bounded by the configured accounts */
+  private readonly buckets = new Map<string, TokenBucket>();
   /** per client: its pace measured against the fair rate that holds while overloaded */
   private readonly fair = new WeakMap<Client, TokenBucket>();
   /** per kit: its scanners, told to wait when the gateway refuses the kit's work */
   private readonly kitScanners = new Map<string, string[]>();
+  /** per client id: the principal whose persistent session it holds (aedes keeps sessions in memory, so does this) */
+  private readonly sessionOwners = new Map<string, string>();
   /** digests of passwords already verified with scrypt, so reconnect storms stay cheap */
   private readonly verified = new Map<string, string>();
+  private readonly passwordChecks: PasswordChecks;
+  private readonly failures: FailuresByAddress;
   private readonly throttle = new LogThrottle();
   /** answers repeated for every message (over rate, overloaded) go out at most once a second per device */
   private readonly answers = new LogThrottle(1000);
@@ -80,6 +89,9 @@ export class Broker {
 
   constructor(private readonly options: BrokerOptions) {
     this.now = options.now ?? Date.now;
+    const auth = options.config.mqtt.auth;
+    this.passwordChecks = new PasswordChecks(auth.maxConcurrentChecks, auth.maxQueuedChecks);
+    this.failures = new FailuresByAddress(auth.failuresPerAddress, auth.failureWindowMs, this.now);
     const o = options.config.mqtt.overload;
     this.overload = new OverloadMonitor({ maxLagMs: o.maxLagMs, fairPerSecond: o.fairPerSecond, fairBurst: o.fairBurst }, (state) => {
       options.metrics.overloaded.set(state.active ? 1 : 0);
@@ -129,6 +141,13 @@ export class Broker {
         if (wait > 0) return void setTimeout(() => done(this.authorizePublish(client, packet)), wait);
         done(this.refuseOverRate(client!, packet));
       },
+      // read permission is checked again at every delivery (queued and retained messages included)
+      authorizeForward: (client, packet) => {
+        const who = this.principals.get(client);
+        if (who && mayRead(who, packet.topic).allowed) return packet;
+        this.options.metrics.aclRefused.inc({ action: 'deliver', role: who?.role ?? 'none' });
+        return null;
+      },
       authorizeSubscribe: (client, sub, done) => {
         const who = client ? this.principals.get(client) : undefined;
         const decision = who ? maySubscribe(who, sub.topic) : { allowed: false as const, reason: 'not authenticated' };
@@ -144,8 +163,15 @@ export class Broker {
     aedes.on('clientError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'mqtt client error'));
     aedes.on('connectionError', (client, err) => log.debug({ client: client?.id, err: err.message }, 'mqtt connection error'));
 
+    // a packet over the payload limit (and the room for its topic) closes the connection on its header
+    const maxPacketBytes = config.mqtt.maxPayloadBytes + PACKET_HEADROOM_BYTES;
+    const handle = (conn: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]): Client => {
+      const client = aedes.handle(conn, req);
+      guardParser((client as unknown as { _parser: Parameters<typeof guardParser>[0] })._parser, maxPacketBytes);
+      return client;
+    };
     // verdicts are small and latency matters: no Nagle delay on any of the broker's sockets
-    const tcp = net.createServer({ noDelay: true }, aedes.handle);
+    const tcp = net.createServer({ noDelay: true }, handle);
     this.servers.push(tcp);
     this.ports.mqtt = await listen(tcp, config.mqtt.port, config.mqtt.host, 'MQTT');
     if (config.mqtt.wsPort !== null) {
@@ -157,12 +183,12 @@ export class Broker {
       // ws loads only when a WebSocket port is configured
       const { WebSocketServer, createWebSocketStream } = await import('ws');
       this.wss = new WebSocketServer({ server: httpServer });
-      this.wss.on('connection', (socket, req) => aedes.handle(createWebSocketStream(socket), req));
+      this.wss.on('connection', (socket, req) => handle(createWebSocketStream(socket), req as never));
       this.ports.ws = await listen(httpServer, config.mqtt.wsPort, config.mqtt.host, 'MQTT WebSocket');
     }
     if (config.mqtt.tls) {
       const [cert, key] = await Promise.all([readFile(config.mqtt.tls.cert), readFile(config.mqtt.tls.key)]);
-      const secure = tls.createServer({ cert, key }, aedes.handle);
+      const secure = tls.createServer({ cert, key }, handle);
       secure.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
       this.servers.push(secure);
       this.ports.tls = await listen(secure, config.mqtt.tls.port, config.mqtt.host, 'MQTT TLS');
@@ -236,26 +262,64 @@ export class Broker {
   }
 
   private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<boolean> {
-    const { metrics } = this.options;
+    const { metrics, log } = this.options;
+    const remote = remoteOf(client) ?? 'unknown';
     if (!username || !password) {
       metrics.authRefused.inc({ reason: 'anonymous' });
-      this.options.log.warn({ client: client.id, remote: remoteOf(client) }, 'anonymous connection refused');
+      log.warn({ client: client.id, remote }, 'anonymous connection refused');
       return false;
+    }
+    if (this.failures.blocked(remote)) {
+      metrics.authRefused.inc({ reason: 'throttled' });
+      if (this.throttle.shouldLog(`auth-throttled:${remote}`)) log.warn({ remote }, 'connections refused: too many failed logins from this address');
+      throw unavailable('too many failed logins: try again later');
     }
     const account = this.options.accounts.get(username);
     const digest = createHash('sha256').update(password).digest('base64');
     let ok = false;
     if (account) {
-      ok = this.verified.get(username) === `${account.passwordHash}|${digest}` || (await verifyPassword(password.toString('utf8'), account.passwordHash));
+      ok = this.verified.get(username) === `${account.passwordHash}|${digest}`;
+      if (!ok) {
+        const checked = await this.passwordChecks.verify(password.toString('utf8'), account.passwordHash);
+        if (checked === 'busy') {
+          metrics.authRefused.inc({ reason: 'busy' });
+          if (this.throttle.shouldLog('auth-busy')) log.warn({ ...this.passwordChecks.load }, 'connections refused: too many password checks under way');
+          throw unavailable('too many logins under way: try again later');
+        }
+        ok = checked;
+      }
       if (ok) this.verified.set(username, `${account.passwordHash}|${digest}`);
     }
     if (!ok) {
+      this.failures.fail(remote);
       metrics.authRefused.inc({ reason: account ? 'bad_password' : 'unknown_user' });
-      this.options.log.warn({ client: client.id, username, remote: remoteOf(client) }, 'connection refused: bad user name or password');
+      log.warn({ client: client.id, username, remote }, 'connection refused: bad user name or password');
       return false;
     }
     this.principals.set(client, account!.principal);
+    await this.claimSession(client.id, account!.principal);
     return true;
+  }
+
+  /**
+   * A persistent session belongs to the principal that made it: another principal taking
+   * its client id starts a fresh one (no subscriptions, nothing queued, sessionPresent=false).
+   * Runs between authentication and aedes restoring the session.
+   */
+  private async claimSession(clientId: string, who: Principal): Promise<void> {
+    const key = principalKey(who);
+    const owner = this.sessionOwners.get(clientId);
+    this.sessionOwners.delete(clientId);
+    this.sessionOwners.set(clientId, key);
+    if (this.sessionOwners.size > MAX_SESSION_OWNERS) this.sessionOwners.delete(this.sessionOwners.keys().next().value!);
+    if (owner === key) return;
+    const store = (this.aedes as unknown as { persistence?: SessionStore } | undefined)?.persistence;
+    if (!store) return;
+    const session = { id: clientId };
+    await store.cleanSubscriptions(session);
+    await store.cleanIncoming?.(session);
+    for await (const packet of store.outgoingStream(session)) await store.outgoingClearMessageId(session, packet);
+    if (owner !== undefined) this.options.log.warn({ client: clientId, owner, by: key }, 'client id taken by another principal: its session was dropped');
   }
 
   private authorizePublish(client: Client | null, packet: PublishPacket): Error | null {
@@ -291,11 +355,16 @@ export class Broker {
     }
     if (t.section === 'status') {
       const state = (parsed as { state?: unknown } | null)?.state;
-      if (typeof parsed !== 'object' || parsed === null || !['online', 'offline'].includes(String(state))) {
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !['online', 'offline'].includes(String(state))) {
         this.refuse(who.id, packet, 'invalid_payload', 'state: expected "online" or "offline"', 'state');
+        return null;
       }
+      // the gateway owns a device's kit and kind: what the device claims is overwritten
+      packet.payload = Buffer.from(JSON.stringify({ ...parsed, kind: who.kind, kit: who.kit }));
       return null;
     }
+    // an event happens once: it is never kept for later subscribers
+    packet.retain = false;
     if (!isEventType(t.name!)) {
       this.refuse(who.id, packet, 'unknown_event', `unknown event type "${t.name}"`);
       return null;
@@ -317,10 +386,13 @@ export class Broker {
 
   /** ms the client's next message must wait for the rate limit; -1 when it is refused outright. */
   private rateDelay(client: Client): number {
+    const who = this.principals.get(client);
+    if (!who) return 0; // refused as not authenticated
     const { perSecond, burst } = this.options.config.mqtt.rateLimit;
     const now = Date.now();
-    let bucket = this.buckets.get(client);
-    if (!bucket) this.buckets.set(client, (bucket = new TokenBucket(perSecond, burst, now)));
+    const key = principalKey(who);
+    let bucket = this.buckets.get(key);
+    if (!bucket) this.buckets.set(key, (bucket = new TokenBucket(perSecond, burst, now)));
     return bucket.delay(now);
   }
 
@@ -399,7 +471,13 @@ export class Broker {
   }
 }
 
+/** a refusal answered with CONNACK 3 (server unavailable): the client may try again later */
+function unavailable(message: string): Error {
+  return Object.assign(new Error(message), { returnCode: 3 });
+}
+
 function remoteOf(client: Client): string | undefined {
-  const conn = (client as unknown as { conn?: { remoteAddress?: string } }).conn;
-  return conn?.remoteAddress;
+  // TCP and TLS clients have the socket as their connection; WebSocket ones have the upgrade request
+  const c = client as unknown as { conn?: { remoteAddress?: string }; req?: { socket?: { remoteAddress?: string } } };
+  return c.conn?.remoteAddress ?? c.req?.socket?.remoteAddress;
 }

@@ -49,8 +49,22 @@ export const configSchema = z.strictObject({
       tls: z.strictObject({ cert: z.string(), key: z.string(), port: port.default(8883) }).optional(),
       /** the largest payload a client may publish, bytes */
       maxPayloadBytes: z.number().int().positive().default(256 * 1024),
-      /** per client: sustained messages per second and burst; a client over it is slowed down (its socket is not read) and the excess refused */
+      /** per principal (a device over all its connections): sustained messages per second and burst; a client over it is slowed down (its socket is not read) and the excess refused */
       rateLimit: z.strictObject({ perSecond: z.number().positive().default(100), burst: z.number().int().positive().default(200) }).prefault({}),
+      /**
+       * password checks (scrypt, on libuv's thread pool): at most maxConcurrentChecks at
+       * once and maxQueuedChecks waiting, past them a connect is refused (server
+       * unavailable); a source address with failuresPerAddress failed logins within
+       * failureWindowMs is refused without a check until the window ends
+       */
+      auth: z
+        .strictObject({
+          maxConcurrentChecks: z.number().int().positive().default(2),
+          maxQueuedChecks: z.number().int().nonnegative().default(16),
+          failuresPerAddress: z.number().int().positive().default(20),
+          failureWindowMs: z.number().int().positive().default(60_000),
+        })
+        .prefault({}),
       /**
        * when the gateway takes more than it can serve: messages waiting for delivery and
        * verdicts / records under way may reach these bounds, the event loop may lag

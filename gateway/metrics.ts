@@ -3,6 +3,28 @@
  * gateways can live in one process (tests).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { isEventType } from '../devices/events.js';
+import { parseDeviceTopic } from '../core/topics.js';
+
+/** the device commands counted by name; any other is counted as `commands/other` */
+const COMMAND_KINDS = new Set(['feedback', 'show', 'open', 'tare', 'rules']);
+const KIT_KINDS = new Set(['verdicts', 'tasks']);
+
+/**
+ * The kind of a bus topic, as the messages metric labels it: one of a fixed set, so the
+ * topics a client makes up never become series (`other` for every topic outside the set).
+ */
+export function topicKind(topic: string): string {
+  const t = parseDeviceTopic(topic);
+  if (t?.section === 'events') return isEventType(t.name!) ? `events/${t.name}` : 'events/other';
+  if (t?.section === 'commands') return COMMAND_KINDS.has(t.name!) ? `commands/${t.name}` : 'commands/other';
+  if (t) return t.section;
+  const parts = topic.split('/');
+  if (parts[0] !== 'cg' || parts[1] !== 'v1') return 'other';
+  if (parts[2] === 'kits' && parts.length >= 5) return KIT_KINDS.has(parts[4]) ? `kits/${parts[4]}` : 'kits/other';
+  if (topic === 'cg/v1/gateway/status') return 'gateway/status';
+  return 'other';
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -83,13 +105,13 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'cg_' });
   }
 
-  /** Counts one bus message; the labelled child is cached, this runs for every message. */
+  /** Counts one bus message by its topic kind (see topicKind: a bounded set); the labelled child is cached, this runs for every message. */
   countMessage(direction: 'in' | 'out', kind: string): void {
     const key = `${direction}|${kind}`;
     let child = this.messageChildren.get(key);
     if (!child) {
       child = this.messages.labels(direction, kind);
-      if (this.messageChildren.size < 1000) this.messageChildren.set(key, child);
+      this.messageChildren.set(key, child);
     }
     child.inc();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filterWithin, mayPublish, maySubscribe, type Principal } from '../../gateway/acl.js';
+import { filterWithin, mayPublish, mayRead, maySubscribe, principalKey, type Principal } from '../../gateway/acl.js';
 import { parseDeviceTopic } from '../../core/topics.js';
 
 const scanner: Principal = { role: 'device', id: 'scanner-1', kit: 'van-017', kind: 'scanner' };
@@ -66,5 +66,26 @@ describe('subscribe policy', () => {
   it('lets operators read everything but reserved topics', () => {
     expect(maySubscribe(tech, '#').allowed).toBe(true);
     expect(maySubscribe(tech, '$CG/refused/#').allowed).toBe(false);
+  });
+});
+
+describe('read policy at delivery', () => {
+  it('delivers to a device only its own commands, errors and kit', () => {
+    expect(mayRead(scanner, 'cg/v1/devices/scanner-1/commands/feedback').allowed).toBe(true);
+    expect(mayRead(scanner, 'cg/v1/devices/scanner-1/errors').allowed).toBe(true);
+    expect(mayRead(scanner, 'cg/v1/kits/van-017/verdicts').allowed).toBe(true);
+    expect(mayRead(scanner, 'cg/v1/kits/van-018/verdicts').allowed).toBe(false);
+    expect(mayRead(scanner, 'cg/v1/devices/scanner-2/commands/feedback').allowed).toBe(false);
+    expect(mayRead(scanner, 'cg/v1/devices/scanner-1/events/scan').allowed).toBe(false);
+  });
+
+  it('delivers everything to an operator but reserved topics', () => {
+    expect(mayRead(tech, 'cg/v1/kits/van-018/verdicts').allowed).toBe(true);
+    expect(mayRead(tech, '$CG/refused/cg/v1/devices/x/events/scan').allowed).toBe(false);
+  });
+
+  it('names each principal apart, a device and an operator of the same name included', () => {
+    expect(principalKey(scanner)).not.toBe(principalKey({ role: 'operator', username: 'scanner-1' }));
+    expect(principalKey(scanner)).toBe(principalKey({ ...scanner }));
   });
 });

@@ -5,9 +5,12 @@
  * anonymous clients, wrong passwords (another device's password included), every publish
  * on another device's topics or outside a device's own, every subscription outside a
  * device's own commands, errors and kit, operator publishes that are not commands, a
- * device commanding a locker, a replayed locker `open` (the same id twice opens once), and
+ * device commanding a locker, a replayed locker `open` (the same id twice opens once),
  * collection codes guessed through `scan` events (the lockout counts them too, and a
- * stranger's /healthz tells nothing of it).
+ * stranger's /healthz tells nothing of it), a device taking another principal's
+ * persistent session by its client id (it gets a fresh one and none of the queued
+ * messages), and a device opening more connections to get more than its rate (the limit
+ * is the principal's).
  * And no secret — device and operator passwords, the dispatch token, a collection code —
  * appears anywhere in the log.
  */
@@ -80,6 +83,7 @@ beforeAll(async () => {
   t = await startTestGateway(
     {
       gateway: { logLevel: 'trace' },
+      mqtt: { rateLimit: { perSecond: 20, burst: 40 } },
       operators: [{ username: 'tech', passwordHash: hashes.tech }],
       kits: [{ id: 'van-1' }, { id: 'van-2' }, { id: 'branch-1' }],
       devices: [
@@ -185,6 +189,62 @@ describe('auth: publish and subscribe', () => {
     // the pipeline saw nothing: no verdict for either kit
     expect(seen.messages.filter((m) => m.topic.endsWith('/verdicts'))).toEqual([]);
     expect(countBytes(port.received, UNLOCK_A03)).toBe(0);
+  });
+});
+
+/** connects with a persistent session under a chosen client id; records messages from the first byte */
+function connectPersistent(username: string, clientId: string): Promise<{ client: MqttClient; sessionPresent: boolean; received: string[] }> {
+  const c = mqtt.connect(t.mqttUrl, { username, password: passwords[username], clientId, clean: false, reconnectPeriod: 0, connectTimeout: 3000 });
+  clients.push(c);
+  const received: string[] = [];
+  c.on('message', (topic) => received.push(topic));
+  return new Promise((resolve, reject) => {
+    c.once('connect', (connack) => resolve({ client: c, sessionPresent: connack.sessionPresent, received }));
+    c.once('error', reject);
+  });
+}
+
+describe('auth: persistent sessions', () => {
+  it("gives a device taking another device's or the operator's client id a fresh session and none of the queued messages", async () => {
+    const owners: [string, string][] = [['scanner-1', 'cg/v1/kits/van-1/#'], ['tech', 'cg/v1/devices/+/commands/#']];
+    for (const [owner, filter] of owners) {
+      const clientId = `taken-by-scanner-2-from-${owner}`;
+      const first = await connectPersistent(owner, clientId);
+      await first.client.subscribeAsync(filter, { qos: 1 });
+      await first.client.endAsync();
+      await t.gateway.broker.publish('cg/v1/kits/van-1/verdicts', { type: 'verdict', queued: true }, { qos: 1 });
+      await t.gateway.broker.publish('cg/v1/devices/scale-1/commands/feedback', { beep: 'ok', queued: true }, { qos: 1 });
+      const thief = await connectPersistent('scanner-2', clientId);
+      await sleep(300);
+      expect(thief.sessionPresent, `session of ${owner}`).toBe(false);
+      expect(thief.received, `queued for ${owner}`).toEqual([]);
+      await thief.client.endAsync();
+    }
+  });
+});
+
+describe('auth: rate limit per principal', () => {
+  it('holds a device to its rate over every connection it opens', async () => {
+    const got: unknown[] = [];
+    t.gateway.bus.on('auth-rate', 'device-event', (e) => {
+      if (e.deviceId === 'scale-1') got.push(e);
+    });
+    const conns = await Promise.all([1, 2, 3, 4, 5].map(async (i) => {
+      const c = mqtt.connect(t.mqttUrl, { username: 'scale-1', password: passwords['scale-1'], clientId: `scale-1-${i}`, reconnectPeriod: 0 });
+      clients.push(c);
+      await new Promise<void>((resolve, reject) => {
+        c.once('connect', () => resolve());
+        c.once('error', reject);
+      });
+      return c;
+    }));
+    await Promise.all(conns.flatMap((c) => Array.from({ length: 40 }, (_, j) => c.publishAsync('cg/v1/devices/scale-1/events/weight', JSON.stringify({ grams: 100 + j, stable: false }), { qos: 0 }))));
+    await sleep(500);
+    t.gateway.bus.off('auth-rate');
+    // the burst of 40 and about 10 more at 20/s, not 5 × 40
+    expect(got.length).toBeGreaterThanOrEqual(40);
+    expect(got.length).toBeLessThanOrEqual(55);
+    await Promise.all(conns.map((c) => c.endAsync(true)));
   });
 });
 
