@@ -66,6 +66,8 @@ export class Broker {
   private readonly servers: net.Server[] = [];
   private wss: WebSocketServer | undefined;
   private readonly principals = new WeakMap<Client, Principal>();
+  /** the principal of each connected client id: who published what the gateway's own subscriptions receive */
+  private readonly connected = new Map<string, { client: Client; principal: Principal }>();
   /** per principal (not per connection: more connections get a device no more): its rate limit; bounded by the configured accounts */
   private readonly buckets = new Map<string, TokenBucket>();
   /** per client: its pace measured against the fair rate that holds while overloaded */
@@ -222,7 +224,7 @@ export class Broker {
    * `retained`, the retained messages matching the filter are handed over first, as an
    * MQTT client gets them on SUBSCRIBE.
    */
-  subscribe(filter: string, handler: (topic: string, payload: Buffer) => void, options: { retained?: boolean } = {}): () => void {
+  subscribe(filter: string, handler: (topic: string, payload: Buffer, from?: Principal) => void, options: { retained?: boolean } = {}): () => void {
     const aedes = this.aedes;
     if (!aedes) throw new Error('broker not started');
     if (options.retained) {
@@ -233,7 +235,10 @@ export class Broker {
     }
     const deliver = (packet: AedesPublishPacket, cb: () => void) => {
       try {
-        handler(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+        // aedes stamps a client's publish with its client id; the gateway's own have none
+        const clientId = (packet as AedesPublishPacket & { clientId?: string }).clientId;
+        const from = clientId ? this.connected.get(clientId)?.principal : undefined;
+        handler(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), from);
       } catch (err) {
         this.options.log.error({ err, topic: packet.topic }, 'gateway subscription handler failed');
       }
@@ -459,6 +464,8 @@ export class Broker {
   private onClient(client: Client, connected: boolean): void {
     this.options.metrics.clients.set(this.connectedClients);
     const who = this.principals.get(client);
+    if (who && connected) this.connected.set(client.id, { client, principal: who });
+    else if (this.connected.get(client.id)?.client === client) this.connected.delete(client.id);
     if (who?.role !== 'device') return;
     const state = connected ? 'online' : 'offline';
     const at = this.now();

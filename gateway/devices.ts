@@ -13,7 +13,8 @@ import { findProtocol } from '../devices/registry.js';
 import type { Transports } from '../devices/transports/types.js';
 import type { Config } from './config.js';
 import type { Broker } from './broker.js';
-import type { EventBus } from './event-bus.js';
+import type { CommandIssuer, EventBus } from './event-bus.js';
+import type { Principal } from './acl.js';
 import type { Metrics } from './metrics.js';
 import { parseDeviceTopic, topicFilters, topics } from '../core/topics.js';
 import { LogThrottle } from './throttle.js';
@@ -82,7 +83,7 @@ export class DeviceManager {
       const e = this.entries.get(ev.deviceId);
       if (e) e.summary.lastEvent = { type: ev.type, at: new Date(ev.receivedAt).toISOString(), payload: ev.payload };
     });
-    this.unsubscribe = broker.subscribe(topicFilters.allCommands, (topic, payload) => void this.onCommand(topic, payload));
+    this.unsubscribe = broker.subscribe(topicFilters.allCommands, (topic, payload, from) => void this.onCommand(topic, payload, from));
     for (const e of this.entries.values()) {
       if (e.config.transport.type === 'mqtt') continue;
       await this.startDriver(e);
@@ -158,7 +159,7 @@ export class DeviceManager {
     }
   }
 
-  private async onCommand(topic: string, raw: Buffer): Promise<void> {
+  private async onCommand(topic: string, raw: Buffer, from?: Principal): Promise<void> {
     const t = parseDeviceTopic(topic);
     const e = t ? this.entries.get(t.deviceId) : undefined;
     if (!t || !e || e.config.transport.type === 'mqtt') return;
@@ -175,6 +176,8 @@ export class DeviceManager {
     }
     const result = await this.command(e.config.id, t.name!, payload);
     await this.answer(e, t.name!, typeof payload.id === 'string' ? payload.id : undefined, result);
+    const by: CommandIssuer = !from ? { role: 'gateway' } : from.role === 'operator' ? { role: 'operator', username: from.username } : { role: 'device', id: from.id };
+    this.o.bus.emit('device-command', { deviceId: e.config.id, kind: e.config.kind, kit: e.config.kit, name: t.name!, payload, result, by, at: this.now() });
   }
 
   private async answer(e: Entry, name: string, id: string | undefined, result: CommandResult): Promise<void> {

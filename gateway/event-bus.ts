@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { DeviceEvent } from '../devices/events.js';
-import type { DeviceState } from '../devices/driver.js';
+import type { CommandResult, DeviceState } from '../devices/driver.js';
 import type { Task, TaskState } from '../rules/tasks.js';
 
 export interface DeviceStatus {
@@ -14,6 +14,20 @@ export interface DeviceStatus {
   kit: string;
   state: DeviceState;
   detail?: Record<string, unknown>;
+  at: number;
+}
+
+/** who published a command: an operator, a device, or the gateway itself */
+export type CommandIssuer = { role: 'operator'; username: string } | { role: 'device'; id: string } | { role: 'gateway' };
+
+export interface DeviceCommand {
+  deviceId: string;
+  kind: string;
+  kit: string;
+  name: string;
+  payload: Record<string, unknown>;
+  result: CommandResult;
+  by: CommandIssuer;
   at: number;
 }
 
@@ -28,6 +42,8 @@ export interface Alarm {
 export interface GatewayEvents {
   'device-event': DeviceEvent;
   'device-status': DeviceStatus;
+  /** a command from the bus carried out by a driver-run device, with who sent it */
+  'device-command': DeviceCommand;
   alarm: Alarm;
   /** a kit's open tasks after its task set changed (assigned, updated, cancelled, reloaded) */
   'tasks-changed': { kit: string; tasks: Task[] };

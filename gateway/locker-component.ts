@@ -51,6 +51,27 @@ export class LockerComponent implements Component {
   }
 
   async start(): Promise<void> {
+    // every door opened by a command on the bus is on record: who, when, which compartment, what happened
+    this.o.bus.on('lockers', 'device-command', (c) => {
+      if (c.kind !== 'locker' || c.name !== 'open') return;
+      this.o.sink
+        .append({
+          kind: 'locker.command',
+          stream: c.deviceId,
+          kit: c.kit,
+          devices: [c.deviceId],
+          body: {
+            command: c.name,
+            id: typeof c.payload.id === 'string' ? c.payload.id : null,
+            compartment: c.payload.compartment ?? null,
+            by: c.by,
+            ok: c.result.ok,
+            ...(c.result.error ? { error: c.result.error } : {}),
+            at: new Date(c.at).toISOString(),
+          },
+        })
+        .catch((err: Error) => this.o.log.error({ err, device: c.deviceId, command: c.payload.id }, 'locker command record refused'));
+    });
     const pairs = lockerTerminals(this.o.config);
     if (pairs.length === 0) return;
     const state = await StateFile.open<LockerState>(path.join(this.o.config.gateway.dataDir, 'lockers.json'), {});

@@ -8,6 +8,7 @@ export type RecordKind =
   | 'pickup.exception'
   | 'eta.update'
   | 'locker.event'
+  | 'locker.command'
   | 'position.track'
   | 'device.health'
   | 'clock.sync';

@@ -12,6 +12,7 @@ export const laneOf: Record<RecordKind, Lane> = {
   'pickup.completed': 'records',
   'pickup.exception': 'records',
   'locker.event': 'records',
+  'locker.command': 'records',
   'clock.sync': 'records',
   'eta.update': 'live',
   'device.health': 'live',

@@ -5,6 +5,8 @@ import { CodecError } from '../../devices/codec.js';
 import { createTransports } from '../../devices/transports/index.js';
 import { TransportUnavailableError } from '../../devices/transports/types.js';
 import { authFetch, collect, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import type { JournalComponent } from '../../gateway/journal-component.js';
+import type { RecordEnvelope } from '../../cloud-sync/journal/records.js';
 
 let ctxs: Record<string, DriverContext> = {};
 const echo: ProtocolDefinition = {
@@ -148,5 +150,57 @@ describe('driver alarms', () => {
     t.gateway.devices.syncDriverAlarms();
     expect(t.gateway.activeAlarms()).toEqual([]);
     expect(await metricValue(t.httpUrl, 'cg_alarms_active', { kind: 'door-open' })).toBe(0);
+  });
+});
+
+describe('locker command audit', () => {
+  it('keeps every open published on the bus as a locker.command record: who, which compartment, the result', async () => {
+    const opened: string[] = [];
+    const bank: ProtocolDefinition = {
+      name: 'test-bank',
+      kind: 'locker',
+      transports: ['serial'],
+      summary: 'a test locker bank that opens what it is told',
+      options: z.looseObject({}),
+      createDriver: () => ({
+        async start() {},
+        async stop() {},
+        async command(name: string, payload: Record<string, unknown>) {
+          if (name !== 'open') return { ok: false, error: 'NOT_SUPPORTED' };
+          if (payload.compartment === 'Z99') return { ok: false, error: 'UNKNOWN_COMPARTMENT' };
+          opened.push(String(payload.compartment));
+          return { ok: true };
+        },
+      }),
+    };
+    t = await startTestGateway(
+      {
+        operators: [{ username: 'tech', passwordHash: operatorHash() }],
+        devices: [{ id: 'bank-1', kind: 'locker', kit: 'branch-1', protocol: 'test-bank', transport: { type: 'serial', path: '/dev/null' } }],
+      },
+      { findProtocol: (n) => (n === 'test-bank' ? bank : undefined) },
+    );
+    const op = await t.connect('tech', OPERATOR_PASSWORD);
+    const status = await collect(op, 'cg/v1/devices/bank-1/status');
+    const expiresAt = new Date(Date.now() + 60_000).toISOString();
+    await op.publishAsync('cg/v1/devices/bank-1/commands/open', JSON.stringify({ id: 'c-1', compartment: 'A03', expiresAt }), { qos: 1 });
+    await op.publishAsync('cg/v1/devices/bank-1/commands/open', JSON.stringify({ id: 'c-2', compartment: 'Z99', expiresAt }), { qos: 1 });
+    await status.next((m) => (m.payload as { lastCommand?: { id?: string } }).lastCommand?.id === 'c-2');
+    // the gateway's own command (no client) is kept too
+    await t.gateway.broker.publish('cg/v1/devices/bank-1/commands/open', { id: 'c-3', compartment: 'B01', expiresAt }, { qos: 1 });
+    await status.next((m) => (m.payload as { lastCommand?: { id?: string } }).lastCommand?.id === 'c-3');
+    const journal = (t.gateway.component('journal') as JournalComponent).journal!;
+    let records: RecordEnvelope[] = [];
+    for (let i = 0; i < 50 && records.length < 3; i++) {
+      records = (await journal.next(1000, 10_000_000)).filter((r) => r.kind === 'locker.command');
+      if (records.length < 3) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(opened).toEqual(['A03', 'B01']);
+    expect(records.map((r) => r.body)).toEqual([
+      expect.objectContaining({ command: 'open', id: 'c-1', compartment: 'A03', by: { role: 'operator', username: 'tech' }, ok: true }),
+      expect.objectContaining({ command: 'open', id: 'c-2', compartment: 'Z99', by: { role: 'operator', username: 'tech' }, ok: false, error: 'UNKNOWN_COMPARTMENT' }),
+      expect.objectContaining({ command: 'open', id: 'c-3', compartment: 'B01', by: { role: 'gateway' }, ok: true }),
+    ]);
+    expect(records.every((r) => r.stream === 'bank-1' && r.kit === 'branch-1')).toBe(true);
   });
 });
