@@ -74,7 +74,9 @@ export async function writeBenchGatewayConfig(o: BenchGatewayOptions): Promise<B
   }
   const build = (list: Record<string, unknown>[]): Record<string, unknown> => ({
     gateway: { id: 'bench-gw', dataDir: o.dataDir, logLevel: o.logLevel ?? 'warn' },
-    mqtt: { host: '127.0.0.1', port: o.mqttPort, wsPort: null },
+    // thousands of kits connect at once here, as no depot does after a power-up (devices
+    // retry a refused connect): let their password checks wait in line instead
+    mqtt: { host: '127.0.0.1', port: o.mqttPort, wsPort: null, auth: { maxQueuedChecks: 10_000 } },
     http: { host: '127.0.0.1', port: o.httpPort, apiTokens: [{ name: 'bench', tokenHash: benchTokenHash() }] },
     kits: kits.map((k) => ({ id: k.kit })),
     devices: list,
