@@ -3,9 +3,9 @@
  * messages than can be in flight at once, most of them on topics nobody may read. The
  * broker must drain them without deepening the stack per message and keep serving.
  */
-import net from 'node:net';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawConnect } from '../helpers/raw-mqtt.js';
 import { collect, DEVICE_PASSWORD, OPERATOR_PASSWORD, operatorHash, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
 
 let t: TestGateway;
@@ -26,31 +26,12 @@ function encode(packet: Record<string, unknown>): Buffer {
   return mqttPacket.generate(packet as never);
 }
 
-/** A raw MQTT connection: CONNECT, wait for CONNACK, then the caller writes what it likes. */
-async function rawConnect(port: number, username: string, password: string): Promise<net.Socket> {
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  const parser = mqttPacket.parser();
-  const connack = new Promise<number>((resolve, reject) => {
-    parser.once('packet', (p: { cmd: string; returnCode?: number }) => (p.cmd === 'connack' ? resolve(p.returnCode ?? -1) : reject(new Error(p.cmd))));
-    socket.once('close', () => reject(new Error('closed before CONNACK')));
-  });
-  socket.on('data', (d) => parser.parse(d));
-  socket.write(encode({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: `raw-${username}`, keepalive: 60, username, password: Buffer.from(password) }));
-  expect(await connack).toBe(0);
-  return socket;
-}
-
 describe('broker under a burst from one connection', () => {
   it('drains 150 deliverable and 12,000 refused publishes from one write and keeps serving', async () => {
     const op = await t.connect('tech', OPERATOR_PASSWORD);
     const inbox = await collect(op, 'cg/v1/#');
     const port = t.gateway.broker.ports.mqtt!;
-    const socket = await rawConnect(port, 'terminal-1', DEVICE_PASSWORD);
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const { socket, closed } = await rawConnect({ port, clientId: 'raw-terminal-1', username: 'terminal-1', password: DEVICE_PASSWORD });
 
     const parts: Buffer[] = [];
     for (let i = 0; i < 150; i++) {

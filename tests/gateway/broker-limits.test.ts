@@ -4,8 +4,8 @@
  * on its header, and topics that are not MQTT strings (NUL, invalid UTF-8) closing it too.
  */
 import net from 'node:net';
-import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawConnect as connectRaw } from '../helpers/raw-mqtt.js';
 import { authFetch, DEVICE_PASSWORD, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
 
 const MAX_PAYLOAD = 64 * 1024;
@@ -20,24 +20,9 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.stop());
 
-/** A raw MQTT connection after its CONNACK; `closed` resolves when the broker closes it. */
-async function rawConnect(clientId: string): Promise<{ socket: net.Socket; closed: Promise<void> }> {
-  const socket = net.connect(t.gateway.broker.ports.mqtt!, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  socket.on('error', () => undefined);
-  const parser = mqttPacket.parser();
-  const connack = new Promise<number>((resolve, reject) => {
-    parser.once('packet', (p: { cmd: string; returnCode?: number }) => (p.cmd === 'connack' ? resolve(p.returnCode ?? -1) : reject(new Error(p.cmd))));
-    void closed.then(() => reject(new Error('closed before CONNACK')));
-  });
-  socket.on('data', (d) => parser.parse(d));
-  socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 60, username: 'terminal-1', password: Buffer.from(DEVICE_PASSWORD) } as never));
-  expect(await connack).toBe(0);
-  return { socket, closed };
+/** A raw MQTT connection of terminal-1 after its CONNACK; `closed` resolves when the broker closes it. */
+function rawConnect(clientId: string): Promise<{ socket: net.Socket; closed: Promise<void> }> {
+  return connectRaw({ port: t.gateway.broker.ports.mqtt!, clientId, username: 'terminal-1', password: DEVICE_PASSWORD });
 }
 
 /** resolves 'closed' when the connection closes within `ms`, else 'open' */
