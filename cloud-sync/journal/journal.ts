@@ -42,7 +42,7 @@ export interface JournalOptions {
   log: Logger;
   /** file operations (default node:fs); a seam for tests */
   fs?: JournalFs;
-  /** called with each unacknowledged record of the segments read on open: the newest `replayTailRecords` of each lane at least */
+  /** called with the newest `replayTailRecords` unacknowledged records of each segment read on open, so with the lane's newest */
   onReplay?: (env: RecordEnvelope) => void;
   /** records at the tail of each lane read on open, never taken from a segment summary (default 1000) */
   replayTailRecords?: number;

@@ -17,6 +17,8 @@ import { readFrames, segmentPath } from './segments.js';
 import type { Cursor } from './state.js';
 import { readSummary, removeSummary, writeSummary, type SegmentSummary } from './summary.js';
 
+const DEFAULT_TAIL_RECORDS = 1000;
+
 export interface ReplayEvents {
   torn: { segment: string; offset: number; droppedBytes: number; reason: string }[];
   quarantined: { segment: string; offset: number; reason: string; readableRecords: number }[];
@@ -29,7 +31,7 @@ export interface ReplayContext {
   /** last seq per stream, raised by every record met (quarantined ones too: their seqs are never reused) */
   lastSeq: Map<string, number>;
   events: ReplayEvents;
-  /** sees every unacknowledged record of the segments read on open, the newest ones among them (the pipeline rebuilds what a crash may have lost) */
+  /** sees the newest `tailRecords` unacknowledged records of each segment read on open, the lane's newest among them (the pipeline rebuilds what a crash may have lost) */
   onReplay?: (env: RecordEnvelope) => void;
   /** the newest records of each lane that are read, never taken from a summary (default 1000) */
   tailRecords?: number;
@@ -91,7 +93,7 @@ async function readSummaries(ctx: ReplayContext, lane: LaneQueue, numbers: reado
   // the tail is read: a segment without a summary (the one written last) counts for nothing
   let tail = 0;
   let i = numbers.length - 1;
-  for (; i >= 0 && tail < (ctx.tailRecords ?? 1000); i -= 1) tail += found.get(numbers[i])?.records ?? 0;
+  for (; i >= 0 && tail < (ctx.tailRecords ?? DEFAULT_TAIL_RECORDS); i -= 1) tail += found.get(numbers[i])?.records ?? 0;
   for (; i >= 0; i -= 1) if (found.has(numbers[i])) use.add(numbers[i]);
   return { found, use };
 }
@@ -104,6 +106,7 @@ function raiseSeqs(lastSeq: Map<string, number>, seqs: Record<string, number>): 
 export async function replayLane(ctx: ReplayContext, lane: LaneQueue, numbers: readonly number[], cursor: Cursor): Promise<number> {
   const { fs, dir, log } = ctx;
   const summaries = await readSummaries(ctx, lane, numbers, cursor);
+  const tailRecords = ctx.tailRecords ?? DEFAULT_TAIL_RECORDS;
   let highest = 0;
   for (const n of numbers) {
     highest = Math.max(highest, n);
@@ -143,7 +146,10 @@ export async function replayLane(ctx: ReplayContext, lane: LaneQueue, numbers: r
         break;
       }
       scanned.push({ ref: refOf(parsed, n, item.offset, item.size, item.payload.length), stream: parsed.stream, seq: parsed.seq, payload: item.payload });
-      if (ctx.onReplay) seen.push(parsed);
+      if (ctx.onReplay && !lane.doneAhead.has(parsed.id)) {
+        seen.push(parsed);
+        if (seen.length > 2 * tailRecords) seen.splice(0, seen.length - tailRecords);
+      }
     }
     for (const s of scanned) ctx.lastSeq.set(s.stream, Math.max(ctx.lastSeq.get(s.stream) ?? 0, s.seq));
     if (damage?.type === 'corrupt') {
@@ -161,9 +167,7 @@ export async function replayLane(ctx: ReplayContext, lane: LaneQueue, numbers: r
       ctx.events.torn.push({ segment: name, offset: damage.offset, droppedBytes: end - damage.offset, reason: damage.reason });
       log.warn({ segment: name, offset: damage.offset, droppedBytes: end - damage.offset, reason: damage.reason }, 'torn journal tail truncated');
     }
-    for (const env of seen) {
-      if (!lane.doneAhead.has(env.id)) ctx.onReplay!(env);
-    }
+    for (const env of seen.slice(-tailRecords)) ctx.onReplay!(env);
     const meta = lane.addSegment(n, start);
     for (const s of scanned) lane.admit(s.ref, () => envelopeFrom(s.payload), lane.doneAhead.has(s.ref.id));
     meta.size = size;
