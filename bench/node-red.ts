@@ -32,6 +32,7 @@ export async function ensureNodeRed(log: (line: string) => void): Promise<string
 
 export interface NodeRedProcess {
   recordsFile: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -91,6 +92,7 @@ export async function startNodeRed(o: { red: string; mqttPort: number; context: 
   child.stderr?.resume();
   return {
     recordsFile,
+    pid: child.pid as number,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

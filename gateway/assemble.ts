@@ -69,6 +69,7 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
     bus,
     registry: metrics.registry,
     onReplay: (record) => replayed.offer(record),
+    replayTailRecords: replayed.limit,
   });
   const clock = new ClockMonitor({ sink: journal, stream: config.gateway.id, log: log.child({ component: 'clock' }), now, bootId });
 

@@ -26,6 +26,8 @@ export interface JournalComponentOptions {
   registry: Registry;
   /** sees each unacknowledged record found on open */
   onReplay?: (env: RecordEnvelope) => void;
+  /** the newest records of each lane read on open for `onReplay` (the rest open from segment summaries) */
+  replayTailRecords?: number;
 }
 
 const metricHelp: Partial<Record<keyof JournalMetrics, string>> = {
@@ -96,6 +98,7 @@ export class JournalComponent implements Component, RecordSink {
       now: o.now,
       log: o.log,
       onReplay: o.onReplay,
+      replayTailRecords: o.replayTailRecords,
     });
     journal.on('alarm', (a: { kind: string; message: string }) =>
       o.bus.emit('alarm', { kind: `journal-${a.kind}`, source: 'journal', message: a.message, active: true, at: o.now() }),

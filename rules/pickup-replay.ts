@@ -31,7 +31,7 @@ export function pickupMarkOf(record: ReplayedRecord): PickupMark | undefined {
 export class ReplayedPickups {
   private marks: PickupMark[] = [];
 
-  constructor(private readonly limit = 1000) {}
+  constructor(readonly limit = 1000) {}
 
   offer(record: ReplayedRecord): void {
     const mark = pickupMarkOf(record);

@@ -5,6 +5,7 @@
  * arrived while the previous one ran).
  */
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { monotonicFactory } from '../../core/ids.js';
@@ -23,6 +24,7 @@ import { refOf, replayLane, type ReplayEvents } from './replay.js';
 import { SegmentWriter, planLane, type SegmentTarget } from './segment-writer.js';
 import { LANES, listSegments, segmentPath } from './segments.js';
 import { loadState, saveState, type JournalState } from './state.js';
+import { orphanSummaries, removeSummary, writeSummary } from './summary.js';
 
 export interface JournalOptions {
   dir: string;
@@ -40,8 +42,10 @@ export interface JournalOptions {
   log: Logger;
   /** file operations (default node:fs); a seam for tests */
   fs?: JournalFs;
-  /** called with each unacknowledged record found on open */
+  /** called with the newest `replayTailRecords` unacknowledged records of each segment read on open, so with the lane's newest */
   onReplay?: (env: RecordEnvelope) => void;
+  /** records at the tail of each lane read on open, never taken from a segment summary (default 1000) */
+  replayTailRecords?: number;
   /** records kept in memory at the head of each lane (default 1024) */
   windowRecords?: number;
 }
@@ -93,6 +97,8 @@ export class Journal extends EventEmitter implements Outbox {
   private closing: Promise<void> | null = null;
   private quotaAlarmed = false;
   private readonly startupAlarms: JournalAlarm[] = [];
+  /** segment summaries being written */
+  private readonly summaryWrites = new Set<Promise<void>>();
   /** the state last written, to skip writing it again unchanged */
   private savedState: string | null = null;
 
@@ -138,16 +144,19 @@ export class Journal extends EventEmitter implements Outbox {
     }
     for (const [stream, seq] of Object.entries(state?.lastSeq ?? {})) this.lastSeq.set(stream, seq);
     const numbers = await listSegments(this.fs, this.dir);
-    const ctx = { fs: this.fs, dir: this.dir, log: this.log, lastSeq: this.lastSeq, events: this.recovery, onReplay: this.options.onReplay };
+    const ctx = { fs: this.fs, dir: this.dir, log: this.log, lastSeq: this.lastSeq, events: this.recovery, onReplay: this.options.onReplay, tailRecords: this.options.replayTailRecords };
     for (const name of LANES) {
       const cursor = state?.cursors[name] ?? { seg: 0, offset: 0 };
       const lane = this.lanes[name];
       lane.readPos = { ...cursor };
-      for (const id of state?.ackedAhead[name] ?? []) lane.doneAhead.add(id);
+      for (const { id, seg } of state?.ackedAhead[name] ?? []) lane.doneAhead.set(id, seg);
       const highest = await replayLane(ctx, lane, numbers[name], cursor);
       this.nextSegment[name] = Math.max(highest, cursor.seg) + 1;
       const lastNumber = numbers[name].at(-1);
       if (lastNumber !== undefined && lane.segments.at(-1)?.n !== lastNumber) this.sealed.add(name);
+    }
+    for (const name of await orphanSummaries(this.fs, this.dir, await listSegments(this.fs, this.dir))) {
+      await this.fs.unlink(join(this.dir, name)).catch((err: unknown) => this.log.warn({ err, file: name }, 'could not delete a stale segment summary'));
     }
     for (const q of this.recovery.quarantined) {
       this.deferAlarm({ kind: 'corrupt', message: `segment ${q.segment} quarantined at byte ${q.offset} (${q.reason}); its ${q.readableRecords} readable records were set aside` });
@@ -255,6 +264,7 @@ export class Journal extends EventEmitter implements Outbox {
 
     for (const name of byLane.keys()) this.sealed.delete(name);
     Object.assign(this.nextSegment, nextSegment);
+    const lastBefore = new Map([...byLane.keys()].map((name) => [name, this.lanes[name].segments.at(-1)?.n]));
     for (const p of prepared) {
       const at = placement.get(p) as { seg: number; offset: number };
       const lane = this.lanes[p.item.lane];
@@ -264,12 +274,30 @@ export class Journal extends EventEmitter implements Outbox {
       lane.admit(refOf(p.env, at.seg, at.offset, p.frame.length, payload.length), () => Object.freeze(JSON.parse(payload.toString('utf8')) as RecordEnvelope), false);
       this.lastSeq.set(p.env.stream, p.env.seq);
     }
+    for (const [name, before] of lastBefore) if (before !== undefined) this.summarizeClosed(name, before);
     this.meter.commit(fsyncMs, prepared.length, batchBytes);
     for (const p of prepared) {
       p.item.resolve(p.env);
       this.emit('appended', p.env);
     }
     this.checkQuota();
+  }
+
+  /** writes the summaries of the segments from `from` on that this commit closed (the lane moved past them) */
+  private summarizeClosed(name: Lane, from: number): void {
+    if (name === 'live') return;
+    const lane = this.lanes[name];
+    const last = lane.segments.at(-1);
+    if (!last || last.n === from) return;
+    const lastSeq = Object.fromEntries(this.lastSeq);
+    for (const seg of lane.segments) {
+      if (seg.n < from || seg.n >= last.n || !seg.whole) continue;
+      const summary = { version: 1 as const, size: seg.size, records: seg.records, firstCreatedAtMs: seg.firstCreatedAtMs, lastSeq };
+      const write = writeSummary(this.fs, this.dir, name, seg.n, summary)
+        .catch((err: unknown) => this.log.warn({ err, lane: name, segment: seg.n }, 'could not write a segment summary; the segment is read on the next open'))
+        .finally(() => this.summaryWrites.delete(write));
+      this.summaryWrites.add(write);
+    }
   }
 
   private bytesOnDisk(): number {
@@ -352,6 +380,7 @@ export class Journal extends EventEmitter implements Outbox {
     }
     const path = segmentPath(this.dir, lane.lane, n);
     await this.fs.rename(path, `${path}.corrupt`).catch((err: unknown) => this.log.error({ err, path }, 'could not rename a corrupt segment'));
+    await removeSummary(this.fs, this.dir, lane.lane, n).catch((err: unknown) => this.log.warn({ err, path }, 'could not delete the summary of a corrupt segment'));
     await this.persistState();
     this.meter.quarantined += 1;
     this.log.error({ lane: lane.lane, segment: n, offset: damage.offset, reason: damage.reason, lost }, 'corrupt journal segment quarantined');
@@ -407,11 +436,12 @@ export class Journal extends EventEmitter implements Outbox {
     await this.fs.unlink(segmentPath(this.dir, lane, n)).catch((err: unknown) => {
       if (errorCode(err) !== 'ENOENT') this.log.warn({ err, lane, segment: n }, 'could not delete a journal segment; it is removed on next open');
     });
+    await removeSummary(this.fs, this.dir, lane, n).catch((err: unknown) => this.log.warn({ err, lane, segment: n }, 'could not delete a segment summary; it is removed on next open'));
   }
 
   private async persistState(): Promise<void> {
     const state: JournalState = {
-      version: 1,
+      version: 2,
       cursors: { live: this.lanes.live.frontier(), records: this.lanes.records.frontier(), bulk: this.lanes.bulk.frontier() },
       ackedAhead: { live: this.lanes.live.ackedAhead(), records: this.lanes.records.ackedAhead(), bulk: this.lanes.bulk.ackedAhead() },
       lastSeq: Object.fromEntries(this.lastSeq),
@@ -450,6 +480,7 @@ export class Journal extends EventEmitter implements Outbox {
         await this.persistState();
         await this.writer.close();
       });
+      await Promise.all([...this.summaryWrites]);
       this.log.info({ depth: this.stats().depth }, 'journal closed');
     })();
     return this.closing;

@@ -22,6 +22,14 @@ export interface SegmentMeta {
   /** records neither acknowledged, rejected, superseded nor thinned */
   pending: number;
   firstCreatedAtMs: number | null;
+  /** every record of the segment is counted in `records` (it was not opened part-way, at a cursor) */
+  whole: boolean;
+}
+
+/** an id acknowledged ahead of the cursor and the segment holding it (-1: not known) */
+export interface AckedAhead {
+  id: string;
+  seg: number;
 }
 
 /** what the lane knows of one record without its body */
@@ -57,8 +65,8 @@ export class LaneQueue {
   depth = 0;
   /** records superseded by a newer one with the same coalescing key */
   superseded = 0;
-  /** ids acknowledged in an earlier run that lie beyond the window: skipped when read */
-  readonly doneAhead = new Set<string>();
+  /** ids acknowledged in an earlier run that lie beyond the window, with their segment: skipped when read */
+  readonly doneAhead = new Map<string, number>();
   private window: WindowEntry[] = [];
   private head = 0;
   private readonly index = new Map<string, WindowEntry>();
@@ -76,12 +84,35 @@ export class LaneQueue {
     return this.segments.find((s) => s.n === n);
   }
 
+  /** a segment whose records are admitted next, from byte `size` on */
   addSegment(n: number, size = 0): SegmentMeta {
     const last = this.segments.at(-1);
     if (last && last.n >= n) throw new Error(`segment ${n} added after ${last.n}`);
-    const meta: SegmentMeta = { n, size, records: 0, pending: 0, firstCreatedAtMs: null };
+    const meta: SegmentMeta = { n, size, records: 0, pending: 0, firstCreatedAtMs: null, whole: size === 0 };
     this.segments.push(meta);
     return meta;
+  }
+
+  /**
+   * A segment known from its summary, beyond the read position: its records stay on disk
+   * (read lazily when the window reaches them); those acknowledged ahead are not pending.
+   */
+  addSummarized(n: number, summary: { size: number; records: number; firstCreatedAtMs: number | null }): SegmentMeta {
+    const meta = this.addSegment(n, summary.size);
+    let done = 0;
+    for (const seg of this.doneAhead.values()) if (seg === n) done += 1;
+    meta.records = summary.records;
+    meta.pending = summary.records - done;
+    meta.firstCreatedAtMs = summary.firstCreatedAtMs;
+    meta.whole = true;
+    this.depth += meta.pending;
+    return meta;
+  }
+
+  /** whether every id acknowledged ahead has a known segment (a summary's pending count can be trusted) */
+  knowsAckedAheadSegments(): boolean {
+    for (const seg of this.doneAhead.values()) if (seg < 0) return false;
+    return true;
   }
 
   bytes(): number {
@@ -273,10 +304,11 @@ export class LaneQueue {
     return seg?.firstCreatedAtMs ?? null;
   }
 
-  /** ids done beyond the frontier: to persist with the cursor */
-  ackedAhead(): string[] {
-    const ids = [...this.doneAhead];
-    for (let i = this.head; i < this.window.length; i += 1) if (this.window[i].done) ids.push(this.window[i].id);
-    return ids;
+  /** ids done beyond the frontier, with their segments: to persist with the cursor */
+  ackedAhead(): AckedAhead[] {
+    const out: AckedAhead[] = [];
+    for (const [id, seg] of this.doneAhead) out.push({ id, seg });
+    for (let i = this.head; i < this.window.length; i += 1) if (this.window[i].done) out.push({ id: this.window[i].id, seg: this.window[i].seg });
+    return out;
   }
 }

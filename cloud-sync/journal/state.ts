@@ -1,6 +1,6 @@
 /**
  * The journal's small state file: per-lane acknowledged cursors, ids acknowledged ahead of
- * a cursor, and the last durable seq per stream (so seq stays gapless after the segments
+ * a cursor (with the segment holding each), and the last durable seq per stream (so seq stays gapless after the segments
  * holding a stream's records are deleted). Written atomically: temp file, fsync, rename,
  * fsync of the directory.
  */
@@ -10,11 +10,29 @@ import { errorCode, writeAll, type JournalFs } from './fs-seam.js';
 
 const Cursor = z.object({ seg: z.number().int().nonnegative(), offset: z.number().int().nonnegative() });
 
+const Acked = z.object({ id: z.string(), seg: z.number().int() });
+const cursors = z.object({ live: Cursor, records: Cursor, bulk: Cursor });
+const lastSeq = z.record(z.string(), z.number().int().nonnegative());
+
 const JournalStateSchema = z.object({
+  version: z.literal(2),
+  cursors,
+  ackedAhead: z.object({ live: z.array(Acked), records: z.array(Acked), bulk: z.array(Acked) }),
+  lastSeq,
+});
+
+/** the first format: ids acknowledged ahead without their segments (read, never written) */
+const JournalStateV1 = z.object({
   version: z.literal(1),
-  cursors: z.object({ live: Cursor, records: Cursor, bulk: Cursor }),
+  cursors,
   ackedAhead: z.object({ live: z.array(z.string()), records: z.array(z.string()), bulk: z.array(z.string()) }),
-  lastSeq: z.record(z.string(), z.number().int().nonnegative()),
+  lastSeq,
+});
+
+const AnyState = z.union([JournalStateSchema, JournalStateV1]).transform((s): JournalState => {
+  if (s.version === 2) return s;
+  const unknownSeg = (ids: string[]) => ids.map((id) => ({ id, seg: -1 }));
+  return { ...s, version: 2, ackedAhead: { live: unknownSeg(s.ackedAhead.live), records: unknownSeg(s.ackedAhead.records), bulk: unknownSeg(s.ackedAhead.bulk) } };
 });
 
 export type JournalState = z.infer<typeof JournalStateSchema>;
@@ -38,7 +56,7 @@ export async function loadState(fs: JournalFs, dir: string): Promise<StateLoad> 
   } catch {
     return { type: 'invalid', message: 'state file is not JSON' };
   }
-  const parsed = JournalStateSchema.safeParse(json);
+  const parsed = AnyState.safeParse(json);
   if (!parsed.success) return { type: 'invalid', message: parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ') };
   return { type: 'loaded', state: parsed.data };
 }
