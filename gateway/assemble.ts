@@ -18,6 +18,8 @@ import { EtaTracker, type EtaTask } from '../eta/index.js';
 import { PickupPipeline } from '../rules/pipeline.js';
 import { ReplayedPickups } from '../rules/pickup-replay.js';
 import { TaskStore } from '../rules/tasks.js';
+import { TaskAnswers } from '../rules/assignments.js';
+import { topics } from '../core/topics.js';
 import { TelemetryRecorder } from '../telemetry/telemetry.js';
 import { packageRoot } from '../core/package.js';
 import type { Config } from './config.js';
@@ -80,6 +82,25 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
     publishTasks: (kit, list) => bus.emit('tasks-changed', { kit, tasks: list }),
     publishTaskState: (kit, taskId, state) => bus.emit('task-state', { kit, taskId, state }),
     onRefused: () => tasksRefused.inc(),
+    onAssigned: (awaited) => answers.assigned(awaited),
+    now,
+  });
+  const taskAnswers = new Counter({ name: 'cg_task_answers_total', help: "Couriers' answers to tasks (accepted, declined, refused by reason) and tasks left unanswered", labelNames: ['result'], registers: [metrics.registry] });
+  // the kit's app and scanners hear an unanswered task again
+  const answeringDevices = new Map<string, string[]>();
+  for (const d of config.devices) if (d.kind === 'app' || d.kind === 'scanner') answeringDevices.set(d.kit, [...(answeringDevices.get(d.kit) ?? []), d.id]);
+  const answers: TaskAnswers = new TaskAnswers({
+    tasks,
+    sink: journal,
+    log: log.child({ component: 'task-answers' }),
+    refuse: (deviceId, error, message, taskId) => broker.answerDevice(deviceId, error, message, { field: 'taskId', taskId, topic: topics.deviceEvent(deviceId, 'task') }),
+    remind: (kit, taskId) => {
+      const text = `New task ${taskId}: accept or decline it.`;
+      for (const id of answeringDevices.get(kit) ?? []) void broker.publish(topics.deviceCommand(id, 'feedback'), { beep: 'warn', light: 'amber', text, taskId }, { qos: 1 }).catch(() => undefined);
+    },
+    count: (result) => taskAnswers.inc({ result }),
+    unacknowledgedMs: config.tasks.unacknowledgedMs,
+    now,
   });
 
   const pipeline = new PickupPipeline({
@@ -120,7 +141,7 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
   gateway.add(new ClockComponent({ clock, bus, gpsDevices }));
   gateway.add(journal);
   gateway.add(new EtaComponent({ eta, bus, registry: metrics.registry, lockerDevices }));
-  gateway.add(new TasksComponent({ tasks, replayed, bus, broker, now }));
+  gateway.add(new TasksComponent({ tasks, answers, replayed, bus, broker, now }));
   gateway.add(new RulesComponent({ pipeline, bus, lockerDevices }));
   gateway.add(lockers);
   gateway.add(new ImageComponent({ bus, broker, host: gateway, log: log.child({ component: 'images' }), registry: metrics.registry }));
