@@ -4,7 +4,8 @@
  * assigned through the downlink; the app accepts one (dispatch receives task.accepted with
  * its id), declines one with a reason (task.declined; it leaves the kit's list) and leaves
  * the third unanswered (task.unacknowledged, the app re-signalled). Answers the gateway
- * cannot take are refused on the app's errors topic with the reason.
+ * cannot take are refused on the app's errors topic with the reason. The kit's workload
+ * reaches dispatch as kit.workload.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -95,6 +96,12 @@ describe('the courier answers each assignment (MQTT black box)', () => {
     await until(() => at('task.accepted').length >= 1 && at('task.declined').length >= 1, 'task.accepted and task.declined at dispatch', 15_000, 100);
     expect(at('task.accepted')).toEqual([expect.objectContaining({ taskId: 't-accept', kit: KIT, response: 'accepted', device: 'app-1' })]);
     expect(at('task.declined')).toEqual([expect.objectContaining({ taskId: 't-decline', kit: KIT, response: 'declined', reason: 'vehicle-full' })]);
+
+    // dispatch sees the kit's workload: three stops assigned, two once one is declined
+    type Load = { kit: string; stops: number; pieces: number };
+    const loads = () => dispatch.records({ kind: 'kit.workload', gatewayId }).map((r) => r.body as Load).filter((b) => b.kit === KIT);
+    await until(() => loads().at(-1)?.stops === 2, 'the kit.workload after the decline', 15_000, 100);
+    expect(loads().at(-1)).toMatchObject({ stops: 2, pieces: 2 });
 
     // the third waits WAIT_MS: the app is signalled again and dispatch hears task.unacknowledged, once
     const reminder = await app.next((m) => m.topic === 'cg/v1/devices/app-1/commands/feedback' && (m.payload as { taskId?: string }).taskId === 't-silent', 0, 15_000);
