@@ -17,7 +17,8 @@ export interface EtaTask {
 export interface KitPlan {
   legs: readonly EtaLeg[];
   tasks: readonly EtaTask[];
-  /** system ms of the position the plan starts from */
+  /** the kit's position the plan starts from, and its system ms */
+  position: { lat: number; lon: number };
   positionAt: number;
   /** system − GPS, taken out of the times published */
   offsetMs: number;

@@ -1,14 +1,16 @@
 /**
  * Each kit's workload for dispatch to assign by: its remaining stops and pieces, the ETA
- * of its last stop (the estimated finish), the stops at risk of missing their window and
- * the age of its last position, as a `kit.workload` record on the live lane whenever one
- * of them changes (the finish when it moves by ≥ 2 min), coalesced per kit. The counts
+ * of its last stop (the estimated finish), the stops at risk of missing their window, its
+ * last position and that position's age, as a `kit.workload` record on the live lane
+ * whenever one of them changes (the finish when it moves by ≥ 2 min, the position by
+ * ≥ 500 m), coalesced per kit. The counts
  * follow the task list as it is published and drop by one per closed task; finish and
  * risk come from the plan the ETA tracker made anyway. Nothing re-scans a task list per
  * pickup or per position.
  */
 import type { Logger } from 'pino';
 import type { RecordSink } from '../rules/records.js';
+import { haversineM, type LatLon } from '../core/geo.js';
 import type { KitPlan } from './options.js';
 
 /** A task as the workload counts it: one stop with its pieces (1 unless the task says more). */
@@ -23,6 +25,8 @@ export interface WorkloadOptions {
   now?: () => number;
   /** the finish is published again when it moves by this much (default 2 min) */
   movedMs?: number;
+  /** ... and the position when it moves by this much (default 500 m) */
+  movedM?: number;
 }
 
 interface KitLoad {
@@ -30,10 +34,11 @@ interface KitLoad {
   piecesTotal: number;
   finishMs: number | undefined;
   atRisk: string[];
+  position: LatLon | undefined;
   positionAt: number | undefined;
   offsetMs: number;
   /** what dispatch was last told */
-  sent: { stops: number; pieces: number; atRisk: number; finishMs: number | undefined } | undefined;
+  sent: { stops: number; pieces: number; atRisk: number; finishMs: number | undefined; position: LatLon | undefined } | undefined;
   chain: Promise<void>;
 }
 
@@ -44,11 +49,13 @@ export class KitWorkload {
   private readonly kits = new Map<string, KitLoad>();
   private readonly now: () => number;
   private readonly movedMs: number;
+  private readonly movedM: number;
   private appended = 0;
 
   constructor(private readonly o: WorkloadOptions) {
     this.now = o.now ?? Date.now;
     this.movedMs = o.movedMs ?? 2 * 60_000;
+    this.movedM = o.movedM ?? 500;
   }
 
   /** the kit.workload records appended since start */
@@ -92,6 +99,7 @@ export class KitWorkload {
       if (end !== undefined && leg.etaMs - plan.offsetMs > end) st.atRisk.push(leg.taskId);
     }
     st.finishMs = plan.legs.length > 0 ? plan.legs[plan.legs.length - 1].etaMs - plan.offsetMs : undefined;
+    st.position = plan.position;
     st.positionAt = plan.positionAt - plan.offsetMs;
     st.offsetMs = plan.offsetMs;
     return this.changed(st, kit);
@@ -104,13 +112,13 @@ export class KitWorkload {
 
   private state(kit: string): KitLoad {
     let st = this.kits.get(kit);
-    if (!st) this.kits.set(kit, (st = { pieces: new Map(), piecesTotal: 0, finishMs: undefined, atRisk: [], positionAt: undefined, offsetMs: 0, sent: undefined, chain: Promise.resolve() }));
+    if (!st) this.kits.set(kit, (st = { pieces: new Map(), piecesTotal: 0, finishMs: undefined, atRisk: [], position: undefined, positionAt: undefined, offsetMs: 0, sent: undefined, chain: Promise.resolve() }));
     return st;
   }
 
   /** Appends a record when what dispatch knows is out of date; one kit's records in order. */
   private changed(st: KitLoad, kit: string): Promise<void> {
-    const now = { stops: st.pieces.size, pieces: st.piecesTotal, atRisk: st.atRisk.length, finishMs: st.finishMs };
+    const now = { stops: st.pieces.size, pieces: st.piecesTotal, atRisk: st.atRisk.length, finishMs: st.finishMs, position: st.position };
     const s = st.sent;
     const moved =
       !s ||
@@ -118,7 +126,9 @@ export class KitWorkload {
       s.pieces !== now.pieces ||
       s.atRisk !== now.atRisk ||
       (s.finishMs === undefined) !== (now.finishMs === undefined) ||
-      (s.finishMs !== undefined && now.finishMs !== undefined && Math.abs(s.finishMs - now.finishMs) >= this.movedMs);
+      (s.finishMs !== undefined && now.finishMs !== undefined && Math.abs(s.finishMs - now.finishMs) >= this.movedMs) ||
+      (s.position === undefined) !== (now.position === undefined) ||
+      (s.position !== undefined && now.position !== undefined && haversineM(s.position, now.position) >= this.movedM);
     if (!moved) return st.chain;
     st.sent = now;
     const at = this.now();
@@ -129,6 +139,7 @@ export class KitWorkload {
       finishEta: now.finishMs === undefined ? null : new Date(Math.round(now.finishMs)).toISOString(),
       atRisk: now.atRisk,
       atRiskTaskIds: st.atRisk.slice(0, MAX_AT_RISK_IDS),
+      position: st.position === undefined ? null : { lat: st.position.lat, lon: st.position.lon },
       positionAt: st.positionAt === undefined ? null : new Date(Math.round(st.positionAt)).toISOString(),
       positionAgeS: st.positionAt === undefined ? null : Math.max(0, Math.round((at - st.offsetMs - st.positionAt) / 1000)),
     };

@@ -50,19 +50,22 @@ describe('KitWorkload: kit.workload records for dispatch', () => {
     const w = new KitWorkload({ sink, log: silentLog });
     const tasks = [task('a', 1, 1000, 60), task('b', 2, 2000, 30), task('c', 3, 3000, 60)];
     await w.tasksChanged(KIT, tasks);
-    const plan = (a: number, b: number, c: number, positionAt = T0): KitPlan => ({ legs: [leg('a', a), leg('b', b), leg('c', c)], tasks, positionAt, offsetMs: 0 });
+    const plan = (a: number, b: number, c: number, position = north(0)): KitPlan => ({ legs: [leg('a', a), leg('b', b), leg('c', c)], tasks, position, positionAt: T0, offsetMs: 0 });
     clock.tick(30_000);
     await w.planned(KIT, plan(10, 40, 70));
-    expect(bodies()[1]).toMatchObject({ stops: 3, finishEta: iso(T0 + 70 * 60_000), atRisk: 2, atRiskTaskIds: ['b', 'c'], positionAt: iso(T0), positionAgeS: 30 });
-    // a minute later: not enough to tell dispatch
-    await w.planned(KIT, plan(11, 41, 71));
+    expect(bodies()[1]).toMatchObject({ stops: 3, finishEta: iso(T0 + 70 * 60_000), atRisk: 2, atRiskTaskIds: ['b', 'c'], position: north(0), positionAt: iso(T0), positionAgeS: 30 });
+    // a minute later and 300 m on: not enough to tell dispatch
+    await w.planned(KIT, plan(11, 41, 71, north(300)));
     expect(sink.records).toHaveLength(2);
+    // 600 m from the position told: dispatch hears where the kit is
+    await w.planned(KIT, plan(11, 41, 71, north(600)));
+    expect(bodies()[2]).toMatchObject({ position: north(600), finishEta: iso(T0 + 71 * 60_000) });
     // two minutes earlier and c back inside its window
-    await w.planned(KIT, plan(8, 38, 59));
-    expect(bodies()[2]).toMatchObject({ finishEta: iso(T0 + 59 * 60_000), atRisk: 1, atRiskTaskIds: ['b'] });
+    await w.planned(KIT, plan(8, 38, 59, north(600)));
+    expect(bodies()[3]).toMatchObject({ finishEta: iso(T0 + 59 * 60_000), atRisk: 1, atRiskTaskIds: ['b'] });
     // the late stop closed: one fewer at risk at once
     await w.taskClosed(KIT, 'b');
-    expect(bodies()[3]).toMatchObject({ stops: 2, atRisk: 0, atRiskTaskIds: [] });
+    expect(bodies()[4]).toMatchObject({ stops: 2, atRisk: 0, atRiskTaskIds: [] });
   });
 
   it('a record the journal refuses is told again with the next change', async () => {
