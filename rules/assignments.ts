@@ -6,7 +6,9 @@
  * record on the live lane, then marked in the task store, which tells the kit the task's
  * new state. A task of dispatch with no answer within `unacknowledgedMs` is signalled to
  * the kit again (feedback) and reported once as `task.unacknowledged`; an answer after it
- * still counts. One timer per awaited task: O(1) per assignment and per answer.
+ * still counts. One timer per awaited task: O(1) per assignment and per answer. The wait
+ * is a person's, so it runs on the real timers even when a scenario runs the gateway's
+ * clock faster; only a wait carried over a restart is taken from the gateway's clock.
  */
 import type { Logger } from 'pino';
 import type { DeviceEvent } from '../devices/events.js';
@@ -66,7 +68,7 @@ export class TaskAnswers {
   /** Starts the timers of the tasks that were waiting for an answer when the gateway stopped. */
   start(): void {
     this.running = true;
-    for (const a of this.o.tasks.awaitingAnswer()) if (a.unacknowledgedAt === undefined) this.assigned(a);
+    for (const a of this.o.tasks.awaitingAnswer()) if (a.unacknowledgedAt === undefined) this.wait(a, a.assignedAt + this.waitMs - this.now());
   }
 
   async stop(): Promise<void> {
@@ -76,12 +78,15 @@ export class TaskAnswers {
     while (this.busy.size > 0) await Promise.allSettled([...this.busy]);
   }
 
-  /** A task reached its kit: its answer is awaited from assignedAt. */
+  /** A task reached its kit just now: its answer is awaited from now on. */
   assigned(a: AwaitedAnswer): void {
-    if (!this.running) return;
+    if (this.running) this.wait(a, this.waitMs);
+  }
+
+  private wait(a: AwaitedAnswer, ms: number): void {
     const old = this.waiting.get(a.taskId);
     if (old) this.timers.clearTimeout(old.handle);
-    const handle = this.timers.setTimeout(() => this.track(this.unanswered(a)), Math.max(0, a.assignedAt + this.waitMs - this.now()));
+    const handle = this.timers.setTimeout(() => this.track(this.unanswered(a)), Math.max(0, ms));
     this.waiting.set(a.taskId, { handle, assignedAt: a.assignedAt });
   }
 
