@@ -18,14 +18,16 @@ import type { AwaitedAnswer, TaskAnswerRefusal, TaskStore } from './tasks.js';
 
 export const DEFAULT_UNACKNOWLEDGED_MS = 120_000;
 
-export type AnswerResult = 'accepted' | 'declined' | 'unacknowledged' | Lowercase<TaskAnswerRefusal> | 'not_recorded';
+/** why an answer is refused: the task store's reasons, the journal refusing it, another answer to the task being recorded */
+export type AnswerRefusal = TaskAnswerRefusal | 'NOT_RECORDED' | 'ANSWER_UNDER_WAY';
+export type AnswerResult = 'accepted' | 'declined' | 'unacknowledged' | Lowercase<AnswerRefusal>;
 
 export interface TaskAnswersOptions {
   tasks: TaskStore;
   sink: RecordSink;
   log: Logger;
   /** refuses an answer: the device's errors topic */
-  refuse(deviceId: string, error: TaskAnswerRefusal | 'NOT_RECORDED', message: string, taskId: string): void;
+  refuse(deviceId: string, error: AnswerRefusal, message: string, taskId: string): void;
   /** re-signals an unanswered task to its kit (feedback to the kit's answering devices) */
   remind(kit: string, taskId: string): void;
   /** counts each answer and each unanswered task (the gateway maps it to a metric) */
@@ -109,13 +111,13 @@ export class TaskAnswers {
   private async answer(event: DeviceEvent<'task'>): Promise<void> {
     const { taskId, response, reason } = event.payload;
     const kit = event.kit;
-    const refuse = (error: TaskAnswerRefusal | 'NOT_RECORDED', message: string): void => {
-      this.o.count?.(error === 'NOT_RECORDED' ? 'not_recorded' : (error.toLowerCase() as Lowercase<TaskAnswerRefusal>));
+    const refuse = (error: AnswerRefusal, message: string): void => {
+      this.o.count?.(error.toLowerCase() as Lowercase<AnswerRefusal>);
       this.o.log.warn({ device: event.deviceId, kit, taskId, response, error }, 'task answer refused');
       this.o.refuse(event.deviceId, error, message, taskId);
     };
     if (kit === undefined) return refuse('WRONG_KIT', 'the device belongs to no kit');
-    if (this.inFlight.has(taskId)) return refuse('ALREADY_ACCEPTED', `an answer to task "${taskId}" is being recorded`);
+    if (this.inFlight.has(taskId)) return refuse('ANSWER_UNDER_WAY', `another answer to task "${taskId}" is being recorded: send again if it still holds`);
     const check = this.o.tasks.checkAnswer(kit, taskId, response);
     if (!check.ok) return refuse(check.error, check.message);
     const at = this.now();

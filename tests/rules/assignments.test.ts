@@ -204,6 +204,17 @@ describe('TaskAnswers: the courier accepts or declines each assignment', () => {
     expect(sink.records.filter((r) => r.kind === 'task.unacknowledged')).toHaveLength(1);
   });
 
+  it('a second answer while the first is being recorded is refused, not recorded twice', async () => {
+    const { tasks, answers } = await setup();
+    await tasks.upsert(task({ id: 'T1' }));
+    const e = (response: 'accept' | 'decline'): DeviceEvent<'task'> => ({ deviceId: 'app-1', kit: 'kit-1', type: 'task', payload: { taskId: 'T1', response }, receivedAt: Date.now() });
+    answers.handle(e('accept'));
+    answers.handle(e('decline'));
+    await answers.whenIdle();
+    expect(sink.records.map((r) => r.kind)).toEqual(['task.accepted']);
+    expect(refusals).toEqual([{ deviceId: 'app-1', error: 'ANSWER_UNDER_WAY', taskId: 'T1' }]);
+  });
+
   it('an answer the journal refuses is refused to the device and not marked', async () => {
     const { tasks, answers } = await setup();
     await tasks.upsert(task({ id: 'T1' }));
