@@ -8,6 +8,10 @@ import { z } from 'zod';
 
 const at = z.iso.datetime({ offset: true }).optional();
 
+/** why a courier declines an assigned task */
+export const taskDeclineReasons = ['too-far', 'vehicle-full', 'off-shift', 'other'] as const;
+export type TaskDeclineReason = (typeof taskDeclineReasons)[number];
+
 export const eventSchemas = {
   scan: z.looseObject({
     code: z.string().min(1).max(4096),
@@ -57,6 +61,15 @@ export const eventSchemas = {
   cancel: z.looseObject({ reason: z.string().max(200).optional(), at }),
   /** the courier confirms a needs-review verdict */
   confirm: z.looseObject({ verdictId: z.string().min(1), at }),
+  /** the courier accepts or declines an assigned task (a decline may give its reason) */
+  task: z
+    .looseObject({
+      taskId: z.string().min(1).max(100),
+      response: z.enum(['accept', 'decline']),
+      reason: z.enum(taskDeclineReasons).optional(),
+      at,
+    })
+    .refine((v) => v.response === 'decline' || v.reason === undefined, { message: 'a reason goes with a decline only', path: ['reason'] }),
 } as const;
 
 export type EventType = keyof typeof eventSchemas;

@@ -2,7 +2,7 @@
 export { EtaTracker } from './tracker.js';
 export type { EtaTrackerStats, EtaUpdateReason } from './tracker.js';
 export { defaultEtaOptions } from './options.js';
-export type { ClockView, EtaOptions, EtaOptionsInput, EtaTask, EtaTrackerPorts } from './options.js';
+export type { ClockView, EtaOptions, EtaOptionsInput, EtaTask, EtaTrackerPorts, KitPlan } from './options.js';
 export { StraightLineModel } from './model.js';
 export type { EtaLeg, EtaModel, EtaRequest, EtaStop } from './model.js';
 export { etaErrorStats } from './error-stats.js';
@@ -13,3 +13,5 @@ export { SpeedSmoother, DwellLearner } from './smoothing.js';
 export { ArrivalLog, timingOf } from './arrivals.js';
 export type { Arrival, ArrivalTiming, EtaError, OperatingFigures, StopVisit } from './arrivals.js';
 export { registerEtaMetrics } from './metrics.js';
+export { KitWorkload } from './workload.js';
+export type { WorkloadOptions, WorkloadTask } from './workload.js';

@@ -1,7 +1,7 @@
 /** The ETA tracker's ports and options. */
 import type { Logger } from 'pino';
 import type { ClockQuality, RecordSink } from '../rules/records.js';
-import type { EtaModel } from './model.js';
+import type { EtaLeg, EtaModel } from './model.js';
 import { defaultPositionFilterOptions, type PositionFilterOptions } from './position-filter.js';
 
 /** The least of a task the ETA needs (the rules issue's Task fits it). */
@@ -11,6 +11,17 @@ export interface EtaTask {
   address: { lat: number; lon: number };
   window: { from: string; to: string };
   sequence: number;
+}
+
+/** What the ETA tracker planned for a kit: its legs over the open tasks, from a position of that time. */
+export interface KitPlan {
+  legs: readonly EtaLeg[];
+  tasks: readonly EtaTask[];
+  /** the kit's position the plan starts from, and its system ms */
+  position: { lat: number; lon: number };
+  positionAt: number;
+  /** system − GPS, taken out of the times published */
+  offsetMs: number;
 }
 
 /** What the tracker reads of the clock monitor. */
@@ -78,6 +89,8 @@ export type EtaOptionsInput = Partial<Omit<EtaOptions, 'filter'>> & { filter?: P
 export interface EtaTrackerPorts {
   sink: RecordSink;
   tasksFor(kit: string): readonly EtaTask[];
+  /** told each plan made for a kit (its legs over the open tasks), e.g. for the kit's workload */
+  planned?(kit: string, plan: KitPlan): void;
   log: Logger;
   now?: () => number;
   clock?: ClockView;

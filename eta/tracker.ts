@@ -314,6 +314,7 @@ export class EtaTracker {
     const forced = st.tasksDirty;
     st.tasksDirty = false;
     st.lastEvalAt = now;
+    this.ports.planned?.(st.kit, { legs, tasks, position: { lat: last.lat, lon: last.lon }, positionAt: last.t, offsetMs: this.offsetMs() ?? 0 });
     const due: { leg: EtaLeg; reason: EtaUpdateReason }[] = [];
     for (const leg of legs.slice(0, this.opts.publishStops)) {
       const prev = st.published.get(leg.taskId);

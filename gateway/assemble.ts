@@ -14,10 +14,12 @@ import { classifyWaybill } from '../devices/scanner/waybill.js';
 import { createTransports } from '../devices/transports/index.js';
 import { createSimRemoteBackends } from '../devices/transports/sim-remote.js';
 import { ClockMonitor } from '../clock/clock.js';
-import { EtaTracker, type EtaTask } from '../eta/index.js';
+import { EtaTracker, KitWorkload, type EtaTask } from '../eta/index.js';
 import { PickupPipeline } from '../rules/pipeline.js';
 import { ReplayedPickups } from '../rules/pickup-replay.js';
 import { TaskStore } from '../rules/tasks.js';
+import { TaskAnswers } from '../rules/assignments.js';
+import { topics } from '../core/topics.js';
 import { TelemetryRecorder } from '../telemetry/telemetry.js';
 import { packageRoot } from '../core/package.js';
 import type { Config } from './config.js';
@@ -81,6 +83,25 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
     publishTasks: (kit, list) => bus.emit('tasks-changed', { kit, tasks: list }),
     publishTaskState: (kit, taskId, state) => bus.emit('task-state', { kit, taskId, state }),
     onRefused: () => tasksRefused.inc(),
+    onAssigned: (awaited) => answers.assigned(awaited),
+    now,
+  });
+  const taskAnswers = new Counter({ name: 'cg_task_answers_total', help: "Couriers' answers to tasks (accepted, declined, refused by reason) and tasks left unanswered", labelNames: ['result'], registers: [metrics.registry] });
+  // the kit's app and scanners hear an unanswered task again
+  const answeringDevices = new Map<string, string[]>();
+  for (const d of config.devices) if (d.kind === 'app' || d.kind === 'scanner') answeringDevices.set(d.kit, [...(answeringDevices.get(d.kit) ?? []), d.id]);
+  const answers: TaskAnswers = new TaskAnswers({
+    tasks,
+    sink: journal,
+    log: log.child({ component: 'task-answers' }),
+    refuse: (deviceId, error, message, taskId) => broker.answerDevice(deviceId, error, message, { field: 'taskId', taskId, topic: topics.deviceEvent(deviceId, 'task') }),
+    remind: (kit, taskId) => {
+      const text = `New task ${taskId}: accept or decline it.`;
+      for (const id of answeringDevices.get(kit) ?? []) void broker.publish(topics.deviceCommand(id, 'feedback'), { beep: 'warn', light: 'amber', text, taskId }, { qos: 1 }).catch(() => undefined);
+    },
+    count: (result) => taskAnswers.inc({ result }),
+    unacknowledgedMs: config.tasks.unacknowledgedMs,
+    now,
   });
 
   const pipeline = new PickupPipeline({
@@ -101,9 +122,11 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
 
   broker.overload.add({ name: 'pipeline', size: () => pipeline.underWay, bound: config.mqtt.overload.maxInFlight });
 
+  const workload = new KitWorkload({ sink: journal, log: log.child({ component: 'workload' }), now });
   const eta = new EtaTracker({
     sink: journal,
     tasksFor: (kit): EtaTask[] => tasks.list(kit).map((t) => ({ id: t.id, kit: t.kit, address: t.address, window: t.window, sequence: t.sequence })),
+    planned: (kit, plan) => void workload.planned(kit, plan),
     log: log.child({ component: 'eta' }),
     now,
     clock,
@@ -120,8 +143,8 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
   mountDashboard(gateway, options.dashboard);
   gateway.add(new ClockComponent({ clock, bus, gpsDevices }));
   gateway.add(journal);
-  gateway.add(new EtaComponent({ eta, bus, registry: metrics.registry, lockerDevices }));
-  gateway.add(new TasksComponent({ tasks, replayed, bus, broker, now }));
+  gateway.add(new EtaComponent({ eta, workload, bus, registry: metrics.registry, lockerDevices }));
+  gateway.add(new TasksComponent({ tasks, answers, replayed, bus, broker, now }));
   gateway.add(new RulesComponent({ pipeline, bus, lockerDevices }));
   gateway.add(lockers);
   gateway.add(new ImageComponent({ bus, broker, host: gateway, log: log.child({ component: 'images' }), registry: metrics.registry }));

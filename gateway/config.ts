@@ -118,7 +118,13 @@ export const configSchema = z.strictObject({
       carriers: z.array(carrierSchemeSchema).optional(),
     })
     .prefault({}),
-  tasks: z.looseObject({ file: z.string().optional() }).prefault({}),
+  tasks: z
+    .looseObject({
+      file: z.string().optional(),
+      /** a task of dispatch with no answer from its courier this long is signalled again and reported task.unacknowledged */
+      unacknowledgedMs: z.number().int().positive().default(120_000),
+    })
+    .prefault({}),
   journal: z.looseObject({ quotaBytes: z.number().int().positive().optional() }).prefault({}),
   eta: z.looseObject({}).prefault({}),
   /** HID and BLE devices served by a device simulator (`courier-gw sim devices`) instead of node-hid / noble */

@@ -47,7 +47,7 @@ export interface GatewayEvents {
   alarm: Alarm;
   /** a kit's open tasks after its task set changed (assigned, updated, cancelled, reloaded) */
   'tasks-changed': { kit: string; tasks: Task[] };
-  /** one task picked up or with an exception; `null`: a state told earlier is in the newer list */
+  /** one task accepted, declined, picked up or with an exception; `null`: a state told earlier is in the newer list */
   'task-state': { kit: string; taskId: string; state: TaskState | null };
   /** a message the gateway published (verdicts, commands, tasks): the dashboard follows these */
   published: { topic: string; payload: unknown };

@@ -1,6 +1,6 @@
 /**
  * The records the gateway keeps and syncs to dispatch, as their producers (the pipeline,
- * the locker flows, ETA, clock, telemetry) hand them over, and the port they write through.
+ * the task answers, the locker flows, ETA, clock, telemetry) hand them over, and the port they write through.
  * The journal (cloud-sync/journal) implements RecordSink and owns the written format.
  */
 export type RecordKind =
@@ -11,7 +11,11 @@ export type RecordKind =
   | 'locker.command'
   | 'position.track'
   | 'device.health'
-  | 'clock.sync';
+  | 'clock.sync'
+  | 'task.accepted'
+  | 'task.declined'
+  | 'task.unacknowledged'
+  | 'kit.workload';
 
 export type ClockQuality = 'ntp' | 'gps' | 'unsynced';
 

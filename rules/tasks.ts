@@ -4,11 +4,13 @@
  * `publishTasks(kit, tasks)` with the kit's open tasks after its task set changed
  * (assigned, updated, cancelled, reloaded; the gateway publishes them retained on
  * cg/v1/kits/{kit}/tasks), and `publishTaskState(kit, taskId, state)` when one task was
- * picked up or had an exception (retained on cg/v1/kits/{kit}/tasks/{taskId}), so a
- * pickup costs the same whatever the length of the kit's list. Also remembers what was
+ * picked up, had an exception, or was accepted or declined by the courier (retained on
+ * cg/v1/kits/{kit}/tasks/{taskId}), so a pickup or an answer costs the same whatever the
+ * length of the kit's list. A task from dispatch waits for the courier's answer from the
+ * moment it reaches its kit; a declined task leaves the kit's list. Also remembers what was
  * picked up, per waybill and task, so a second pickup of the same parcel is known;
- * pickups and exceptions are appended to one marks log, the task file is rewritten only
- * when tasks change.
+ * pickups, exceptions and the courier's answers are appended to one marks log, the task
+ * file is rewritten only when tasks change.
  */
 import { mkdir, open, readFile, rename, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
@@ -66,17 +68,43 @@ export interface TaskExceptionMark {
   recordId?: string;
 }
 
-/** What the kit is told about one task that changed by a pickup or an exception. */
+/** The courier's answer to an assignment, or the note that none came in time. */
+export interface TaskResponseMark {
+  response: 'accepted' | 'declined';
+  at: number;
+  reason?: string;
+  deviceId?: string;
+}
+
+/** A task's state as its kit's list shows it. */
+export type TaskStateName = 'assigned' | 'accepted' | 'declined' | 'picked-up' | 'exception';
+
+/** What the kit is told about one task that changed by a pickup, an exception or the courier's answer. */
 export interface TaskState {
   taskId: string;
   kit: string;
-  state: 'picked-up' | 'exception';
-  /** false once picked up; an exception leaves the task open for another try */
+  state: Exclude<TaskStateName, 'assigned'>;
+  /** false once picked up or declined; an exception leaves the task open for another try */
   open: boolean;
   at: number;
   receipt?: string;
   reason?: string;
 }
+
+/** A task of dispatch waiting for its courier's answer. */
+export interface AwaitedAnswer {
+  taskId: string;
+  kit: string;
+  /** ms since epoch the task reached the kit */
+  assignedAt: number;
+  /** when it was reported unanswered, if it was */
+  unacknowledgedAt?: number;
+}
+
+/** Why a courier's answer to a task is refused. */
+export type TaskAnswerRefusal = 'UNKNOWN_TASK' | 'WRONG_KIT' | 'CANCELLED' | 'PICKED_UP' | 'DECLINED' | 'ALREADY_ACCEPTED';
+
+export type TaskAnswerCheck = ({ ok: true; task: Task } & AwaitedAnswer) | { ok: false; error: TaskAnswerRefusal; message: string };
 
 interface StoredTask {
   task: Task;
@@ -84,6 +112,10 @@ interface StoredTask {
   cancelled: boolean;
   pickedUp?: PickupMark;
   exceptions: TaskExceptionMark[];
+  /** when the task reached its kit (a task of dispatch; a new kit starts it again) */
+  assignedAt?: number;
+  response?: TaskResponseMark;
+  unacknowledgedAt?: number;
 }
 
 interface TaskData {
@@ -96,6 +128,14 @@ interface TaskData {
 interface ExceptionLine {
   taskId: string;
   exception: TaskExceptionMark;
+}
+
+/** An answer line of the marks log: it belongs to the assignment made at assignedAt. */
+interface AnswerLine {
+  taskId: string;
+  assignedAt: number;
+  response?: TaskResponseMark;
+  unacknowledgedAt?: number;
 }
 
 export type TaskCheck = { ok: true; task: Task } | { ok: false; errors: string[] };
@@ -127,8 +167,12 @@ export interface TaskStoreOptions {
   onRefused?(error: string): void;
   /** waybill normalisation; the classifier's by default */
   normalise?(waybill: string): string;
+  /** a task of dispatch reached its kit and waits for the courier's answer */
+  onAssigned?(awaited: AwaitedAnswer): void;
   debounceMs?: number;
   timers?: Timers;
+  /** the gateway's clock (a scenario's simulated one); Date.now by default */
+  now?: () => number;
 }
 
 export class TaskStore {
@@ -155,8 +199,12 @@ export class TaskStore {
   private refusedCount = 0;
   private readonly timers: Timers;
   private readonly normalise: (waybill: string) => string;
+  private readonly now: () => number;
+  /** assignments made by the last change, told to onAssigned once saved */
+  private assignedNow: StoredTask[] = [];
 
   constructor(private readonly opts: TaskStoreOptions) {
+    this.now = opts.now ?? Date.now;
     this.timers = opts.timers ?? realTimers;
     this.normalise = opts.normalise ?? ((w) => classifyWaybill(w).waybill);
   }
@@ -205,11 +253,15 @@ export class TaskStore {
     const kits = [check.task.kit];
     if (old) {
       kits.push(old.task.kit);
+      const reassigned = old.task.kit !== check.task.kit || old.cancelled || old.response?.response === 'declined';
       old.task = check.task;
       old.source = source;
       old.cancelled = false;
+      if (reassigned) this.assign(old);
     } else {
-      data.tasks.push({ task: check.task, source, cancelled: false, exceptions: [] });
+      const stored: StoredTask = { task: check.task, source, cancelled: false, exceptions: [] };
+      data.tasks.push(stored);
+      this.assign(stored);
     }
     await this.commit(kits, true);
     return check;
@@ -223,12 +275,76 @@ export class TaskStore {
     return true;
   }
 
-  /** The kit's open tasks (not cancelled, not picked up), by sequence. */
+  /** The kit's open tasks (not cancelled, picked up or declined), by sequence. */
   list(kit: string): Task[] {
     this.data();
     const out: Task[] = [];
-    for (const t of this.byKit.get(kit)?.all ?? []) if (!t.cancelled && !t.pickedUp) out.push(t.task);
+    for (const t of this.byKit.get(kit)?.all ?? []) if (isOpen(t)) out.push(t.task);
     return out;
+  }
+
+  /** The task's state as its kit's list shows it (the latest of an answer and an exception). */
+  stateOf(id: string): TaskStateName | undefined {
+    const t = this.byId.get(id);
+    if (!t) return undefined;
+    if (t.pickedUp) return 'picked-up';
+    if (t.response?.response === 'declined') return 'declined';
+    const lastException = t.exceptions.at(-1);
+    if (lastException && !(t.response && t.response.at > lastException.at)) return 'exception';
+    return t.response ? 'accepted' : 'assigned';
+  }
+
+  /** Whether this kit may answer this task now; what the answer is about when it may. */
+  checkAnswer(kit: string, id: string, response: 'accept' | 'decline'): TaskAnswerCheck {
+    const t = this.byId.get(id);
+    const no = (error: TaskAnswerRefusal, message: string): TaskAnswerCheck => ({ ok: false, error, message });
+    if (!t) return no('UNKNOWN_TASK', `no task "${id}" is known`);
+    if (t.task.kit !== kit) return no('WRONG_KIT', `task "${id}" is assigned to another kit`);
+    if (t.cancelled) return no('CANCELLED', `task "${id}" was cancelled`);
+    if (t.pickedUp) return no('PICKED_UP', `task "${id}" is already picked up`);
+    if (t.response?.response === 'declined') return no('DECLINED', `task "${id}" was declined`);
+    if (t.response?.response === 'accepted' && response === 'accept') return no('ALREADY_ACCEPTED', `task "${id}" is already accepted`);
+    return { ok: true, task: t.task, taskId: id, kit, assignedAt: t.assignedAt ?? this.now(), unacknowledgedAt: t.unacknowledgedAt };
+  }
+
+  /** Keeps the courier's answer (one line of the marks log) and tells the kit the task's new state. */
+  async markAnswer(id: string, mark: TaskResponseMark): Promise<void> {
+    const t = this.byId.get(id);
+    if (!t) return;
+    t.response = mark;
+    await this.appendMarks(`${JSON.stringify({ taskId: id, assignedAt: t.assignedAt ?? 0, response: mark } satisfies AnswerLine)}\n`);
+    const declined = mark.response === 'declined';
+    this.tellState({ taskId: id, kit: t.task.kit, state: declined ? 'declined' : 'accepted', open: !declined, at: mark.at, reason: mark.reason });
+  }
+
+  /**
+   * Notes that the assignment made at assignedAt had no answer in time; false when it was
+   * answered, reassigned, closed or already noted meanwhile.
+   */
+  async markUnacknowledged(id: string, assignedAt: number, at: number): Promise<boolean> {
+    const t = this.byId.get(id);
+    if (!t || t.assignedAt !== assignedAt || t.response || t.unacknowledgedAt !== undefined || !isOpen(t)) return false;
+    t.unacknowledgedAt = at;
+    await this.appendMarks(`${JSON.stringify({ taskId: id, assignedAt, unacknowledgedAt: at } satisfies AnswerLine)}\n`);
+    return true;
+  }
+
+  /** Open tasks of dispatch still waiting for their courier's answer (for the timers at start). */
+  awaitingAnswer(): AwaitedAnswer[] {
+    const out: AwaitedAnswer[] = [];
+    for (const t of this.byId.values()) {
+      if (t.assignedAt !== undefined && !t.response && isOpen(t)) out.push({ taskId: t.task.id, kit: t.task.kit, assignedAt: t.assignedAt, unacknowledgedAt: t.unacknowledgedAt });
+    }
+    return out;
+  }
+
+  /** A task of dispatch reaches a kit: its answer is awaited from now, the last one forgotten. */
+  private assign(stored: StoredTask): void {
+    if (stored.source !== 'dispatch') return;
+    stored.assignedAt = this.now();
+    stored.response = undefined;
+    stored.unacknowledgedAt = undefined;
+    this.assignedNow.push(stored);
   }
 
   get(id: string): Task | undefined {
@@ -237,13 +353,13 @@ export class TaskStore {
 
   /** The kit's task expecting this (normalised) waybill, picked up or not; cancelled ones never. */
   findByWaybill(kit: string, waybill: string): Task | undefined {
-    return this.byWaybill.get(waybill)?.find((t) => t.task.kit === kit && !t.cancelled)?.task;
+    return this.byWaybill.get(waybill)?.find((t) => t.task.kit === kit && !t.cancelled && t.response?.response !== 'declined')?.task;
   }
 
   /** The kit's open tasks that take any parcel (no waybill expected), by sequence. */
   openWithoutWaybill(kit: string): Task[] {
     const out: Task[] = [];
-    for (const t of this.byKit.get(kit)?.anyParcel ?? []) if (!t.cancelled && !t.pickedUp) out.push(t.task);
+    for (const t of this.byKit.get(kit)?.anyParcel ?? []) if (isOpen(t)) out.push(t.task);
     return out;
   }
 
@@ -326,8 +442,15 @@ export class TaskStore {
     let kept = 0;
     for (const line of lines) {
       try {
-        const mark = JSON.parse(line) as PickupMark | ExceptionLine;
-        if ('exception' in mark && typeof mark.taskId === 'string') {
+        const mark = JSON.parse(line) as PickupMark | ExceptionLine | AnswerLine;
+        if ('assignedAt' in mark && typeof mark.taskId === 'string') {
+          // an answer to an earlier assignment of the task (since reassigned) is not this one's
+          const stored = this.byId.get(mark.taskId);
+          if (stored && stored.assignedAt === mark.assignedAt) {
+            if (mark.response) stored.response = mark.response;
+            if (mark.unacknowledgedAt !== undefined) stored.unacknowledgedAt = mark.unacknowledgedAt;
+          }
+        } else if ('exception' in mark && typeof mark.taskId === 'string') {
           const stored = this.byId.get(mark.taskId);
           if (stored && !stored.exceptions.some((e) => e.at === mark.exception.at && e.reason === mark.exception.reason)) stored.exceptions.push(mark.exception);
         } else if (typeof (mark as PickupMark)?.waybill === 'string') {
@@ -341,9 +464,14 @@ export class TaskStore {
     if (lines.length > 20_000) {
       // exceptions of the log are kept in the task file before the log is cut to its pickups
       await this.db!.write();
-      const monthAgo = Date.now() - 30 * 24 * 3600_000;
+      const monthAgo = this.now() - 30 * 24 * 3600_000;
       const recent = [...this.pickups.values()].filter((m) => m.at >= monthAgo);
-      await writeFile(`${file}.tmp`, recent.map((m) => JSON.stringify(m)).join('\n') + (recent.length ? '\n' : ''));
+      const answers: AnswerLine[] = [];
+      for (const t of this.byId.values()) {
+        if (t.assignedAt !== undefined && isOpen(t) && (t.response || t.unacknowledgedAt !== undefined)) answers.push({ taskId: t.task.id, assignedAt: t.assignedAt, response: t.response, unacknowledgedAt: t.unacknowledgedAt });
+      }
+      const kept = [...recent, ...answers];
+      await writeFile(`${file}.tmp`, kept.map((m) => JSON.stringify(m)).join('\n') + (kept.length ? '\n' : ''));
       await rename(`${file}.tmp`, file);
       this.opts.log.info({ before: kept, after: recent.length }, 'pickup log compacted');
     }
@@ -478,8 +606,13 @@ export class TaskStore {
    */
   private async commit(kits: string[], tasksChanged = false): Promise<void> {
     if (tasksChanged) this.reindex();
+    const assigned = this.assignedNow;
+    this.assignedNow = [];
     await this.write();
     for (const kit of new Set(kits)) this.publish(kit);
+    for (const t of assigned) {
+      if (t.assignedAt !== undefined && isOpen(t)) this.opts.onAssigned?.({ taskId: t.task.id, kit: t.task.kit, assignedAt: t.assignedAt });
+    }
   }
 
   private write(): Promise<void> {
@@ -520,4 +653,9 @@ export class TaskStore {
       this.opts.log.error({ err: e, kit: state.kit, taskId: state.taskId }, 'publishing a task state failed');
     }
   }
+}
+
+/** Still to be picked up by its kit: not cancelled, picked up or declined. */
+function isOpen(t: StoredTask): boolean {
+  return !t.cancelled && !t.pickedUp && t.response?.response !== 'declined';
 }

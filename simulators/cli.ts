@@ -26,6 +26,7 @@ export function formatSummary(name: string, r: ScenarioReport): string {
           `exceptions by reason       ${ex}`,
           `on-time pickups            ${f.onTimePickups} (${(f.onTimeRate * 100).toFixed(0)} %)`,
           `mean ETA error (15 min)    ${f.etaErrorMin.samples ? `${f.etaErrorMin.mae} min (bias ${f.etaErrorMin.bias} min, ${f.etaErrorMin.samples} stops)` : 'no ETA 15 min ahead of an arrival'}`,
+          `tasks accepted             ${f.taskAnswers.accepted} (declined ${f.taskAnswers.declined}, unanswered ${f.taskAnswers.unacknowledged})${f.taskAnswers.assignToAcceptMs.median === null ? '' : `; assignment to accept median ${(f.taskAnswers.assignToAcceptMs.median / 1000).toFixed(1)} s, max ${((f.taskAnswers.assignToAcceptMs.max ?? 0) / 1000).toFixed(1)} s (simulated)`}`,
         ]
       : []),
     ...(lockers ? [`locker events              ${lockers}`] : []),

@@ -1,7 +1,7 @@
 /**
  * The operating figures of a simulated day, from what the runner saw happen and what
  * dispatch received: pickups, first-attempt success, exceptions by reason, on-time
- * pickups, ETA error.
+ * pickups, ETA error, the courier's answers to the assignments.
  */
 import type { DispatchSim } from './dispatch/index.js';
 import type { Verdict } from './kit.js';
@@ -28,6 +28,8 @@ export interface Figures {
   /** locker.event records at dispatch by event (dropped-off, collected) */
   lockerEvents: Record<string, number>;
   duplicatesAtDispatch: number;
+  /** the courier's answers at dispatch; from each task reaching the kit to its accept (the gateway's clock) */
+  taskAnswers: { accepted: number; declined: number; unacknowledged: number; assignToAcceptMs: { median: number | null; max: number | null } };
 }
 
 export function computeFigures(visits: VisitLog[], dispatch: DispatchSim, at: (hhmm: string) => number): Figures {
@@ -55,6 +57,11 @@ export function computeFigures(visits: VisitLog[], dispatch: DispatchSim, at: (h
     const last = candidates.at(-1);
     if (last) errors.push((Date.parse(last.eta!) - v.arrivedAt) / 60_000);
   }
+  const acceptMs = dispatch
+    .records({ kind: 'task.accepted' })
+    .map((r) => (r.body as { afterMs?: number }).afterMs)
+    .filter((n): n is number => typeof n === 'number')
+    .sort((a, b) => a - b);
   const mae = errors.length ? errors.reduce((a, e) => a + Math.abs(e), 0) / errors.length : 0;
   const bias = errors.length ? errors.reduce((a, e) => a + e, 0) / errors.length : 0;
   return {
@@ -68,6 +75,12 @@ export function computeFigures(visits: VisitLog[], dispatch: DispatchSim, at: (h
     records: sum.perKind,
     lockerEvents,
     duplicatesAtDispatch: sum.duplicates,
+    taskAnswers: {
+      accepted: sum.perKind['task.accepted'] ?? 0,
+      declined: sum.perKind['task.declined'] ?? 0,
+      unacknowledged: sum.perKind['task.unacknowledged'] ?? 0,
+      assignToAcceptMs: { median: acceptMs.length ? acceptMs[Math.floor((acceptMs.length - 1) / 2)] : null, max: acceptMs.at(-1) ?? null },
+    },
   };
 }
 

@@ -119,20 +119,37 @@ export class MqttDevice {
   }
 }
 
-/** The in-van app: publishes scans and exceptions, follows the kit's verdicts. */
+/**
+ * The in-van app: publishes scans and exceptions, follows the kit's verdicts; with
+ * `answerTasks`, the courier accepts each task the kit's list shows as assigned.
+ */
 export class KitApp extends MqttDevice {
   readonly verdicts = new Inbox<Verdict>();
+  /** tasks this app accepted */
+  readonly accepted = new Set<string>();
 
-  constructor(url: string, id: string, password: string, readonly kit: string, options?: MqttDeviceOptions) {
+  constructor(url: string, id: string, password: string, readonly kit: string, options?: MqttDeviceOptions & { answerTasks?: boolean }) {
     super(url, id, password, options);
-    this.client.on('connect', () => void this.client.subscribeAsync(topics.kitVerdicts(kit), { qos: 1 }).catch(() => undefined));
-    this.client.on('message', (_topic, buf) => {
+    const filters = options?.answerTasks ? [topics.kitVerdicts(kit), topics.kitTasks(kit)] : [topics.kitVerdicts(kit)];
+    this.client.on('connect', () => void this.client.subscribeAsync(filters, { qos: 1 }).catch(() => undefined));
+    this.client.on('message', (topic, buf) => {
+      let message: unknown;
       try {
-        this.verdicts.push(JSON.parse(buf.toString()) as Verdict);
+        message = JSON.parse(buf.toString());
       } catch {
-        // not JSON: not a verdict
+        return; // not JSON: neither a verdict nor a task list
       }
+      if (topic === topics.kitTasks(kit)) this.answer(message as { tasks?: { id: string; state?: string }[] });
+      else this.verdicts.push(message as Verdict);
     });
+  }
+
+  private answer(list: { tasks?: { id: string; state?: string }[] }): void {
+    for (const t of list.tasks ?? []) {
+      if (t.state !== 'assigned' || this.accepted.has(t.id)) continue;
+      this.accepted.add(t.id);
+      void this.publish('task', { taskId: t.id, response: 'accept' }).catch(() => this.accepted.delete(t.id));
+    }
   }
 
   waitVerdict(pred: (v: Verdict) => boolean, from: number, timeoutMs: number, giveUp?: () => boolean): Promise<Verdict | undefined> {

@@ -127,7 +127,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   try {
     await gateway.start();
     log(`gateway up; dashboard ${httpUrl}/dashboard/ (user tech, password ${passwords.operator})`);
-    const app = new KitApp(mqttUrl, 'app-1', passwords.app, s.kit);
+    const app = new KitApp(mqttUrl, 'app-1', passwords.app, s.kit, { answerTasks: true });
     const gps = new MqttDevice(mqttUrl, 'gps-1', passwords.gps);
     devices.push(app, gps);
     const scale: Scale = sims && scaleOnPty ? ptyScale(sims) : mqttScale(new MqttDevice(mqttUrl, 'scale-1', passwords.scale), devices, clock);

@@ -16,6 +16,10 @@ export const laneOf: Record<RecordKind, Lane> = {
   'clock.sync': 'records',
   'eta.update': 'live',
   'device.health': 'live',
+  'task.accepted': 'live',
+  'task.declined': 'live',
+  'task.unacknowledged': 'live',
+  'kit.workload': 'live',
   'position.track': 'bulk',
 };
 

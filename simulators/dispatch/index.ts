@@ -3,3 +3,4 @@ export { runDispatchSimCli, dispatchSimOptionsFromArgv, dispatchSimUsage } from 
 export type { DispatchFaults } from './faults.js';
 export type { DownlinkFeed, DownlinkItem } from './downlink-queue.js';
 export type { StoredRecord, StoreSummary } from './store.js';
+export type { AssignmentSummary, PickupRequest, RequestState } from './assigner.js';

@@ -6,6 +6,8 @@
  *   GET  /gateways/{gw}/downlink?after=&waitSeconds=   -> 200 {cursor, items} | 204
  *   GET  /admin/summary   GET /admin/records?kind=&gatewayId=
  *   POST /admin/downlink {gatewayId, items}   POST /admin/faults {down, slowMs, ...}
+ *   POST /admin/requests {id, customer, address, window, ...} (or an array): assigned to the best kit
+ *   GET  /admin/assignments -> {summary, requests}
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +16,7 @@ import { DownlinkQueue, parseDownlinkFeed, readDownlinkFile, type DownlinkFeed }
 import { parseFaults, type DispatchFaults } from './faults.js';
 import { DispatchMqttSide } from './mqtt-side.js';
 import { RecordStore, type StoreSummary, type StoredRecord } from './store.js';
+import { Assigner, type AssignmentSummary, type PickupRequest, type RequestState } from './assigner.js';
 
 export interface DispatchSimOptions {
   /** 0 (default) picks a free port */
@@ -42,6 +45,7 @@ export interface DispatchSimOptions {
 export interface DispatchSummary extends StoreSummary {
   requests: { records: number; downlinkPolls: number; faulted: number; mqttBatches: number; mqttIgnored: number };
   faults: DispatchFaults;
+  assignments: AssignmentSummary;
 }
 
 export interface DispatchSim {
@@ -52,6 +56,9 @@ export interface DispatchSim {
   setFaults(patch: DispatchFaults): void;
   /** queues items for the long poll and publishes them over MQTT; resolves once the broker has them */
   addDownlink(feed: DownlinkFeed): Promise<void>;
+  /** a pickup request: assigned to the kit with room whose position and workload give the earliest arrival */
+  request(request: PickupRequest): RequestState;
+  assignments(): RequestState[];
   close(): Promise<void>;
 }
 
@@ -93,8 +100,9 @@ const GATEWAY_ROUTE = /^\/gateways\/([^/]+)\/(records|downlink)$/;
 export async function startDispatchSim(opts: DispatchSimOptions = {}): Promise<DispatchSim> {
   const log = (opts.log ?? pino({ level: 'silent' })).child({ component: 'dispatch-sim' });
   const random = opts.random ?? Math.random;
-  const store = new RecordStore(opts.storeFile);
   const queue = new DownlinkQueue();
+  const assigner: Assigner = new Assigner({ addDownlink: (feed) => addDownlink(feed) });
+  const store = new RecordStore(opts.storeFile, (gatewayId, rec) => assigner.observe(gatewayId, rec));
   let faults: DispatchFaults = { ...(opts.faults ?? {}) };
   const counts = { records: 0, downlinkPolls: 0, faulted: 0 };
   const maxBody = opts.maxBodyBytes ?? 16 * 1024 * 1024;
@@ -203,6 +211,17 @@ export async function startDispatchSim(opts: DispatchSimOptions = {}): Promise<D
       for (const f of feeds) void addDownlink(f);
       return send(res, 200, { queued: feeds.reduce((n, f) => n + f.items.length, 0) });
     }
+    if (path === '/admin/requests' && req.method === 'POST') {
+      let list: PickupRequest[];
+      try {
+        const value = JSON.parse(await readBody(req, maxBody)) as unknown;
+        list = (Array.isArray(value) ? value : [value]).map((r, i) => pickupRequest(r, i));
+      } catch (err) {
+        throw new HttpError(400, (err as Error).message);
+      }
+      return send(res, 200, { requests: list.map((r) => assigner.request(r)) });
+    }
+    if (path === '/admin/assignments' && req.method === 'GET') return send(res, 200, { summary: assigner.summary(), requests: assigner.list() });
     if (path === '/admin/faults' && req.method === 'POST') {
       let patch: DispatchFaults | string;
       try {
@@ -223,6 +242,7 @@ export async function startDispatchSim(opts: DispatchSimOptions = {}): Promise<D
       ...store.summary(),
       requests: { ...counts, mqttBatches: mqttSide?.batches ?? 0, mqttIgnored: mqttSide?.ignored ?? 0 },
       faults: { ...faults },
+      assignments: assigner.summary(),
     };
   }
 
@@ -257,6 +277,8 @@ export async function startDispatchSim(opts: DispatchSimOptions = {}): Promise<D
       faults = { ...faults, ...patch };
     },
     addDownlink,
+    request: (r) => assigner.request(r),
+    assignments: () => assigner.list(),
     close: async () => {
       queue.releaseAll();
       for (const cancel of polls) cancel();
@@ -266,4 +288,18 @@ export async function startDispatchSim(opts: DispatchSimOptions = {}): Promise<D
       await store.close();
     },
   };
+}
+
+/** a pickup request of the admin API; throws naming the bad field */
+function pickupRequest(value: unknown, i: number): PickupRequest {
+  const r = value as Partial<PickupRequest> | null;
+  const at = `requests[${i}]`;
+  if (typeof r !== 'object' || r === null) throw new Error(`${at} must be an object`);
+  if (typeof r.id !== 'string' || r.id === '') throw new Error(`${at}.id must be a non-empty string`);
+  if (typeof r.customer !== 'string' || r.customer === '') throw new Error(`${at}.customer must be a non-empty string`);
+  const a = r.address;
+  if (typeof a !== 'object' || a === null || typeof a.text !== 'string' || typeof a.lat !== 'number' || typeof a.lon !== 'number') throw new Error(`${at}.address must be {text, lat, lon}`);
+  const w = r.window;
+  if (typeof w !== 'object' || w === null || Number.isNaN(Date.parse(String(w.from))) || Number.isNaN(Date.parse(String(w.to)))) throw new Error(`${at}.window must be {from, to} (ISO times)`);
+  return r as PickupRequest;
 }

@@ -84,7 +84,8 @@ export class RecordStore {
   private readonly counts = { received: 0, duplicates: 0, changed: 0, rejected: 0, malformed: 0 };
   private readonly file: WriteStream | undefined;
 
-  constructor(storeFile?: string) {
+  /** onNew hears each record the first time it arrives */
+  constructor(storeFile?: string, private readonly onNew?: (gatewayId: string, record: StoredRecord) => void) {
     this.file = storeFile === undefined ? undefined : createWriteStream(storeFile, { flags: 'a' });
   }
 
@@ -118,6 +119,7 @@ export class RecordStore {
         s.add(rec.seq);
         if (laneOf[rec.kind as keyof typeof laneOf] !== 'records') this.lossy.add(key);
         this.file?.write(`${JSON.stringify(rec)}\n`);
+        this.onNew?.(gatewayId, rec);
       }
       answer.acked.push(rec.id);
     }

@@ -26,6 +26,8 @@ describe('shipped scenarios', () => {
     expect(r.output).toMatch(/pickups completed\s+19/);
     expect(r.output).toMatch(/exceptions by reason\s+customer-absent 1/);
     expect(r.output).toMatch(/first-attempt success\s+95 %/);
+    // the courier accepted every task dispatch assigned, none was left unanswered
+    expect(r.output).toMatch(/tasks accepted\s+20 \(declined 0, unanswered 0\); assignment to accept median/);
     expect(r.output).toContain('/dashboard/');
     expect(Date.now() - t0).toBeLessThan(120_000);
   }, 180_000);

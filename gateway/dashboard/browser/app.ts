@@ -287,6 +287,7 @@
       case 'image': return 'image received';
       case 'cancel': return 'cancelled' + (p.reason ? ' · ' + txt(p.reason) : '');
       case 'confirm': return 'confirmed ' + txt(p.verdictId);
+      case 'task': return txt(p.response) + ' · task ' + txt(p.taskId) + (p.reason ? ' · ' + txt(p.reason) : '');
       default: return short(e.payload || {}, 48);
     }
   }
