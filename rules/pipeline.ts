@@ -13,13 +13,13 @@ import type { DeviceEvent } from '../devices/events.js';
 import { topics } from '../core/topics.js';
 import type { SeverityOverrides, Outcome } from './engine.js';
 import { computeFacts, defaultFactSettings, findTask, type FactSettings, type KitPosition } from './facts.js';
-import { Pairing, type Pair } from './pairing.js';
+import { Pairing, type Pair, type PairWaiting } from './pairing.js';
 import { RecordRefusedError, type ClockQuality, type RecordSink } from './records.js';
 import { ReceiptCounter, type ReceiptSource } from './receipt.js';
 import { RuleSetManager, type LoadOutcome, type RuleSetSource } from './ruleset.js';
 import type { TaskStore } from './tasks.js';
 import type { Timers } from '../core/timers.js';
-import { exceptionRecord, feedbackFor, pickupRecord, verdictMessage, type VerdictContext } from './verdicts.js';
+import { exceptionRecord, feedbackFor, pendingMessage, pickupRecord, verdictMessage, waitingFeedback, type VerdictContext } from './verdicts.js';
 
 export type PublishFn = (topic: string, payload: object, opts?: { retain?: boolean; qos?: 0 | 1 }) => void;
 
@@ -27,6 +27,8 @@ export type PublishFn = (topic: string, payload: object, opts?: { retain?: boole
 export interface PipelineMetrics {
   /** ms from the pair's completing event to its verdict being published */
   observeLatency(ms: number): void;
+  /** ms from the scan to its verdict, the wait for a weight included */
+  observeScanToVerdict?(ms: number): void;
   countVerdict(outcome: Outcome): void;
   countRulesetRefused(): void;
   /** a record handed to the sink: ok, or refused with its reason */
@@ -109,6 +111,7 @@ export class PickupPipeline {
       timers: opts.timers,
       now: this.actionNow,
       onPair: (pair) => this.track(this.judge(pair)),
+      onWaiting: (w) => this.waiting(w),
     });
   }
 
@@ -207,6 +210,7 @@ export class PickupPipeline {
     this.opts.publish(verdictTopic(pair.kit), verdictMessage(ctx), { qos: 1 });
     this.opts.publish(feedbackTopic(pair.scan.deviceId), feedbackFor(evaluation, waybill.waybill), { qos: 1 });
     this.opts.metrics?.observeLatency(pairToVerdictMs);
+    this.opts.metrics?.observeScanToVerdict?.(pair.waitedMs + pairToVerdictMs);
     this.opts.metrics?.countVerdict(evaluation.outcome);
     this.log.info({ kit: pair.kit, verdict: ctx.verdictId, waybill: waybill.waybill, outcome: evaluation.outcome, reasons: evaluation.reasons.map((r) => r.code), ruleset: set.version }, 'verdict');
     if (evaluation.outcome === 'accepted') await this.record(ctx);
@@ -214,6 +218,12 @@ export class PickupPipeline {
       this.sweepReviews(verdictAt);
       this.reviews.set(ctx.verdictId, { ctx, expires: verdictAt + (this.opts.reviewTtlMs ?? 3_600_000) });
     }
+  }
+
+  /** a scan waits for its weight: the kit hears it at once, not only when the window ends */
+  private waiting(w: PairWaiting): void {
+    this.opts.publish(verdictTopic(w.kit), pendingMessage(w, this.now()), { qos: 1 });
+    this.opts.publish(feedbackTopic(w.scan.deviceId), waitingFeedback, { qos: 1 });
   }
 
   private async confirm(kit: string, event: DeviceEvent<'confirm'>): Promise<void> {

@@ -7,7 +7,7 @@ import type { WaybillInfo } from '../devices/scanner/waybill.js';
 import type { DeviceEvent } from '../devices/events.js';
 import type { Evaluation } from './engine.js';
 import type { Facts, KitPosition } from './facts.js';
-import type { Pair } from './pairing.js';
+import type { Pair, PairWaiting } from './pairing.js';
 import type { RecordInput } from './records.js';
 import type { Task } from './tasks.js';
 
@@ -66,6 +66,7 @@ export function verdictMessage(ctx: VerdictContext): Record<string, unknown> {
       pairedAt: iso(ctx.verdictAt - ctx.pairToVerdictMs),
       verdictAt: iso(ctx.verdictAt),
       scanToVerdictMs: ctx.verdictAt - pair.scan.receivedAt,
+      waitedMs: pair.waitedMs,
       pairToVerdictMs: ctx.pairToVerdictMs,
       evaluateMs: ctx.evaluateMs,
     },
@@ -87,6 +88,23 @@ export function feedbackFor(evaluation: Evaluation, waybill: string): Feedback {
     case 'rejected':
       return { beep: 'error', light: 'red', text: clip(`Rejected: ${first?.message ?? ''}${more}`) };
   }
+}
+
+/** What the scanner shows while its scan waits for a weight. */
+export const waitingFeedback: Feedback = { beep: 'ok', light: 'amber', text: 'Waiting for weight: put the parcel on the scale.' };
+
+/** The `pending` message on the verdicts topic: a scan is waiting for its weight until `until`. */
+export function pendingMessage(w: PairWaiting, now: number): Record<string, unknown> {
+  return {
+    type: 'pending',
+    pairId: w.pairId,
+    kit: w.kit,
+    waitingFor: 'weight',
+    message: 'waiting for weight',
+    scan: { deviceId: w.scan.deviceId, code: w.scan.code, symbology: w.scan.symbology, at: iso(w.scan.receivedAt) },
+    windowMs: w.windowMs,
+    until: iso(now + w.windowMs),
+  };
 }
 
 export function pickupRecord(ctx: VerdictContext, receipt: string, confirmed?: { deviceId: string; at: number }): RecordInput {
