@@ -57,6 +57,16 @@ export const eventSchemas = {
   cancel: z.looseObject({ reason: z.string().max(200).optional(), at }),
   /** the courier confirms a needs-review verdict */
   confirm: z.looseObject({ verdictId: z.string().min(1), at }),
+  /**
+   * the courier closes a stop: short of its expected parcels (fewer-parcels), with more
+   * parcels than expected (more-parcels), or an any-number stop done
+   */
+  close: z.looseObject({
+    taskId: z.string().min(1).max(100),
+    reason: z.enum(['fewer-parcels', 'more-parcels', 'done']),
+    note: z.string().max(1000).optional(),
+    at,
+  }),
 } as const;
 
 export type EventType = keyof typeof eventSchemas;

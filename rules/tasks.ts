@@ -44,6 +44,8 @@ export const taskSchema = z.object({
     .optional(),
   /** cm³ per kg for the volumetric weight; the service's divisor from config when absent */
   volumetricDivisor: z.number().positive().optional(),
+  /** parcels expected at the stop (1 when absent), or "any" number: the courier closes the stop */
+  expectedPieces: z.union([z.number().int().min(1).max(500), z.literal('any')]).optional(),
 });
 
 export type Task = z.infer<typeof taskSchema>;
@@ -60,6 +62,23 @@ export interface PickupMark {
   at: number;
 }
 
+/** How the courier closed a stop before (or beyond) its expected parcels. */
+export const closeReasons = ['fewer-parcels', 'more-parcels', 'done'] as const;
+export type CloseReason = (typeof closeReasons)[number];
+
+export interface StopClose {
+  reason: CloseReason;
+  at: number;
+  /** the pickup.exception record of a stop closed short (fewer-parcels, more-parcels) */
+  recordId?: string;
+}
+
+/** Parcels recorded at a stop and how many it expects ("any": until the courier closes it). */
+export interface Pieces {
+  done: number;
+  expected: number | 'any';
+}
+
 export interface TaskExceptionMark {
   reason: string;
   at: number;
@@ -70,21 +89,34 @@ export interface TaskExceptionMark {
 export interface TaskState {
   taskId: string;
   kit: string;
-  state: 'picked-up' | 'exception';
-  /** false once picked up; an exception leaves the task open for another try */
+  /** in-progress: a parcel of a stop that expects more; closed: by the courier (`reason`) */
+  state: 'picked-up' | 'in-progress' | 'exception' | 'closed';
+  /** false once picked up or closed; an exception leaves the task open for another try */
   open: boolean;
   at: number;
   receipt?: string;
   reason?: string;
+  /** parcels recorded / expected, for a task that expects pieces */
+  pieces?: Pieces;
 }
+
+/** A task as the kit's list shows it: with the parcels recorded so far when it expects pieces. */
+export type TaskListEntry = Task & { piecesDone?: number };
 
 interface StoredTask {
   task: Task;
   source: TaskSource;
   cancelled: boolean;
+  /** the pickup that completed the task (the last expected piece) */
   pickedUp?: PickupMark;
+  /** parcels recorded for the task (counted from the marks log at start) */
+  pieces?: number;
+  closed?: StopClose;
   exceptions: TaskExceptionMark[];
 }
+
+const isOpen = (t: StoredTask): boolean => !t.cancelled && !t.pickedUp && !t.closed;
+const expectedOf = (t: Task): number | 'any' => t.expectedPieces ?? 1;
 
 interface TaskData {
   tasks: StoredTask[];
@@ -96,6 +128,12 @@ interface TaskData {
 interface ExceptionLine {
   taskId: string;
   exception: TaskExceptionMark;
+}
+
+/** A stop closed by the courier, a line of the marks log. */
+interface CloseLine {
+  taskId: string;
+  closed: StopClose;
 }
 
 export type TaskCheck = { ok: true; task: Task } | { ok: false; errors: string[] };
@@ -169,6 +207,8 @@ export class TaskStore {
     // marks kept in the task file by earlier versions move to the pickup log's map
     for (const m of Object.values(this.db.data.pickedUp ?? {})) this.pickups.set(m.waybill, m);
     this.db.data.pickedUp = {};
+    // pieces are counted again from the marks log
+    for (const t of this.db.data.tasks) t.pieces = 0;
     this.reindex();
     await this.loadPickups();
     if (this.opts.file) {
@@ -223,12 +263,24 @@ export class TaskStore {
     return true;
   }
 
-  /** The kit's open tasks (not cancelled, not picked up), by sequence. */
+  /** The kit's open tasks (not cancelled, picked up or closed), by sequence. */
   list(kit: string): Task[] {
     this.data();
     const out: Task[] = [];
-    for (const t of this.byKit.get(kit)?.all ?? []) if (!t.cancelled && !t.pickedUp) out.push(t.task);
+    for (const t of this.byKit.get(kit)?.all ?? []) if (isOpen(t)) out.push(t.task);
     return out;
+  }
+
+  /** The task is known, not cancelled, and not yet complete or closed. */
+  isOpen(id: string): boolean {
+    const t = this.byId.get(id);
+    return t !== undefined && isOpen(t);
+  }
+
+  /** Parcels recorded for the task and how many it expects; undefined for an unknown task. */
+  pieces(id: string): Pieces | undefined {
+    const t = this.byId.get(id);
+    return t ? { done: t.pieces ?? 0, expected: expectedOf(t.task) } : undefined;
   }
 
   get(id: string): Task | undefined {
@@ -243,7 +295,7 @@ export class TaskStore {
   /** The kit's open tasks that take any parcel (no waybill expected), by sequence. */
   openWithoutWaybill(kit: string): Task[] {
     const out: Task[] = [];
-    for (const t of this.byKit.get(kit)?.anyParcel ?? []) if (!t.cancelled && !t.pickedUp) out.push(t.task);
+    for (const t of this.byKit.get(kit)?.anyParcel ?? []) if (isOpen(t)) out.push(t.task);
     return out;
   }
 
@@ -260,9 +312,26 @@ export class TaskStore {
   async markPickedUp(mark: PickupMark): Promise<void> {
     const kit = this.applyPickup(mark);
     await this.appendMarks(`${JSON.stringify(mark)}\n`);
-    if (kit !== undefined && mark.taskId !== undefined) {
-      this.tellState({ taskId: mark.taskId, kit, state: 'picked-up', open: false, at: mark.at, receipt: mark.receipt });
+    const stored = mark.taskId === undefined ? undefined : this.byId.get(mark.taskId);
+    if (kit !== undefined && stored) {
+      const open = isOpen(stored);
+      const pieces = stored.task.expectedPieces === undefined ? {} : { pieces: { done: stored.pieces ?? 0, expected: expectedOf(stored.task) } };
+      this.tellState({ taskId: stored.task.id, kit, state: open ? 'in-progress' : 'picked-up', open, at: mark.at, receipt: mark.receipt, ...pieces });
     }
+  }
+
+  /**
+   * The courier closes a stop: short of its expected parcels or beyond them (with the
+   * exception record's id), or an any-number stop done. One line appended to the marks log.
+   */
+  async closeStop(taskId: string, close: StopClose): Promise<boolean> {
+    const stored = this.byId.get(taskId);
+    if (!stored) return false;
+    stored.closed = close;
+    const line: CloseLine = { taskId, closed: close };
+    await this.appendMarks(`${JSON.stringify(line)}\n`);
+    this.tellState({ taskId, kit: stored.task.kit, state: 'closed', open: false, at: close.at, reason: close.reason, pieces: { done: stored.pieces ?? 0, expected: expectedOf(stored.task) } });
+    return true;
   }
 
   /** Appends to the marks log; lines added while a write is in flight share the next write. */
@@ -298,11 +367,14 @@ export class TaskStore {
   }
 
   private applyPickup(mark: PickupMark): string | undefined {
+    const again = this.pickups.has(mark.waybill);
     this.pickups.set(mark.waybill, mark);
     if (mark.taskId === undefined) return undefined;
     const stored = this.byId.get(mark.taskId);
     if (!stored) return undefined;
-    stored.pickedUp = mark;
+    if (!again) stored.pieces = (stored.pieces ?? 0) + 1;
+    const expected = expectedOf(stored.task);
+    if (expected !== 'any' && (stored.pieces ?? 0) >= expected) stored.pickedUp ??= mark;
     return stored.task.kit;
   }
 
@@ -326,8 +398,11 @@ export class TaskStore {
     let kept = 0;
     for (const line of lines) {
       try {
-        const mark = JSON.parse(line) as PickupMark | ExceptionLine;
-        if ('exception' in mark && typeof mark.taskId === 'string') {
+        const mark = JSON.parse(line) as PickupMark | ExceptionLine | CloseLine;
+        if ('closed' in mark && typeof mark.taskId === 'string') {
+          const stored = this.byId.get(mark.taskId);
+          if (stored) stored.closed = mark.closed;
+        } else if ('exception' in mark && typeof mark.taskId === 'string') {
           const stored = this.byId.get(mark.taskId);
           if (stored && !stored.exceptions.some((e) => e.at === mark.exception.at && e.reason === mark.exception.reason)) stored.exceptions.push(mark.exception);
         } else if (typeof (mark as PickupMark)?.waybill === 'string') {
@@ -357,7 +432,7 @@ export class TaskStore {
     stored.exceptions.push(mark);
     const line: ExceptionLine = { taskId, exception: mark };
     await this.appendMarks(`${JSON.stringify(line)}\n`);
-    this.tellState({ taskId, kit: stored.task.kit, state: 'exception', open: !stored.pickedUp && !stored.cancelled, at: mark.at, reason: mark.reason });
+    this.tellState({ taskId, kit: stored.task.kit, state: 'exception', open: isOpen(stored), at: mark.at, reason: mark.reason });
     return true;
   }
 
@@ -499,7 +574,7 @@ export class TaskStore {
   /** The kit's task list; the states told since the last list are in it now and may be forgotten. */
   private publish(kit: string): void {
     try {
-      this.opts.publishTasks(kit, this.list(kit));
+      this.opts.publishTasks(kit, this.listEntries(kit));
       const told = this.statesTold.get(kit);
       if (told) {
         this.statesTold.delete(kit);
@@ -508,6 +583,13 @@ export class TaskStore {
     } catch (e) {
       this.opts.log.error({ err: e, kit }, 'publishing tasks failed');
     }
+  }
+
+  /** the kit's open tasks, each that expects pieces with the parcels recorded so far */
+  private listEntries(kit: string): TaskListEntry[] {
+    const out: TaskListEntry[] = [];
+    for (const t of this.byKit.get(kit)?.all ?? []) if (isOpen(t)) out.push(t.task.expectedPieces === undefined ? t.task : { ...t.task, piecesDone: t.pieces ?? 0 });
+    return out;
   }
 
   private tellState(state: TaskState): void {

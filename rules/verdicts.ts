@@ -4,12 +4,11 @@
  * one verdict's context.
  */
 import type { WaybillInfo } from '../devices/scanner/waybill.js';
-import type { DeviceEvent } from '../devices/events.js';
 import type { Evaluation } from './engine.js';
 import type { Facts, KitPosition } from './facts.js';
 import type { Pair, PairWaiting } from './pairing.js';
 import type { RecordInput } from './records.js';
-import type { Task } from './tasks.js';
+import type { Pieces, Task } from './tasks.js';
 
 export interface VerdictContext {
   gatewayId: string;
@@ -107,7 +106,11 @@ export function pendingMessage(w: PairWaiting, now: number): Record<string, unkn
   };
 }
 
-export function pickupRecord(ctx: VerdictContext, receipt: string, confirmed?: { deviceId: string; at: number }): RecordInput {
+/**
+ * The pickup.completed record; `piece` is the parcel's number among its task's expected
+ * pieces (`of` null: any number).
+ */
+export function pickupRecord(ctx: VerdictContext, receipt: string, confirmed?: { deviceId: string; at: number }, piece?: { piece: number; of: number | null }): RecordInput {
   const { pair, facts, task } = ctx;
   const devices = [...new Set([pair.scan.deviceId, pair.weight?.deviceId, confirmed?.deviceId].filter((d): d is string => d !== undefined))];
   return {
@@ -124,6 +127,8 @@ export function pickupRecord(ctx: VerdictContext, receipt: string, confirmed?: {
       taskId: task?.id ?? null,
       taskMatch: facts.taskMatch,
       customer: task?.customer ?? null,
+      /** piece k of the task's N parcels (of: null for any number); null without a task */
+      pieces: piece ?? null,
       weights: {
         grams: facts.weightGrams,
         declaredGrams: facts.declaredWeightGrams,
@@ -150,33 +155,41 @@ export function pickupRecord(ctx: VerdictContext, receipt: string, confirmed?: {
   };
 }
 
-export function exceptionRecord(args: {
-  exceptionId: string;
-  kit: string;
-  event: DeviceEvent<'exception'>;
+/** What an exception record tells: an exception event, or a stop closed short. */
+export interface ExceptionInput {
+  deviceId: string;
+  taskId: string;
+  reason: string;
+  note?: string;
+  /** the device's own time, when it sent one */
+  deviceAt?: string;
+  receivedAt: number;
   task?: Task;
-  position?: KitPosition;
-  now: number;
-}): RecordInput {
-  const { event, task, position } = args;
-  const p = event.payload;
+  /** parcels recorded / expected, for a stop closed short */
+  pieces?: Pieces;
+}
+
+export function exceptionRecord(args: { exceptionId: string; kit: string; input: ExceptionInput; position?: KitPosition; now: number }): RecordInput {
+  const { input, position } = args;
+  const task = input.task;
   return {
     kind: 'pickup.exception',
     stream: args.kit,
     kit: args.kit,
-    devices: [event.deviceId],
+    devices: [input.deviceId],
     body: {
       exceptionId: args.exceptionId,
-      taskId: p.taskId,
+      taskId: input.taskId,
       taskKnown: task !== undefined,
       waybill: task?.waybill ?? null,
       customer: task?.customer ?? null,
-      reason: p.reason,
-      note: p.note ?? null,
-      deviceAt: p.at ?? null,
-      receivedAt: iso(event.receivedAt),
+      reason: input.reason,
+      note: input.note ?? null,
+      deviceAt: input.deviceAt ?? null,
+      receivedAt: iso(input.receivedAt),
       position: position ? { lat: position.lat, lon: position.lon, at: iso(position.at), ageMs: Math.max(0, args.now - position.at) } : null,
-      device: event.deviceId,
+      device: input.deviceId,
+      ...(input.pieces ? { pieces: input.pieces } : {}),
     },
   };
 }

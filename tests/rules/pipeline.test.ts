@@ -158,6 +158,7 @@ describe('PickupPipeline', () => {
       confirmed: false,
       rulesetVersion: '1.0.0',
       reasons: [],
+      pieces: { piece: 1, of: 1 },
     });
     expect(isValidReceipt(rec.body.receipt as string)).toBe(true);
     expect(verdicts()[1]).toEqual({
@@ -168,6 +169,7 @@ describe('PickupPipeline', () => {
       recordId: 'R1',
       receipt: rec.body.receipt,
       rulesetVersion: '1.0.0',
+      pieces: { piece: 1, of: 1 },
     });
     expect(tasks.pickedUp('RR123456785CN')?.verdictId).toBe(verdict.verdictId);
     expect(metrics).toMatchObject({ latency: [0], verdicts: ['accepted'], records: ['pickup.completed:ok'] });
