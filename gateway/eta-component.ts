@@ -28,6 +28,7 @@ export class EtaComponent implements Component {
     bus.on(this.name, 'tasks-changed', ({ kit }) => void eta.tasksChanged(kit));
     bus.on(this.name, 'task-state', ({ kit, taskId, state }) => {
       if (state && !state.open) eta.taskClosed(kit, taskId);
+      if (state?.state === 'exception') void eta.exception(kit, taskId, state.reason ?? 'other', state.at);
     });
     bus.on(this.name, 'device-event', (e) => {
       if (e.type === 'position' && !this.o.lockerDevices.has(e.deviceId)) void eta.handle(e);
