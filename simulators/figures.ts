@@ -12,6 +12,8 @@ export interface VisitLog {
   arrivedAt: number;
   pickedUp: number;
   exception: string | undefined;
+  /** the courier closed the stop short, with this reason */
+  closed: string | undefined;
   verdicts: (Verdict | undefined)[];
 }
 
@@ -28,6 +30,10 @@ export interface Figures {
   /** locker.event records at dispatch by event (dropped-off, collected) */
   lockerEvents: Record<string, number>;
   duplicatesAtDispatch: number;
+  /** pickup.delay records at dispatch by reason */
+  delayNotices: Record<string, number>;
+  /** pickup.completed records per task that had any, on average */
+  piecesPerStop: number;
 }
 
 export function computeFigures(visits: VisitLog[], dispatch: DispatchSim, at: (hhmm: string) => number): Figures {
@@ -41,6 +47,16 @@ export function computeFigures(visits: VisitLog[], dispatch: DispatchSim, at: (h
   for (const r of dispatch.records({ kind: 'locker.event' })) {
     const ev = String((r.body as { event?: string } | undefined)?.event ?? 'unknown');
     lockerEvents[ev] = (lockerEvents[ev] ?? 0) + 1;
+  }
+  const delayNotices: Record<string, number> = {};
+  for (const r of dispatch.records({ kind: 'pickup.delay' })) {
+    const reason = String((r.body as { reason?: string } | undefined)?.reason ?? 'unknown');
+    delayNotices[reason] = (delayNotices[reason] ?? 0) + 1;
+  }
+  const perTask = new Map<string, number>();
+  for (const r of dispatch.records({ kind: 'pickup.completed' })) {
+    const taskId = (r.body as { taskId?: string | null } | undefined)?.taskId;
+    if (taskId) perTask.set(taskId, (perTask.get(taskId) ?? 0) + 1);
   }
   const served = visits.filter((v) => v.pickedUp > 0);
   const onTime = served.filter((v) => v.arrivedAt >= at(v.stop.window.from) && v.arrivedAt <= at(v.stop.window.to));
@@ -68,6 +84,8 @@ export function computeFigures(visits: VisitLog[], dispatch: DispatchSim, at: (h
     records: sum.perKind,
     lockerEvents,
     duplicatesAtDispatch: sum.duplicates,
+    delayNotices,
+    piecesPerStop: perTask.size ? round([...perTask.values()].reduce((a, n) => a + n, 0) / perTask.size) : 0,
   };
 }
 
