@@ -17,13 +17,10 @@ const TOKEN = 'e2e-stops-dispatch';
 const KIT = 'kit-1';
 const WINDOW_MS = 2000;
 
-let passwordHash: string;
+/** undone last first, after the file's tests */
 const cleanups: (() => Promise<unknown>)[] = [];
-beforeAll(async () => {
-  passwordHash = await hashPassword(PASSWORD);
-});
 afterAll(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
+  for (const undo of cleanups.reverse()) await undo().catch(() => undefined);
 });
 
 type Msg = { topic: string; payload: unknown };
@@ -42,6 +39,7 @@ describe('pickups as couriers make them, over MQTT', () => {
   const P = [s10(62_000_001), s10(62_000_002), s10(62_000_003)];
 
   beforeAll(async () => {
+    const passwordHash = await hashPassword(PASSWORD);
     const workDir = await mkdtemp(path.join(os.tmpdir(), 'cg-e2e-stops-'));
     cleanups.push(() => rm(workDir, { recursive: true, force: true }));
     const now = Date.now();
