@@ -70,6 +70,16 @@ export const eventSchemas = {
       at,
     })
     .refine((v) => v.response === 'decline' || v.reason === undefined, { message: 'a reason goes with a decline only', path: ['reason'] }),
+  /**
+   * the courier closes a stop: short of its expected parcels (fewer-parcels), with more
+   * parcels than expected (more-parcels), or an any-number stop done
+   */
+  close: z.looseObject({
+    taskId: z.string().min(1).max(100),
+    reason: z.enum(['fewer-parcels', 'more-parcels', 'done']),
+    note: z.string().max(1000).optional(),
+    at,
+  }),
 } as const;
 
 export type EventType = keyof typeof eventSchemas;

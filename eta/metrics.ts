@@ -44,6 +44,14 @@ export function registerEtaMetrics(registry: Registry, tracker: EtaTracker, pref
     },
   });
   new Gauge({
+    name: `${prefix}delay_notices`,
+    help: 'pickup.delay records appended (an exception, or an ETA past its window)',
+    registers: [registry],
+    collect() {
+      this.set(tracker.stats().delays);
+    },
+  });
+  new Gauge({
     name: `${prefix}eta_positions_dropped`,
     help: 'Positions the ETA filter dropped, by reason',
     labelNames: ['reason'],

@@ -3,7 +3,8 @@
  * sequence -> `eta.update` records when an ETA moves by ≥ 2 min, when the tasks change,
  * or every 5 min. Detects arrivals (inside a task's geofence and slow for 20 s) and
  * departures, learns dwell per kit, and keeps the error of the ETA published 15 and 5
- * minutes before each arrival.
+ * minutes before each arrival. A stop whose ETA slips past its window, or that had an
+ * exception, gets one `pickup.delay` notice per cause (eta/delays.ts).
  */
 import type { DeviceEvent } from '../devices/events.js';
 import { ArrivalLog, timingOf, type Arrival, type EtaError, type OperatingFigures, type StopVisit } from './arrivals.js';
@@ -20,6 +21,7 @@ import {
   type PositionRejectReason,
 } from './position-filter.js';
 import { DwellLearner, SpeedSmoother } from './smoothing.js';
+import { DelayLedger, delayRecord, type DelayNotice } from './delays.js';
 
 export type EtaUpdateReason = 'new' | 'tasks' | 'moved' | 'periodic';
 type EvalCause = 'position' | 'arrival' | 'departure' | 'tasks' | 'tick';
@@ -29,6 +31,8 @@ export interface EtaTrackerStats {
   rejected: Record<PositionRejectReason, number>;
   updates: number;
   refused: number;
+  /** pickup.delay notices kept */
+  delays: number;
 }
 
 interface Stop {
@@ -62,6 +66,7 @@ export class EtaTracker {
   private readonly kits = new Map<string, KitState>();
   private readonly log: ArrivalLog;
   private readonly counters: EtaTrackerStats;
+  private readonly delays = new DelayLedger();
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly ports: EtaTrackerPorts) {
@@ -71,7 +76,7 @@ export class EtaTracker {
     this.model = ports.model ?? new StraightLineModel(this.opts.roadFactor);
     this.log = new ArrivalLog(this.opts.horizonsMin, this.opts.keep);
     const rejected = Object.fromEntries(positionRejectReasons.map((r) => [r, 0])) as Record<PositionRejectReason, number>;
-    this.counters = { accepted: 0, rejected, updates: 0, refused: 0 };
+    this.counters = { accepted: 0, rejected, updates: 0, refused: 0, delays: 0 };
   }
 
   async start(): Promise<void> {
@@ -111,6 +116,20 @@ export class EtaTracker {
     if (!st) return;
     st.published.delete(taskId);
     st.history.delete(taskId);
+    this.delays.forget(kit, taskId);
+  }
+
+  /**
+   * An exception at a task's stop: its customer is told at once (one notice per task and
+   * reason), with the ETA the task had, if any.
+   */
+  async exception(kit: string, taskId: string, reason: string, at: number, device?: string): Promise<void> {
+    const task = this.ports.tasksFor(kit).find((t) => t.id === taskId);
+    if (!task || !this.delays.first(kit, taskId, 'exception', reason)) return;
+    const st = this.kits.get(kit);
+    const offset = this.offsetMs() ?? 0;
+    const published = st?.published.get(taskId);
+    await this.notify({ kit, taskId, cause: 'exception', reason, etaMs: published ? published.etaMs - offset : undefined, window: task.window, causeAt: at - offset, at: this.now() - offset, device });
   }
 
   /** the horizons (minutes before arrival) at which ETA errors are kept */
@@ -189,6 +208,7 @@ export class EtaTracker {
     );
     const ids = new Set(all.map((t) => t.id));
     for (const id of st.visited) if (!ids.has(id)) st.visited.delete(id);
+    for (const id of [...this.delays.tasks(st.kit)]) if (!ids.has(id)) this.delays.forget(st.kit, id);
     for (const map of [st.published, st.history]) for (const id of map.keys()) if (!ids.has(id)) map.delete(id);
     return all
       .filter((t) => !st.visited.has(t.id))
@@ -315,6 +335,7 @@ export class EtaTracker {
     st.tasksDirty = false;
     st.lastEvalAt = now;
     this.ports.planned?.(st.kit, { legs, tasks, position: { lat: last.lat, lon: last.lon }, positionAt: last.t, offsetMs: this.offsetMs() ?? 0 });
+    await this.noticeLate(st, tasks, legs, now, last);
     const due: { leg: EtaLeg; reason: EtaUpdateReason }[] = [];
     for (const leg of legs.slice(0, this.opts.publishStops)) {
       const prev = st.published.get(leg.taskId);
@@ -328,6 +349,33 @@ export class EtaTracker {
     if (due.length === 0) return;
     this.ports.log.debug({ kit: st.kit, cause, updates: due.length }, 'eta: publishing');
     await Promise.all(due.map(({ leg, reason }) => this.publish(st, leg, reason, now, last)));
+  }
+
+  /** an ETA past its task's window: the customer is told once per task */
+  private async noticeLate(st: KitState, tasks: readonly EtaTask[], legs: readonly EtaLeg[], now: number, last: Fix): Promise<void> {
+    const offset = this.offsetMs() ?? 0;
+    const due: DelayNotice[] = [];
+    legs.forEach((leg, i) => {
+      const task = tasks[i]?.id === leg.taskId ? tasks[i] : tasks.find((t) => t.id === leg.taskId);
+      if (!task) return;
+      const etaMs = leg.etaMs - offset;
+      if (!(etaMs > Date.parse(task.window.to))) return;
+      if (!this.delays.first(st.kit, task.id, 'eta-late', 'eta-past-window')) return;
+      due.push({ kit: st.kit, taskId: task.id, cause: 'eta-late', reason: 'eta-past-window', etaMs, window: task.window, causeAt: last.t - offset, at: now - offset, device: st.device });
+    });
+    await Promise.all(due.map((n) => this.notify(n)));
+  }
+
+  private async notify(n: DelayNotice): Promise<void> {
+    try {
+      await this.ports.sink.append(delayRecord(n));
+      this.counters.delays += 1;
+      this.ports.log.info({ kit: n.kit, taskId: n.taskId, cause: n.cause, reason: n.reason }, 'eta: delay notice');
+    } catch (err) {
+      this.counters.refused += 1;
+      this.delays.untell(n.kit, n.taskId, n.cause, n.reason);
+      this.ports.log.warn({ err, kit: n.kit, taskId: n.taskId, cause: n.cause }, 'eta: delay notice refused by the journal');
+    }
   }
 
   private async publish(st: KitState, leg: EtaLeg, reason: EtaUpdateReason, now: number, last: Fix): Promise<void> {

@@ -4,7 +4,8 @@
  * last position and that position's age, as a `kit.workload` record on the live lane
  * whenever one of them changes (the finish when it moves by ≥ 2 min, the position by
  * ≥ 500 m), coalesced per kit. The counts
- * follow the task list as it is published and drop by one per closed task; finish and
+ * follow the task list as it is published, the pieces drop with each parcel recorded at a
+ * stop that expects several, and both with each closed task; finish and
  * risk come from the plan the ETA tracker made anyway. Nothing re-scans a task list per
  * pickup or per position.
  */
@@ -13,10 +14,14 @@ import type { RecordSink } from '../rules/records.js';
 import { haversineM, type LatLon } from '../core/geo.js';
 import type { KitPlan } from './options.js';
 
-/** A task as the workload counts it: one stop with its pieces (1 unless the task says more). */
+/**
+ * A task as the workload counts it: one stop with its pieces still to pick up (those it
+ * expects, 1 unless it says more, less those recorded; a stop of any number counts 1).
+ */
 export interface WorkloadTask {
   id: string;
-  expectedPieces?: number;
+  expectedPieces?: number | 'any';
+  piecesDone?: number;
 }
 
 export interface WorkloadOptions {
@@ -76,7 +81,18 @@ export class KitWorkload {
     return this.changed(st, kit);
   }
 
-  /** One task left the kit's open ones (picked up, declined): O(1). */
+  /** A parcel of an open stop was recorded: its remaining pieces follow, O(1). */
+  taskProgressed(kit: string, task: WorkloadTask): Promise<void> {
+    const st = this.kits.get(kit);
+    const old = st?.pieces.get(task.id);
+    if (!st || old === undefined) return Promise.resolve();
+    const n = piecesOf(task);
+    st.pieces.set(task.id, n);
+    st.piecesTotal += n - old;
+    return this.changed(st, kit);
+  }
+
+  /** One task left the kit's open ones (picked up, closed, declined): O(1). */
   taskClosed(kit: string, taskId: string): Promise<void> {
     const st = this.kits.get(kit);
     const n = st?.pieces.get(taskId);
@@ -159,5 +175,8 @@ export class KitWorkload {
 
 function piecesOf(t: WorkloadTask): number {
   const n = t.expectedPieces;
-  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 1;
+  const expected = typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 1;
+  const done = typeof t.piecesDone === 'number' && Number.isInteger(t.piecesDone) && t.piecesDone > 0 ? t.piecesDone : 0;
+  // an open stop has at least one parcel to come
+  return Math.max(1, expected - done);
 }

@@ -1,7 +1,8 @@
 /**
  * The ETA tracker as a gateway component: fed every position (locker devices aside) and
- * told whenever a kit's tasks change; its figures on /metrics. The kits' workload follows
- * the same task lists and closed tasks, and the tracker's plans.
+ * told whenever a kit's tasks change; an exception at a stop becomes a delay notice; its
+ * figures on /metrics. The kits' workload follows the same task lists, parcels recorded at
+ * stops that expect several, closed tasks, and the tracker's plans.
  */
 import type { Registry } from 'prom-client';
 import { registerEtaMetrics, type EtaTracker, type KitWorkload } from '../eta/index.js';
@@ -33,9 +34,15 @@ export class EtaComponent implements Component {
       void eta.tasksChanged(kit);
     });
     bus.on(this.name, 'task-state', ({ kit, taskId, state }) => {
-      if (!state || state.open) return;
-      eta.taskClosed(kit, taskId);
-      void workload.taskClosed(kit, taskId);
+      if (!state) return;
+      if (!state.open) {
+        eta.taskClosed(kit, taskId);
+        void workload.taskClosed(kit, taskId);
+      } else if (state.pieces) {
+        // a parcel of a stop that expects more: its remaining pieces drop
+        void workload.taskProgressed(kit, { id: taskId, expectedPieces: state.pieces.expected, piecesDone: state.pieces.done });
+      }
+      if (state.state === 'exception') void eta.exception(kit, taskId, state.reason ?? 'other', state.at);
     });
     bus.on(this.name, 'device-event', (e) => {
       if (e.type === 'position' && !this.o.lockerDevices.has(e.deviceId)) void eta.handle(e);

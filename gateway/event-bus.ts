@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { DeviceEvent } from '../devices/events.js';
 import type { CommandResult, DeviceState } from '../devices/driver.js';
-import type { Task, TaskState } from '../rules/tasks.js';
+import type { TaskListEntry, TaskState } from '../rules/tasks.js';
 
 export interface DeviceStatus {
   deviceId: string;
@@ -46,8 +46,8 @@ export interface GatewayEvents {
   'device-command': DeviceCommand;
   alarm: Alarm;
   /** a kit's open tasks after its task set changed (assigned, updated, cancelled, reloaded) */
-  'tasks-changed': { kit: string; tasks: Task[] };
-  /** one task accepted, declined, picked up or with an exception; `null`: a state told earlier is in the newer list */
+  'tasks-changed': { kit: string; tasks: TaskListEntry[] };
+  /** one task accepted, declined, picked up (a parcel of it), closed or with an exception; `null`: a state told earlier is in the newer list */
   'task-state': { kit: string; taskId: string; state: TaskState | null };
   /** a message the gateway published (verdicts, commands, tasks): the dashboard follows these */
   published: { topic: string; payload: unknown };

@@ -72,10 +72,17 @@ export class Metrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
-  readonly verdictLatency = new Histogram({
-    name: 'cg_scan_to_verdict_seconds',
-    help: 'Time from the pairing scan or weight to the published verdict',
+  readonly pairToVerdict = new Histogram({
+    name: 'cg_pair_to_verdict_seconds',
+    help: 'Time from the scan or weight that completed a pair to the published verdict',
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  readonly scanToVerdict = new Histogram({
+    name: 'cg_scan_to_verdict_seconds',
+    help: 'Time from the scan to its published verdict, the wait for a weight included',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60],
     registers: [this.registry],
   });
 

@@ -24,7 +24,11 @@ export class GatewayPipelineMetrics implements PipelineMetrics {
   }
 
   observeLatency(ms: number): void {
-    this.metrics.verdictLatency.observe(ms / 1000);
+    this.metrics.pairToVerdict.observe(ms / 1000);
+  }
+
+  observeScanToVerdict(ms: number): void {
+    this.metrics.scanToVerdict.observe(ms / 1000);
   }
 
   countVerdict(outcome: Outcome): void {

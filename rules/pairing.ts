@@ -1,8 +1,11 @@
 /**
- * Pairs each kit's scans with stable weights. A scan and a stable weight belong together
- * when they come within the window (default 30 s), in either order; the pair closes at
- * once when its second half arrives, so the verdict waits for nothing else.
+ * Pairs each kit's scans with stable weights. A scan waits for its stable weight for the
+ * window (default 30 s); a weight that came first is held: the scale's current stable
+ * reading, not yet paired and not changed since, is the parcel's weight however long ago
+ * it settled (a parcel put on the scale before the scan). The pair closes at once when its
+ * second half arrives, so the verdict waits for nothing else.
  *
+ * - a scan that finds no held weight waits, and `onWaiting` tells the kit so;
  * - a new stable weight before any scan replaces the older one (re-weigh);
  * - an unstable weight never completes a pair; it clears a held weight (the parcel moved);
  * - a scan with no stable weight in the window closes with no weight (or the last unstable
@@ -47,10 +50,23 @@ export interface Pair {
   closedBy: PairClose;
   /** ms since epoch */
   closedAt: number;
+  /** ms the scan waited for its weight (0 when the weight came first) */
+  waitedMs: number;
+}
+
+/** A scan that found no weight and now waits for one. */
+export interface PairWaiting {
+  pairId: string;
+  kit: string;
+  scan: ReceivedScan;
+  /** how long it waits, ms */
+  windowMs: number;
 }
 
 export interface PairingOptions {
   onPair(pair: Pair): void;
+  /** a scan waits for its weight (also when the same code scanned again restarts the wait) */
+  onWaiting?(waiting: PairWaiting): void;
   windowMs?: number;
   /** a repeated stable reading within this many grams of the last paired one is the same parcel */
   sameParcelGrams?: number;
@@ -62,14 +78,16 @@ export interface PairingOptions {
 interface Waiting {
   pairId: string;
   scan: ReceivedScan;
+  /** when the wait began (the pairing clock) */
+  since: number;
   timer: unknown;
   unstable?: WeightRead;
 }
 
 interface KitState {
   waiting?: Waiting;
-  /** the last stable weight not yet paired, and when it arrived */
-  held?: { weight: WeightRead; at: number };
+  /** the scale's current stable weight, not yet paired */
+  held?: WeightRead;
   /** grams of the weight that completed the last pair, until the scale re-arms */
   paired?: number;
 }
@@ -100,21 +118,23 @@ export class Pairing {
       if (normalCode(st.waiting.scan.code) === normalCode(scan.code)) {
         this.timers.clearTimeout(st.waiting.timer);
         st.waiting.scan = scan;
+        st.waiting.since = now;
         st.waiting.timer = this.timers.setTimeout(() => this.expire(kit), this.windowMs);
+        this.tellWaiting(kit, st.waiting);
         return;
       }
       this.close(kit, st, undefined, 'superseded');
     }
     const pairId = this.newId();
-    if (st.held && now - st.held.at <= this.windowMs) {
-      const weight = st.held.weight;
+    if (st.held) {
+      const weight = st.held;
       st.held = undefined;
       st.paired = weight.grams;
-      this.emit({ pairId, kit, scan, weight, closedBy: 'scan', closedAt: now });
+      this.emit({ pairId, kit, scan, weight, closedBy: 'scan', closedAt: now, waitedMs: 0 });
       return;
     }
-    st.held = undefined;
-    st.waiting = { pairId, scan, timer: this.timers.setTimeout(() => this.expire(kit), this.windowMs) };
+    st.waiting = { pairId, scan, since: now, timer: this.timers.setTimeout(() => this.expire(kit), this.windowMs) };
+    this.tellWaiting(kit, st.waiting);
   }
 
   weight(kit: string, weight: WeightRead): void {
@@ -137,7 +157,9 @@ export class Pairing {
       this.close(kit, st, weight, 'weight');
       return;
     }
-    st.held = { weight, at: this.now() };
+    // the same reading streamed again is the same parcel: it keeps the time it settled
+    if (st.held && Math.abs(weight.grams - st.held.grams) <= this.sameParcelGrams) return;
+    st.held = weight;
   }
 
   /** The kit has a scan waiting for its weight. */
@@ -162,7 +184,12 @@ export class Pairing {
     if (!w) return;
     this.timers.clearTimeout(w.timer);
     st.waiting = undefined;
-    this.emit({ pairId: w.pairId, kit, scan: w.scan, weight: weight ?? (closedBy === 'superseded' ? w.unstable : undefined), closedBy, closedAt: this.now() });
+    const closedAt = this.now();
+    this.emit({ pairId: w.pairId, kit, scan: w.scan, weight: weight ?? (closedBy === 'superseded' ? w.unstable : undefined), closedBy, closedAt, waitedMs: Math.max(0, closedAt - w.since) });
+  }
+
+  private tellWaiting(kit: string, w: Waiting): void {
+    this.opts.onWaiting?.({ pairId: w.pairId, kit, scan: w.scan, windowMs: this.windowMs });
   }
 
   private emit(pair: Pair): void {

@@ -13,13 +13,19 @@ import type { DeviceEvent } from '../devices/events.js';
 import { topics } from '../core/topics.js';
 import type { SeverityOverrides, Outcome } from './engine.js';
 import { computeFacts, defaultFactSettings, findTask, type FactSettings, type KitPosition } from './facts.js';
-import { Pairing, type Pair } from './pairing.js';
+import { Pairing, type Pair, type PairWaiting } from './pairing.js';
 import { RecordRefusedError, type ClockQuality, type RecordSink } from './records.js';
 import { ReceiptCounter, type ReceiptSource } from './receipt.js';
 import { RuleSetManager, type LoadOutcome, type RuleSetSource } from './ruleset.js';
 import type { TaskStore } from './tasks.js';
 import type { Timers } from '../core/timers.js';
-import { exceptionRecord, feedbackFor, pickupRecord, verdictMessage, type VerdictContext } from './verdicts.js';
+import { exceptionRecord, type ExceptionInput, feedbackFor, pendingMessage, pickupRecord, verdictMessage, waitingFeedback, type VerdictContext } from './verdicts.js';
+
+/** The parcel k of a task's N (`of` null: any number). */
+export interface PieceOf {
+  piece: number;
+  of: number | null;
+}
 
 export type PublishFn = (topic: string, payload: object, opts?: { retain?: boolean; qos?: 0 | 1 }) => void;
 
@@ -27,6 +33,8 @@ export type PublishFn = (topic: string, payload: object, opts?: { retain?: boole
 export interface PipelineMetrics {
   /** ms from the pair's completing event to its verdict being published */
   observeLatency(ms: number): void;
+  /** ms from the scan to its verdict, the wait for a weight included */
+  observeScanToVerdict?(ms: number): void;
   countVerdict(outcome: Outcome): void;
   countRulesetRefused(): void;
   /** a record handed to the sink: ok, or refused with its reason */
@@ -76,6 +84,8 @@ export class PickupPipeline {
   private readonly positions = new Map<string, KitPosition>();
   private readonly reviews = new Map<string, { ctx: VerdictContext; expires: number }>();
   private readonly inFlight = new Set<string>();
+  /** per task: its pieces being recorded now, so two at once get their own numbers */
+  private readonly piecesInFlight = new Map<string, number>();
   private readonly busy = new Set<Promise<unknown>>();
   private readonly settings: FactSettings;
   private readonly receipts: ReceiptSource & { start?(): Promise<void> };
@@ -109,6 +119,7 @@ export class PickupPipeline {
       timers: opts.timers,
       now: this.actionNow,
       onPair: (pair) => this.track(this.judge(pair)),
+      onWaiting: (w) => this.waiting(w),
     });
   }
 
@@ -169,6 +180,9 @@ export class PickupPipeline {
       case 'confirm':
         this.track(this.confirm(kit, event as DeviceEvent<'confirm'>));
         return;
+      case 'close':
+        this.track(this.close(kit, event as DeviceEvent<'close'>));
+        return;
       default:
         return;
     }
@@ -207,6 +221,7 @@ export class PickupPipeline {
     this.opts.publish(verdictTopic(pair.kit), verdictMessage(ctx), { qos: 1 });
     this.opts.publish(feedbackTopic(pair.scan.deviceId), feedbackFor(evaluation, waybill.waybill), { qos: 1 });
     this.opts.metrics?.observeLatency(pairToVerdictMs);
+    this.opts.metrics?.observeScanToVerdict?.(pair.waitedMs + pairToVerdictMs);
     this.opts.metrics?.countVerdict(evaluation.outcome);
     this.log.info({ kit: pair.kit, verdict: ctx.verdictId, waybill: waybill.waybill, outcome: evaluation.outcome, reasons: evaluation.reasons.map((r) => r.code), ruleset: set.version }, 'verdict');
     if (evaluation.outcome === 'accepted') await this.record(ctx);
@@ -214,6 +229,12 @@ export class PickupPipeline {
       this.sweepReviews(verdictAt);
       this.reviews.set(ctx.verdictId, { ctx, expires: verdictAt + (this.opts.reviewTtlMs ?? 3_600_000) });
     }
+  }
+
+  /** a scan waits for its weight: the kit hears it at once, not only when the window ends */
+  private waiting(w: PairWaiting): void {
+    this.opts.publish(verdictTopic(w.kit), pendingMessage(w, this.now()), { qos: 1 });
+    this.opts.publish(feedbackTopic(w.scan.deviceId), waitingFeedback, { qos: 1 });
   }
 
   private async confirm(kit: string, event: DeviceEvent<'confirm'>): Promise<void> {
@@ -236,18 +257,24 @@ export class PickupPipeline {
   private async record(ctx: VerdictContext, confirmed?: { deviceId: string; at: number }): Promise<void> {
     const kit = ctx.pair.kit;
     const wb = ctx.waybill.waybill;
+    const taskId = ctx.task?.id;
     this.inFlight.add(wb);
+    const piece = taskId === undefined ? undefined : this.takePiece(taskId);
+    let pieceHeld = piece !== undefined;
     try {
       const receipt = await this.receipts.next();
-      const input = pickupRecord(ctx, receipt, confirmed);
+      const input = pickupRecord(ctx, receipt, confirmed, piece);
       const envelope = await this.opts.sink.append(input);
       this.opts.metrics?.countRecord?.('pickup.completed', 'ok');
       // the record is durable: the kit hears it now; the task store (duplicate checks) is
       // marked in memory at once and saved behind
-      const marking = this.opts.tasks.markPickedUp({ waybill: wb, kit, taskId: ctx.task?.id, verdictId: ctx.verdictId, receipt, at: ctx.verdictAt });
+      const marking = this.opts.tasks.markPickedUp({ waybill: wb, kit, taskId, verdictId: ctx.verdictId, receipt, at: ctx.verdictAt });
+      // the store counts the piece now (in memory): it is no longer under way
+      this.releasePiece(taskId);
+      pieceHeld = false;
       this.opts.publish(
         verdictTopic(kit),
-        { type: 'recorded', verdictId: ctx.verdictId, kit, recorded: true, recordId: envelope.id, receipt, rulesetVersion: ctx.rulesetVersion },
+        { type: 'recorded', verdictId: ctx.verdictId, kit, recorded: true, recordId: envelope.id, receipt, rulesetVersion: ctx.rulesetVersion, ...(piece ? { pieces: piece } : {}) },
         { qos: 1 },
       );
       try {
@@ -264,28 +291,85 @@ export class PickupPipeline {
       if (confirmed === undefined && ctx.evaluation.outcome === 'needs-review') this.reviews.set(ctx.verdictId, { ctx, expires: this.now() + (this.opts.reviewTtlMs ?? 3_600_000) });
     } finally {
       this.inFlight.delete(wb);
+      if (pieceHeld) this.releasePiece(taskId);
     }
   }
 
-  private async exception(kit: string, event: DeviceEvent<'exception'>): Promise<void> {
+  /** The number of the parcel about to be recorded for the task (its pieces recorded and under way, plus one). */
+  private takePiece(taskId: string): PieceOf | undefined {
+    const pieces = this.opts.tasks.pieces(taskId);
+    if (!pieces) return undefined;
+    const under = this.piecesInFlight.get(taskId) ?? 0;
+    this.piecesInFlight.set(taskId, under + 1);
+    return { piece: pieces.done + under + 1, of: pieces.expected === 'any' ? null : pieces.expected };
+  }
+
+  private releasePiece(taskId: string | undefined): void {
+    if (taskId === undefined) return;
+    const under = (this.piecesInFlight.get(taskId) ?? 1) - 1;
+    if (under > 0) this.piecesInFlight.set(taskId, under);
+    else this.piecesInFlight.delete(taskId);
+  }
+
+  private exception(kit: string, event: DeviceEvent<'exception'>): Promise<void> {
     const p = event.payload;
     const task = this.opts.tasks.get(p.taskId);
+    return this.recordException(kit, { deviceId: event.deviceId, taskId: p.taskId, reason: p.reason, note: p.note, deviceAt: p.at, receivedAt: event.receivedAt, task }, 'exception', async (recordId) => {
+      if (task) await this.opts.tasks.markException(p.taskId, { reason: p.reason, at: event.receivedAt, recordId });
+      return { taskKnown: task !== undefined };
+    });
+  }
+
+  /**
+   * The courier closes a stop: `done` for an any-number stop; `fewer-parcels` /
+   * `more-parcels` closes it short (or beyond) as a pickup.exception record. Answered
+   * `{type: "closed"}` on the verdicts topic.
+   */
+  private async close(kit: string, event: DeviceEvent<'close'>): Promise<void> {
+    const p = event.payload;
+    const task = this.opts.tasks.get(p.taskId);
+    const pieces = this.opts.tasks.pieces(p.taskId);
+    const refuse = (error: string, message: string): void => {
+      this.opts.publish(verdictTopic(kit), { type: 'closed', kit, taskId: p.taskId, reason: p.reason, recorded: false, error, message }, { qos: 1 });
+      this.opts.publish(feedbackTopic(event.deviceId), { beep: 'error', light: 'red', text: `Stop not closed: ${message}` }, { qos: 1 });
+      this.log.warn({ kit, taskId: p.taskId, reason: p.reason, error }, 'stop close refused');
+    };
+    if (!task || task.kit !== kit || !pieces) return refuse('UNKNOWN_TASK', 'no task of this kit has this id');
+    if (!this.opts.tasks.isOpen(p.taskId) && p.reason !== 'more-parcels') return refuse('NOT_OPEN', 'the stop is already complete, closed or cancelled');
+    if (p.reason === 'done' && pieces.expected !== 'any') return refuse('PIECES_EXPECTED', `${pieces.expected} parcel(s) expected, ${pieces.done} recorded: close it with fewer-parcels or more-parcels`);
+    if (p.reason === 'fewer-parcels' && pieces.expected === 'any') return refuse('ANY_NUMBER', 'the stop takes any number of parcels: close it with done');
+    if (this.piecesInFlight.has(p.taskId)) return refuse('PIECE_UNDER_WAY', 'a parcel of the stop is being recorded: close it once it is answered');
+    if (p.reason === 'done') {
+      await this.opts.tasks.closeStop(p.taskId, { reason: 'done', at: event.receivedAt });
+      this.opts.publish(verdictTopic(kit), { type: 'closed', kit, taskId: p.taskId, reason: p.reason, recorded: true, pieces }, { qos: 1 });
+      this.opts.publish(feedbackTopic(event.deviceId), { beep: 'ok', light: 'green', text: `Stop closed: ${pieces.done} parcel(s).` }, { qos: 1 });
+      return;
+    }
+    const reason = p.reason;
+    await this.recordException(kit, { deviceId: event.deviceId, taskId: p.taskId, reason, note: p.note, deviceAt: p.at, receivedAt: event.receivedAt, task, pieces }, 'closed', async (recordId) => {
+      await this.opts.tasks.closeStop(p.taskId, { reason, at: event.receivedAt, recordId });
+      return { pieces };
+    });
+  }
+
+  /** One pickup.exception record; the kit hears `{type: answer}` once it is durable (then `after` ran). */
+  private async recordException(kit: string, input: ExceptionInput, answer: 'exception' | 'closed', after: (recordId: string) => Promise<Record<string, unknown>>): Promise<void> {
     const position = this.positions.get(kit);
     const exceptionId = this.newId();
     const ack = (payload: Record<string, unknown>): void =>
-      this.opts.publish(verdictTopic(kit), { type: 'exception', exceptionId, kit, taskId: p.taskId, reason: p.reason, ...payload }, { qos: 1 });
+      this.opts.publish(verdictTopic(kit), { type: answer, exceptionId, kit, taskId: input.taskId, reason: input.reason, ...payload }, { qos: 1 });
     try {
-      const envelope = await this.opts.sink.append(exceptionRecord({ exceptionId, kit, event, task, position, now: this.now() }));
+      const envelope = await this.opts.sink.append(exceptionRecord({ exceptionId, kit, input, position, now: this.now() }));
       this.opts.metrics?.countRecord?.('pickup.exception', 'ok');
-      if (task) await this.opts.tasks.markException(p.taskId, { reason: p.reason, at: event.receivedAt, recordId: envelope.id });
-      ack({ recorded: true, recordId: envelope.id, taskKnown: task !== undefined });
-      this.opts.publish(feedbackTopic(event.deviceId), { beep: 'ok', light: 'green', text: `Exception recorded: ${p.reason.replace(/-/g, ' ')}.` }, { qos: 1 });
+      const more = await after(envelope.id);
+      ack({ recorded: true, recordId: envelope.id, ...more });
+      this.opts.publish(feedbackTopic(input.deviceId), { beep: 'ok', light: 'green', text: `Exception recorded: ${input.reason.replace(/-/g, ' ')}.` }, { qos: 1 });
     } catch (e) {
       const reason = refusalReason(e);
       this.opts.metrics?.countRecord?.('pickup.exception', reason);
-      this.log.error({ err: e, kit, taskId: p.taskId, reason }, 'exception record refused');
+      this.log.error({ err: e, kit, taskId: input.taskId, reason }, 'exception record refused');
       ack({ recorded: false, reason, message: e instanceof Error ? e.message : String(e) });
-      this.opts.publish(feedbackTopic(event.deviceId), { beep: 'error', light: 'red', text: 'Exception not recorded: try again.' }, { qos: 1 });
+      this.opts.publish(feedbackTopic(input.deviceId), { beep: 'error', light: 'red', text: 'Exception not recorded: try again.' }, { qos: 1 });
     }
   }
 

@@ -4,12 +4,14 @@
  * `publishTasks(kit, tasks)` with the kit's open tasks after its task set changed
  * (assigned, updated, cancelled, reloaded; the gateway publishes them retained on
  * cg/v1/kits/{kit}/tasks), and `publishTaskState(kit, taskId, state)` when one task was
- * picked up, had an exception, or was accepted or declined by the courier (retained on
+ * picked up (or one parcel of a stop that expects several), closed by the courier, had an
+ * exception, or was accepted or declined by the courier (retained on
  * cg/v1/kits/{kit}/tasks/{taskId}), so a pickup or an answer costs the same whatever the
  * length of the kit's list. A task from dispatch waits for the courier's answer from the
  * moment it reaches its kit; a declined task leaves the kit's list. Also remembers what was
- * picked up, per waybill and task, so a second pickup of the same parcel is known;
- * pickups, exceptions and the courier's answers are appended to one marks log, the task
+ * picked up, per waybill and task, so a second pickup of the same parcel is known; a task
+ * expecting N parcels stays open until the N-th or until the courier closes it. Pickups,
+ * exceptions, closes and the courier's answers are appended to one marks log, the task
  * file is rewritten only when tasks change.
  */
 import { mkdir, open, readFile, rename, truncate, writeFile, type FileHandle } from 'node:fs/promises';
@@ -46,6 +48,8 @@ export const taskSchema = z.object({
     .optional(),
   /** cm³ per kg for the volumetric weight; the service's divisor from config when absent */
   volumetricDivisor: z.number().positive().optional(),
+  /** parcels expected at the stop (1 when absent), or "any" number: the courier closes the stop */
+  expectedPieces: z.union([z.number().int().min(1).max(500), z.literal('any')]).optional(),
 });
 
 export type Task = z.infer<typeof taskSchema>;
@@ -62,6 +66,23 @@ export interface PickupMark {
   at: number;
 }
 
+/** How the courier closed a stop before (or beyond) its expected parcels. */
+export const closeReasons = ['fewer-parcels', 'more-parcels', 'done'] as const;
+export type CloseReason = (typeof closeReasons)[number];
+
+export interface StopClose {
+  reason: CloseReason;
+  at: number;
+  /** the pickup.exception record of a stop closed short (fewer-parcels, more-parcels) */
+  recordId?: string;
+}
+
+/** Parcels recorded at a stop and how many it expects ("any": until the courier closes it). */
+export interface Pieces {
+  done: number;
+  expected: number | 'any';
+}
+
 export interface TaskExceptionMark {
   reason: string;
   at: number;
@@ -76,19 +97,25 @@ export interface TaskResponseMark {
   deviceId?: string;
 }
 
-/** A task's state as its kit's list shows it. */
-export type TaskStateName = 'assigned' | 'accepted' | 'declined' | 'picked-up' | 'exception';
+/**
+ * A task's state as its kit's list shows it. in-progress: a parcel of a stop that expects
+ * more was recorded; closed: by the courier before (or beyond) its expected parcels.
+ */
+export type TaskStateName = 'assigned' | 'accepted' | 'declined' | 'in-progress' | 'picked-up' | 'exception' | 'closed';
 
 /** What the kit is told about one task that changed by a pickup, an exception or the courier's answer. */
 export interface TaskState {
   taskId: string;
   kit: string;
+  /** closed: by the courier, its `reason` a close reason */
   state: Exclude<TaskStateName, 'assigned'>;
-  /** false once picked up or declined; an exception leaves the task open for another try */
+  /** false once picked up, closed or declined; an exception leaves the task open for another try */
   open: boolean;
   at: number;
   receipt?: string;
   reason?: string;
+  /** parcels recorded / expected, for a task that expects pieces */
+  pieces?: Pieces;
 }
 
 /** A task of dispatch waiting for its courier's answer. */
@@ -102,21 +129,33 @@ export interface AwaitedAnswer {
 }
 
 /** Why a courier's answer to a task is refused. */
-export type TaskAnswerRefusal = 'UNKNOWN_TASK' | 'WRONG_KIT' | 'CANCELLED' | 'PICKED_UP' | 'DECLINED' | 'ALREADY_ACCEPTED';
+export type TaskAnswerRefusal = 'UNKNOWN_TASK' | 'WRONG_KIT' | 'CANCELLED' | 'PICKED_UP' | 'CLOSED' | 'DECLINED' | 'ALREADY_ACCEPTED';
 
 export type TaskAnswerCheck = ({ ok: true; task: Task } & AwaitedAnswer) | { ok: false; error: TaskAnswerRefusal; message: string };
+
+/** A task as the kit's list shows it: with the parcels recorded so far when it expects pieces. */
+export type TaskListEntry = Task & { piecesDone?: number };
 
 interface StoredTask {
   task: Task;
   source: TaskSource;
   cancelled: boolean;
+  /** the pickup that completed the task (the last expected piece) */
   pickedUp?: PickupMark;
+  /** parcels recorded for the task, and when the last was (counted from the marks log at start) */
+  pieces?: number;
+  lastPieceAt?: number;
+  closed?: StopClose;
   exceptions: TaskExceptionMark[];
   /** when the task reached its kit (a task of dispatch; a new kit starts it again) */
   assignedAt?: number;
   response?: TaskResponseMark;
   unacknowledgedAt?: number;
 }
+
+/** Still to be picked up by its kit: not cancelled, complete, closed or declined. */
+const isOpen = (t: StoredTask): boolean => !t.cancelled && !t.pickedUp && !t.closed && t.response?.response !== 'declined';
+const expectedOf = (t: Task): number | 'any' => t.expectedPieces ?? 1;
 
 interface TaskData {
   tasks: StoredTask[];
@@ -138,6 +177,12 @@ interface AnswerLine {
   unacknowledgedAt?: number;
 }
 
+/** A stop closed by the courier, a line of the marks log. */
+interface CloseLine {
+  taskId: string;
+  closed: StopClose;
+}
+
 export type TaskCheck = { ok: true; task: Task } | { ok: false; errors: string[] };
 
 /** Validates one task; errors name the field (`window.from: Invalid ISO datetime`). */
@@ -156,10 +201,11 @@ export interface TaskStoreOptions {
   /** the local tasks file of config `tasks.file`, watched for changes */
   file?: string;
   log: Logger;
-  /** called with the kit's open tasks (by sequence) after its task set changed */
-  publishTasks(kit: string, tasks: Task[]): void;
+  /** called with the kit's open tasks (by sequence; parcels recorded of those that expect pieces) after its task set changed */
+  publishTasks(kit: string, tasks: TaskListEntry[]): void;
   /**
-   * called when one task was picked up or had an exception, and with `null` when a state
+   * called when one task was picked up (a parcel of it), closed, answered by the courier
+   * or had an exception, and with `null` when a state
    * told earlier is folded into a newer task list (the state may be forgotten)
    */
   publishTaskState?(kit: string, taskId: string, state: TaskState | null): void;
@@ -217,6 +263,11 @@ export class TaskStore {
     // marks kept in the task file by earlier versions move to the pickup log's map
     for (const m of Object.values(this.db.data.pickedUp ?? {})) this.pickups.set(m.waybill, m);
     this.db.data.pickedUp = {};
+    // pieces are counted again from the marks log
+    for (const t of this.db.data.tasks) {
+      t.pieces = 0;
+      t.lastPieceAt = undefined;
+    }
     this.reindex();
     await this.loadPickups();
     if (this.opts.file) {
@@ -275,7 +326,7 @@ export class TaskStore {
     return true;
   }
 
-  /** The kit's open tasks (not cancelled, picked up or declined), by sequence. */
+  /** The kit's open tasks (not cancelled, picked up, closed or declined), by sequence. */
   list(kit: string): Task[] {
     this.data();
     const out: Task[] = [];
@@ -283,14 +334,20 @@ export class TaskStore {
     return out;
   }
 
-  /** The task's state as its kit's list shows it (the latest of an answer and an exception). */
+  /**
+   * The task's state as its kit's list shows it: picked up, closed or declined once it is;
+   * else the latest of an exception, a parcel of a stop that expects more and an answer.
+   */
   stateOf(id: string): TaskStateName | undefined {
     const t = this.byId.get(id);
     if (!t) return undefined;
     if (t.pickedUp) return 'picked-up';
+    if (t.closed) return 'closed';
     if (t.response?.response === 'declined') return 'declined';
     const lastException = t.exceptions.at(-1);
-    if (lastException && !(t.response && t.response.at > lastException.at)) return 'exception';
+    const inProgress = (t.pieces ?? 0) > 0;
+    if (lastException && !(t.response && t.response.at > lastException.at) && !(inProgress && (t.lastPieceAt ?? 0) > lastException.at)) return 'exception';
+    if (inProgress) return 'in-progress';
     return t.response ? 'accepted' : 'assigned';
   }
 
@@ -302,6 +359,8 @@ export class TaskStore {
     if (t.task.kit !== kit) return no('WRONG_KIT', `task "${id}" is assigned to another kit`);
     if (t.cancelled) return no('CANCELLED', `task "${id}" was cancelled`);
     if (t.pickedUp) return no('PICKED_UP', `task "${id}" is already picked up`);
+    if (t.closed) return no('CLOSED', `task "${id}" was closed at its stop`);
+    if (response === 'decline' && (t.pieces ?? 0) > 0) return no('PICKED_UP', `task "${id}" has ${t.pieces} parcel(s) picked up: close the stop instead`);
     if (t.response?.response === 'declined') return no('DECLINED', `task "${id}" was declined`);
     if (t.response?.response === 'accepted' && response === 'accept') return no('ALREADY_ACCEPTED', `task "${id}" is already accepted`);
     return { ok: true, task: t.task, taskId: id, kit, assignedAt: t.assignedAt ?? this.now(), unacknowledgedAt: t.unacknowledgedAt };
@@ -314,7 +373,9 @@ export class TaskStore {
     t.response = mark;
     await this.appendMarks(`${JSON.stringify({ taskId: id, assignedAt: t.assignedAt ?? 0, response: mark } satisfies AnswerLine)}\n`);
     const declined = mark.response === 'declined';
-    this.tellState({ taskId: id, kit: t.task.kit, state: declined ? 'declined' : 'accepted', open: !declined, at: mark.at, reason: mark.reason });
+    // an accepted stop with parcels recorded already stays in progress
+    const state = declined ? 'declined' : (t.pieces ?? 0) > 0 ? 'in-progress' : 'accepted';
+    this.tellState({ taskId: id, kit: t.task.kit, state, open: !declined, at: mark.at, reason: mark.reason, ...this.piecesOfState(t) });
   }
 
   /**
@@ -347,6 +408,18 @@ export class TaskStore {
     this.assignedNow.push(stored);
   }
 
+  /** The task is known, not cancelled, declined, complete or closed. */
+  isOpen(id: string): boolean {
+    const t = this.byId.get(id);
+    return t !== undefined && isOpen(t);
+  }
+
+  /** Parcels recorded for the task and how many it expects; undefined for an unknown task. */
+  pieces(id: string): Pieces | undefined {
+    const t = this.byId.get(id);
+    return t ? { done: t.pieces ?? 0, expected: expectedOf(t.task) } : undefined;
+  }
+
   get(id: string): Task | undefined {
     return this.byId.get(id)?.task;
   }
@@ -376,9 +449,25 @@ export class TaskStore {
   async markPickedUp(mark: PickupMark): Promise<void> {
     const kit = this.applyPickup(mark);
     await this.appendMarks(`${JSON.stringify(mark)}\n`);
-    if (kit !== undefined && mark.taskId !== undefined) {
-      this.tellState({ taskId: mark.taskId, kit, state: 'picked-up', open: false, at: mark.at, receipt: mark.receipt });
+    const stored = mark.taskId === undefined ? undefined : this.byId.get(mark.taskId);
+    if (kit !== undefined && stored) {
+      const open = isOpen(stored);
+      this.tellState({ taskId: stored.task.id, kit, state: open ? 'in-progress' : 'picked-up', open, at: mark.at, receipt: mark.receipt, ...this.piecesOfState(stored) });
     }
+  }
+
+  /**
+   * The courier closes a stop: short of its expected parcels or beyond them (with the
+   * exception record's id), or an any-number stop done. One line appended to the marks log.
+   */
+  async closeStop(taskId: string, close: StopClose): Promise<boolean> {
+    const stored = this.byId.get(taskId);
+    if (!stored) return false;
+    stored.closed = close;
+    const line: CloseLine = { taskId, closed: close };
+    await this.appendMarks(`${JSON.stringify(line)}\n`);
+    this.tellState({ taskId, kit: stored.task.kit, state: 'closed', open: false, at: close.at, reason: close.reason, pieces: { done: stored.pieces ?? 0, expected: expectedOf(stored.task) } });
+    return true;
   }
 
   /** Appends to the marks log; lines added while a write is in flight share the next write. */
@@ -414,11 +503,17 @@ export class TaskStore {
   }
 
   private applyPickup(mark: PickupMark): string | undefined {
+    const again = this.pickups.has(mark.waybill);
     this.pickups.set(mark.waybill, mark);
     if (mark.taskId === undefined) return undefined;
     const stored = this.byId.get(mark.taskId);
     if (!stored) return undefined;
-    stored.pickedUp = mark;
+    if (!again) {
+      stored.pieces = (stored.pieces ?? 0) + 1;
+      stored.lastPieceAt = mark.at;
+    }
+    const expected = expectedOf(stored.task);
+    if (expected !== 'any' && (stored.pieces ?? 0) >= expected) stored.pickedUp ??= mark;
     return stored.task.kit;
   }
 
@@ -442,7 +537,7 @@ export class TaskStore {
     let kept = 0;
     for (const line of lines) {
       try {
-        const mark = JSON.parse(line) as PickupMark | ExceptionLine | AnswerLine;
+        const mark = JSON.parse(line) as PickupMark | ExceptionLine | AnswerLine | CloseLine;
         if ('assignedAt' in mark && typeof mark.taskId === 'string') {
           // an answer to an earlier assignment of the task (since reassigned) is not this one's
           const stored = this.byId.get(mark.taskId);
@@ -450,6 +545,9 @@ export class TaskStore {
             if (mark.response) stored.response = mark.response;
             if (mark.unacknowledgedAt !== undefined) stored.unacknowledgedAt = mark.unacknowledgedAt;
           }
+        } else if ('closed' in mark && typeof mark.taskId === 'string') {
+          const stored = this.byId.get(mark.taskId);
+          if (stored) stored.closed = mark.closed;
         } else if ('exception' in mark && typeof mark.taskId === 'string') {
           const stored = this.byId.get(mark.taskId);
           if (stored && !stored.exceptions.some((e) => e.at === mark.exception.at && e.reason === mark.exception.reason)) stored.exceptions.push(mark.exception);
@@ -485,7 +583,7 @@ export class TaskStore {
     stored.exceptions.push(mark);
     const line: ExceptionLine = { taskId, exception: mark };
     await this.appendMarks(`${JSON.stringify(line)}\n`);
-    this.tellState({ taskId, kit: stored.task.kit, state: 'exception', open: !stored.pickedUp && !stored.cancelled, at: mark.at, reason: mark.reason });
+    this.tellState({ taskId, kit: stored.task.kit, state: 'exception', open: isOpen(stored), at: mark.at, reason: mark.reason });
     return true;
   }
 
@@ -632,7 +730,7 @@ export class TaskStore {
   /** The kit's task list; the states told since the last list are in it now and may be forgotten. */
   private publish(kit: string): void {
     try {
-      this.opts.publishTasks(kit, this.list(kit));
+      this.opts.publishTasks(kit, this.listEntries(kit));
       const told = this.statesTold.get(kit);
       if (told) {
         this.statesTold.delete(kit);
@@ -641,6 +739,13 @@ export class TaskStore {
     } catch (e) {
       this.opts.log.error({ err: e, kit }, 'publishing tasks failed');
     }
+  }
+
+  /** the kit's open tasks, each that expects pieces with the parcels recorded so far */
+  private listEntries(kit: string): TaskListEntry[] {
+    const out: TaskListEntry[] = [];
+    for (const t of this.byKit.get(kit)?.all ?? []) if (isOpen(t)) out.push(t.task.expectedPieces === undefined ? t.task : { ...t.task, piecesDone: t.pieces ?? 0 });
+    return out;
   }
 
   private tellState(state: TaskState): void {
@@ -653,9 +758,9 @@ export class TaskStore {
       this.opts.log.error({ err: e, kit: state.kit, taskId: state.taskId }, 'publishing a task state failed');
     }
   }
-}
 
-/** Still to be picked up by its kit: not cancelled, picked up or declined. */
-function isOpen(t: StoredTask): boolean {
-  return !t.cancelled && !t.pickedUp && t.response?.response !== 'declined';
+  /** the parcels recorded / expected of a task that expects pieces, for its state */
+  private piecesOfState(t: StoredTask): { pieces?: Pieces } {
+    return t.task.expectedPieces === undefined ? {} : { pieces: { done: t.pieces ?? 0, expected: expectedOf(t.task) } };
+  }
 }

@@ -4,12 +4,11 @@
  * one verdict's context.
  */
 import type { WaybillInfo } from '../devices/scanner/waybill.js';
-import type { DeviceEvent } from '../devices/events.js';
 import type { Evaluation } from './engine.js';
 import type { Facts, KitPosition } from './facts.js';
-import type { Pair } from './pairing.js';
+import type { Pair, PairWaiting } from './pairing.js';
 import type { RecordInput } from './records.js';
-import type { Task } from './tasks.js';
+import type { Pieces, Task } from './tasks.js';
 
 export interface VerdictContext {
   gatewayId: string;
@@ -66,6 +65,7 @@ export function verdictMessage(ctx: VerdictContext): Record<string, unknown> {
       pairedAt: iso(ctx.verdictAt - ctx.pairToVerdictMs),
       verdictAt: iso(ctx.verdictAt),
       scanToVerdictMs: ctx.verdictAt - pair.scan.receivedAt,
+      waitedMs: pair.waitedMs,
       pairToVerdictMs: ctx.pairToVerdictMs,
       evaluateMs: ctx.evaluateMs,
     },
@@ -89,7 +89,28 @@ export function feedbackFor(evaluation: Evaluation, waybill: string): Feedback {
   }
 }
 
-export function pickupRecord(ctx: VerdictContext, receipt: string, confirmed?: { deviceId: string; at: number }): RecordInput {
+/** What the scanner shows while its scan waits for a weight. */
+export const waitingFeedback: Feedback = { beep: 'ok', light: 'amber', text: 'Waiting for weight: put the parcel on the scale.' };
+
+/** The `pending` message on the verdicts topic: a scan is waiting for its weight until `until`. */
+export function pendingMessage(w: PairWaiting, now: number): Record<string, unknown> {
+  return {
+    type: 'pending',
+    pairId: w.pairId,
+    kit: w.kit,
+    waitingFor: 'weight',
+    message: 'waiting for weight',
+    scan: { deviceId: w.scan.deviceId, code: w.scan.code, symbology: w.scan.symbology, at: iso(w.scan.receivedAt) },
+    windowMs: w.windowMs,
+    until: iso(now + w.windowMs),
+  };
+}
+
+/**
+ * The pickup.completed record; `piece` is the parcel's number among its task's expected
+ * pieces (`of` null: any number).
+ */
+export function pickupRecord(ctx: VerdictContext, receipt: string, confirmed?: { deviceId: string; at: number }, piece?: { piece: number; of: number | null }): RecordInput {
   const { pair, facts, task } = ctx;
   const devices = [...new Set([pair.scan.deviceId, pair.weight?.deviceId, confirmed?.deviceId].filter((d): d is string => d !== undefined))];
   return {
@@ -106,6 +127,8 @@ export function pickupRecord(ctx: VerdictContext, receipt: string, confirmed?: {
       taskId: task?.id ?? null,
       taskMatch: facts.taskMatch,
       customer: task?.customer ?? null,
+      /** piece k of the task's N parcels (of: null for any number); null without a task */
+      pieces: piece ?? null,
       weights: {
         grams: facts.weightGrams,
         declaredGrams: facts.declaredWeightGrams,
@@ -132,33 +155,41 @@ export function pickupRecord(ctx: VerdictContext, receipt: string, confirmed?: {
   };
 }
 
-export function exceptionRecord(args: {
-  exceptionId: string;
-  kit: string;
-  event: DeviceEvent<'exception'>;
+/** What an exception record tells: an exception event, or a stop closed short. */
+export interface ExceptionInput {
+  deviceId: string;
+  taskId: string;
+  reason: string;
+  note?: string;
+  /** the device's own time, when it sent one */
+  deviceAt?: string;
+  receivedAt: number;
   task?: Task;
-  position?: KitPosition;
-  now: number;
-}): RecordInput {
-  const { event, task, position } = args;
-  const p = event.payload;
+  /** parcels recorded / expected, for a stop closed short */
+  pieces?: Pieces;
+}
+
+export function exceptionRecord(args: { exceptionId: string; kit: string; input: ExceptionInput; position?: KitPosition; now: number }): RecordInput {
+  const { input, position } = args;
+  const task = input.task;
   return {
     kind: 'pickup.exception',
     stream: args.kit,
     kit: args.kit,
-    devices: [event.deviceId],
+    devices: [input.deviceId],
     body: {
       exceptionId: args.exceptionId,
-      taskId: p.taskId,
+      taskId: input.taskId,
       taskKnown: task !== undefined,
       waybill: task?.waybill ?? null,
       customer: task?.customer ?? null,
-      reason: p.reason,
-      note: p.note ?? null,
-      deviceAt: p.at ?? null,
-      receivedAt: iso(event.receivedAt),
+      reason: input.reason,
+      note: input.note ?? null,
+      deviceAt: input.deviceAt ?? null,
+      receivedAt: iso(input.receivedAt),
       position: position ? { lat: position.lat, lon: position.lon, at: iso(position.at), ageMs: Math.max(0, args.now - position.at) } : null,
-      device: event.deviceId,
+      device: input.deviceId,
+      ...(input.pieces ? { pieces: input.pieces } : {}),
     },
   };
 }

@@ -24,6 +24,8 @@ export function formatSummary(name: string, r: ScenarioReport): string {
           `pickups completed          ${f.pickupsCompleted}`,
           `first-attempt success      ${(f.firstAttemptSuccessRate * 100).toFixed(0)} %`,
           `exceptions by reason       ${ex}`,
+          `delay notices              ${Object.entries(f.delayNotices).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+          `parcels per stop           ${f.piecesPerStop}`,
           `on-time pickups            ${f.onTimePickups} (${(f.onTimeRate * 100).toFixed(0)} %)`,
           `mean ETA error (15 min)    ${f.etaErrorMin.samples ? `${f.etaErrorMin.mae} min (bias ${f.etaErrorMin.bias} min, ${f.etaErrorMin.samples} stops)` : 'no ETA 15 min ahead of an arrival'}`,
           `tasks accepted             ${f.taskAnswers.accepted} (declined ${f.taskAnswers.declined}, unanswered ${f.taskAnswers.unacknowledged})${f.taskAnswers.assignToAcceptMs.median === null ? '' : `; assignment to accept median ${(f.taskAnswers.assignToAcceptMs.median / 1000).toFixed(1)} s, max ${((f.taskAnswers.assignToAcceptMs.max ?? 0) / 1000).toFixed(1)} s (simulated)`}`,

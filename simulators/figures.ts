@@ -1,7 +1,8 @@
 /**
  * The operating figures of a simulated day, from what the runner saw happen and what
  * dispatch received: pickups, first-attempt success, exceptions by reason, on-time
- * pickups, ETA error, the courier's answers to the assignments.
+ * pickups, ETA error, the courier's answers to the assignments, delay notices, parcels
+ * per stop.
  */
 import type { DispatchSim } from './dispatch/index.js';
 import type { Verdict } from './kit.js';
@@ -12,6 +13,8 @@ export interface VisitLog {
   arrivedAt: number;
   pickedUp: number;
   exception: string | undefined;
+  /** the courier closed the stop short, with this reason */
+  closed: string | undefined;
   verdicts: (Verdict | undefined)[];
 }
 
@@ -30,6 +33,10 @@ export interface Figures {
   duplicatesAtDispatch: number;
   /** the courier's answers at dispatch; from each task reaching the kit to its accept (the gateway's clock) */
   taskAnswers: { accepted: number; declined: number; unacknowledged: number; assignToAcceptMs: { median: number | null; max: number | null } };
+  /** pickup.delay records at dispatch by reason */
+  delayNotices: Record<string, number>;
+  /** pickup.completed records per task that had any, on average */
+  piecesPerStop: number;
 }
 
 export function computeFigures(visits: VisitLog[], dispatch: DispatchSim, at: (hhmm: string) => number): Figures {
@@ -43,6 +50,16 @@ export function computeFigures(visits: VisitLog[], dispatch: DispatchSim, at: (h
   for (const r of dispatch.records({ kind: 'locker.event' })) {
     const ev = String((r.body as { event?: string } | undefined)?.event ?? 'unknown');
     lockerEvents[ev] = (lockerEvents[ev] ?? 0) + 1;
+  }
+  const delayNotices: Record<string, number> = {};
+  for (const r of dispatch.records({ kind: 'pickup.delay' })) {
+    const reason = String((r.body as { reason?: string } | undefined)?.reason ?? 'unknown');
+    delayNotices[reason] = (delayNotices[reason] ?? 0) + 1;
+  }
+  const perTask = new Map<string, number>();
+  for (const r of dispatch.records({ kind: 'pickup.completed' })) {
+    const taskId = (r.body as { taskId?: string | null } | undefined)?.taskId;
+    if (taskId) perTask.set(taskId, (perTask.get(taskId) ?? 0) + 1);
   }
   const served = visits.filter((v) => v.pickedUp > 0);
   const onTime = served.filter((v) => v.arrivedAt >= at(v.stop.window.from) && v.arrivedAt <= at(v.stop.window.to));
@@ -81,6 +98,8 @@ export function computeFigures(visits: VisitLog[], dispatch: DispatchSim, at: (h
       unacknowledged: sum.perKind['task.unacknowledged'] ?? 0,
       assignToAcceptMs: { median: acceptMs.length ? acceptMs[Math.floor((acceptMs.length - 1) / 2)] : null, max: acceptMs.at(-1) ?? null },
     },
+    delayNotices,
+    piecesPerStop: perTask.size ? round([...perTask.values()].reduce((a, n) => a + n, 0) / perTask.size) : 0,
   };
 }
 

@@ -7,9 +7,9 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { topics } from '../core/topics.js';
 
-/** A message on the kit's verdicts topic: a verdict, its `recorded` follow-up, or an exception's answer. */
+/** A message on the kit's verdicts topic: a scan waiting for its weight, a verdict, its `recorded` follow-up, or an exception's or a close's answer. */
 export interface Verdict {
-  type: 'verdict' | 'recorded' | 'exception';
+  type: 'verdict' | 'recorded' | 'exception' | 'closed' | 'pending';
   verdictId?: string;
   outcome?: 'accepted' | 'needs-review' | 'rejected';
   scan?: { code: string };

@@ -203,7 +203,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
       await driveTo(stop.address);
       const arrivedAt = simNow(clock);
       await sleepUntilSim(clock, arrivedAt + 30_000);
-      const visit: VisitLog = { stop, arrivedAt, pickedUp: 0, exception: undefined, verdicts: [] };
+      const visit: VisitLog = { stop, arrivedAt, pickedUp: 0, exception: undefined, closed: undefined, verdicts: [] };
       visits.push(visit);
       if (stop.event && EXCEPTION_EVENTS.has(stop.event)) {
         await app.publish('exception', { taskId: stop.id, reason: stop.event, at: new Date(simNow(clock)).toISOString() });
@@ -221,13 +221,21 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
             await sims.control('scale-1', 'motion', { on: false });
             await scale.load(0);
           }
-          const v = await pickUp(app, scale, stop, parcel, clock, log);
+          const v = await pickUp(app, scale, stop, parcel, clock, log, s.weightFirstS * 1000);
           visit.verdicts.push(v);
           if (v?.recorded) visit.pickedUp++;
         }
+        if (stop.event === 'fewer-parcels') {
+          // the last parcel is not ready: the courier closes the stop short
+          const mark = app.mark;
+          await app.publish('close', { taskId: stop.id, reason: 'fewer-parcels', note: `${visit.pickedUp} of ${stop.expectedPieces} parcels ready`, at: new Date(simNow(clock)).toISOString() });
+          const closed = await app.waitVerdict((v) => v.type === 'closed' && v.taskId === stop.id, mark, 5000);
+          if (closed?.recorded === true) visit.closed = 'fewer-parcels';
+          else failures.push(`${stop.id}: the stop was not closed short (${closed ? String(closed.error ?? closed.reason) : 'no answer'})`);
+        }
       }
       await sleepUntilSim(clock, arrivedAt + stop.dwellMin * 60_000);
-      log(`${hhmm(simNow(clock))} stop ${i + 1}/${s.stops.length} ${stop.id}: ${visit.exception ?? `${visit.pickedUp} picked up`}`);
+      log(`${hhmm(simNow(clock))} stop ${i + 1}/${s.stops.length} ${stop.id}: ${visit.exception ?? `${visit.pickedUp} picked up${visit.closed ? `, closed short (${visit.closed})` : ''}`}`);
     }
     gpsRunning = false;
     await gpsLoop;
@@ -240,7 +248,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     await Promise.all(background);
 
     // everything recorded reaches dispatch once the link is back
-    const expected = visits.reduce((n, v) => n + v.pickedUp + (v.exception ? 1 : 0), 0) + (lockerResult ? lockerResult.droppedOff + lockerResult.collected : 0);
+    const expected = visits.reduce((n, v) => n + v.pickedUp + (v.exception ? 1 : 0) + (v.closed ? 1 : 0), 0) + (lockerResult ? lockerResult.droppedOff + lockerResult.collected : 0);
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const sum = dispatch.summary();
@@ -312,14 +320,17 @@ function hhmm(ms: number): string {
 
 function taskOf(s: Scenario, stop: Stop, i: number, at: (hhmm: string) => number): Record<string, unknown> {
   const p = stop.parcels[0];
+  // one parcel: the task expects its waybill; several: any parcel of the customer, as many as expected
+  const one = stop.parcels.length === 1 && stop.expectedPieces === undefined;
   return {
     id: stop.id,
     kit: s.kit,
-    waybill: stop.parcels.length === 1 ? p.waybill.replace(/^BAD-/, '') : undefined,
+    waybill: one ? p.waybill.replace(/^BAD-/, '') : undefined,
     customer: stop.customer,
     address: stop.address,
     window: { from: new Date(at(stop.window.from)).toISOString(), to: new Date(at(stop.window.to)).toISOString() },
-    declaredWeightGrams: p.declaredGrams,
+    declaredWeightGrams: one ? p.declaredGrams : undefined,
+    ...(one ? {} : { expectedPieces: stop.expectedPieces ?? stop.parcels.length }),
     service: stop.service,
     sequence: i + 1,
     ...(p.dimensions ? { dimensions: p.dimensions } : {}),
@@ -327,7 +338,7 @@ function taskOf(s: Scenario, stop: Stop, i: number, at: (hhmm: string) => number
 }
 
 /** Scan, weigh, wait for the verdict; confirm a review; re-scan after a lost answer (power cut). */
-async function pickUp(app: KitApp, scale: Scale, stop: Stop, parcel: Stop['parcels'][number], clock: SimClockSpec, log: (l: string) => void): Promise<Verdict | undefined> {
+async function pickUp(app: KitApp, scale: Scale, stop: Stop, parcel: Stop['parcels'][number], clock: SimClockSpec, log: (l: string) => void, weightFirstMs: number): Promise<Verdict | undefined> {
   const code = stop.event === 'bad-waybill' ? parcel.waybill.replace(/\d(?=[A-Z]{2}$)/, (d) => String((Number(d) + 1) % 10)) : parcel.waybill;
   for (let attempt = 1; attempt <= 4; attempt++) {
     const mark = app.mark;
@@ -337,6 +348,12 @@ async function pickUp(app: KitApp, scale: Scale, stop: Stop, parcel: Stop['parce
       // weighed first, badly placed, then weighed again: the newer stable weight counts
       await scale.load(parcel.grams + 900);
       await scale.load(grams);
+      await app.publish('scan', { code, symbology: 'code128', at: nowIso() }).catch(() => undefined);
+    } else if (stop.event === 'weight-first' && attempt === 1) {
+      // the parcel lies on the scale long past the pairing window before the courier scans it
+      await scale.load(grams);
+      log(`  ${stop.id}: parcel on the scale, scanned in ${weightFirstMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, weightFirstMs));
       await app.publish('scan', { code, symbology: 'code128', at: nowIso() }).catch(() => undefined);
     } else {
       await app.publish('scan', { code, symbology: 'code128', at: nowIso() }).catch(() => undefined);
@@ -386,6 +403,16 @@ function checkExpectations(s: Scenario, f: Figures, dispatch: DispatchSim, expec
   if (s.expect.pickups !== undefined && f.pickupsCompleted !== s.expect.pickups) out.push(`expected ${s.expect.pickups} pickups at dispatch, got ${f.pickupsCompleted}`);
   for (const [reason, n] of Object.entries(s.expect.exceptions)) {
     if ((f.exceptionsByReason[reason] ?? 0) !== n) out.push(`expected ${n} "${reason}" exception(s) at dispatch, got ${f.exceptionsByReason[reason] ?? 0}`);
+  }
+  for (const [reason, n] of Object.entries(s.expect.delayNotices)) {
+    if ((f.delayNotices[reason] ?? 0) !== n) out.push(`expected ${n} "${reason}" delay notice(s) at dispatch, got ${f.delayNotices[reason] ?? 0}`);
+  }
+  for (const [taskId, want] of Object.entries(s.expect.pieces)) {
+    const got = dispatch.records({ kind: 'pickup.completed' }).map((r) => r.body as { taskId?: string; pieces?: { piece: number; of: number | null } | null }).filter((b) => b.taskId === taskId);
+    const of = want.of === 'any' ? null : want.of;
+    const numbered = got.map((b) => b.pieces?.piece).sort((a, b) => (a ?? 0) - (b ?? 0));
+    const ok = got.length === want.recorded && got.every((b) => b.pieces?.of === of) && numbered.every((k, i) => k === i + 1);
+    if (!ok) out.push(`expected ${want.recorded} pickup(s) of ${taskId} marked 1..${want.recorded} of ${want.of}, got ${JSON.stringify(got.map((b) => b.pieces))}`);
   }
   if (s.expect.noSeqGaps && sum.gapCount > 0) out.push(`dispatch saw ${sum.gapCount} gap(s) in seq`);
   if (sum.changedUnderSameId > 0) out.push(`dispatch received ${sum.changedUnderSameId} changed record(s) under an id it had`);

@@ -13,7 +13,11 @@ import { s10 } from './waybills.js';
 const hhmm = z.string().regex(/^\d{1,2}:\d{2}$/, 'a time of day HH:MM');
 const point = z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
 
-export const stopEvents = ['customer-absent', 'parcel-not-ready', 'refused', 'damaged', 'address-not-found', 'reweigh', 'wrong-weight', 'bad-waybill', 'stuck-scale'] as const;
+/**
+ * weight-first: the parcel goes on the scale `weightFirstS` real seconds before its scan;
+ * fewer-parcels: the stop expects one parcel more than it has, and the courier closes it short
+ */
+export const stopEvents = ['customer-absent', 'parcel-not-ready', 'refused', 'damaged', 'address-not-found', 'reweigh', 'wrong-weight', 'bad-waybill', 'stuck-scale', 'weight-first', 'fewer-parcels'] as const;
 
 const parcelSchema = z.strictObject({
   waybill: z.string().min(1),
@@ -29,6 +33,8 @@ const stopSchema = z.strictObject({
   window: z.strictObject({ from: hhmm, to: hhmm }),
   service: z.enum(['standard', 'express', 'heavy']).default('standard'),
   parcels: z.array(parcelSchema).min(1),
+  /** parcels the task expects (the parcels listed when absent), or any number */
+  expectedPieces: z.union([z.number().int().min(1), z.literal('any')]).optional(),
   dwellMin: z.number().positive().default(3),
   event: z.enum(stopEvents).optional(),
 });
@@ -89,6 +95,8 @@ export const scenarioSchema = z.strictObject({
     .prefault({}),
   /** real seconds a courier has between scan and weighing (the pairing window) */
   pairingWindowS: z.number().positive().default(30),
+  /** real seconds a parcel lies on the scale before its scan at a weight-first stop */
+  weightFirstS: z.number().positive().default(60),
   faults: z.array(faultSchema).default([]),
   lockers: lockerSchema.optional(),
   expect: z
@@ -102,6 +110,10 @@ export const scenarioSchema = z.strictObject({
       alarms: z.array(z.string()).default([]),
       /** device states that must have reached dispatch as device.health records, per device */
       deviceStates: z.record(z.string(), z.array(z.string())).default({}),
+      /** pickup.delay notices at dispatch, by reason (an exception's, or eta-past-window) */
+      delayNotices: z.record(z.string(), z.number().int().min(0)).default({}),
+      /** per task: the pickup.completed records at dispatch and the N each says it is of */
+      pieces: z.record(z.string(), z.strictObject({ recorded: z.number().int().min(0), of: z.union([z.number().int().min(1), z.literal('any')]) })).default({}),
       /** reason codes that must show among the kit's verdicts ("A|B": either) */
       verdictReasons: z.array(z.string()).default([]),
       lockerEvents: z.record(z.string(), z.number().int().min(0)).default({}),
@@ -182,13 +194,17 @@ function generateStops(s: Scenario): Stop[] {
     prev = { lat, lon };
     const declared = Math.round(200 + random() * 4800);
     const event = g.events[String(i)];
+    const parcels = [{ waybill: s10Waybill(random), grams: declared + Math.round((random() - 0.5) * 40), declaredGrams: declared }];
+    // a stop of three parcels with two ready: the courier closes it short
+    if (event === 'fewer-parcels') parcels.push({ waybill: s10Waybill(random), grams: Math.round(declared * 0.8), declaredGrams: declared });
     out.push({
       id: `T${String(i).padStart(2, '0')}`,
       customer: `customer-${i}`,
       address: { text: `Stop ${i}`, lat: Math.round(lat * 1e6) / 1e6, lon: Math.round(lon * 1e6) / 1e6 },
       window: { from: hhmmOf(minutes - g.windowMin / 2), to: hhmmOf(minutes + g.windowMin / 2) },
       service: 'standard',
-      parcels: [{ waybill: s10Waybill(random), grams: declared + Math.round((random() - 0.5) * 40), declaredGrams: declared }],
+      parcels,
+      ...(event === 'fewer-parcels' ? { expectedPieces: parcels.length + 1 } : {}),
       dwellMin: 2 + Math.round(random() * 3),
       event,
     });

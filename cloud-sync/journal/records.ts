@@ -15,6 +15,7 @@ export const laneOf: Record<RecordKind, Lane> = {
   'locker.command': 'records',
   'clock.sync': 'records',
   'eta.update': 'live',
+  'pickup.delay': 'live',
   'device.health': 'live',
   'task.accepted': 'live',
   'task.declined': 'live',

@@ -12,6 +12,11 @@ export class MemorySink implements RecordSink {
   readonly records: (RecordInput & { appendedAt: number })[] = [];
   refuse = false;
 
+  /** the eta.update records (delay notices aside) */
+  get updates(): (RecordInput & { appendedAt: number })[] {
+    return this.records.filter((r) => r.kind === 'eta.update');
+  }
+
   async append(input: RecordInput): Promise<RecordEnvelope> {
     if (this.refuse) throw new RecordRefusedError('QUOTA', 'refused in test');
     this.records.push({ ...input, appendedAt: Date.now() });

@@ -66,7 +66,7 @@ describe('EtaTracker on a replayed route', () => {
     });
     await tracker.start();
     await tracker.tasksChanged(KIT); // no position yet: nothing to publish
-    expect(sink.records).toHaveLength(0);
+    expect(sink.updates).toHaveLength(0);
     for (let t = 0; t <= 2900; t += 5) {
       if (t > 0) await clock.tickAsync(5000);
       const p = route.at(t);
@@ -80,7 +80,7 @@ describe('EtaTracker on a replayed route', () => {
   });
 
   it('publishes eta.update exactly when an ETA is new, moved by ≥ 2 min, or 5 min old', () => {
-    const got = sink.records.map((r) => [
+    const got = sink.updates.map((r) => [
       (r.appendedAt - T0) / 1000,
       r.body.taskId,
       Math.round((Date.parse(String(r.body.eta)) - T0) / 100) / 10,
@@ -108,7 +108,7 @@ describe('EtaTracker on a replayed route', () => {
   });
 
   it('writes the record the journal coalesces per task', () => {
-    const first = sink.records[1];
+    const first = sink.updates[1];
     expect(first.kind).toBe('eta.update');
     expect(first.stream).toBe(`eta:${KIT}`);
     expect(first.kit).toBe(KIT);

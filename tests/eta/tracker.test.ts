@@ -41,18 +41,18 @@ describe('EtaTracker', () => {
   }
   const fix = (m: number, speedKmh: number, at = Date.now()) =>
     positionEvent(KIT, { ...north(m), speedKmh, fix: '3d', at: iso(at) }, Date.now());
-  const etaS = (i: number): number => (Date.parse(String(sink.records[i].body.eta)) - T0) / 1000;
+  const etaS = (i: number): number => (Date.parse(String(sink.updates[i].body.eta)) - T0) / 1000;
 
   it('republishes every ETA when the tasks change, drops cancelled ones, and adds new ones', async () => {
     tasks = [task('a', 1, 6000), task('b', 2, 12_000)];
     const tr = make();
     await tr.start();
     await tr.handle(fix(0, 43.2));
-    expect(sink.records.map((r) => [r.body.taskId, r.body.reason])).toEqual([['a', 'new'], ['b', 'new']]);
+    expect(sink.updates.map((r) => [r.body.taskId, r.body.reason])).toEqual([['a', 'new'], ['b', 'new']]);
     await clock.tickAsync(10_000);
     tasks = [task('b', 1, 12_000), task('c', 2, 6000)];
     await tr.tasksChanged(KIT);
-    expect(sink.records.slice(2).map((r) => [r.body.taskId, r.body.reason, r.body.legs])).toEqual([
+    expect(sink.updates.slice(2).map((r) => [r.body.taskId, r.body.reason, r.body.legs])).toEqual([
       ['b', 'tasks', 1],
       ['c', 'new', 2],
     ]);
@@ -66,13 +66,13 @@ describe('EtaTracker', () => {
     const tr = make({ options: { publishStops: 3 } });
     await tr.start();
     await tr.handle(fix(0, 43.2));
-    expect(sink.records.map((r) => r.body.taskId)).toEqual(['t0', 't1', 't2']);
+    expect(sink.updates.map((r) => r.body.taskId)).toEqual(['t0', 't1', 't2']);
     // t0 picked up: it leaves the list; the next evaluation brings t3 in
     tasks = tasks.slice(1);
     tr.taskClosed(KIT, 't0');
     await clock.tickAsync(16_000);
     await tr.handle(fix(10, 43.2));
-    const later = sink.records.slice(3).map((r) => [r.body.taskId, r.body.reason]);
+    const later = sink.updates.slice(3).map((r) => [r.body.taskId, r.body.reason]);
     expect(later).toContainEqual(['t3', 'new']);
     expect(later.every(([id]) => ['t1', 't2', 't3'].includes(String(id)))).toBe(true);
     await tr.stop();
@@ -85,10 +85,10 @@ describe('EtaTracker', () => {
     await tr.handle(fix(0, 43.2));
     expect(etaS(0)).toBeCloseTo(650, 3); // 7800 m of road at 12 m/s
     await clock.tickAsync(60_000);
-    expect(sink.records).toHaveLength(1);
+    expect(sink.updates).toHaveLength(1);
     await clock.tickAsync(60_000);
-    expect(sink.records).toHaveLength(2);
-    expect(sink.records[1].body.reason).toBe('moved');
+    expect(sink.updates).toHaveLength(2);
+    expect(sink.updates[1].body.reason).toBe('moved');
     expect(etaS(1)).toBeCloseTo(770, 3);
     await tr.stop();
   });
@@ -102,9 +102,9 @@ describe('EtaTracker', () => {
       if (s > 0) await clock.tickAsync(1000);
       await tr.handle(fix((s * 12) / 1.3, 43.2));
     }
-    for (const r of sink.records) times.push((r.appendedAt - T0) / 1000);
+    for (const r of sink.updates) times.push((r.appendedAt - T0) / 1000);
     expect(times).toEqual([0, 300, 600]);
-    expect(sink.records.map((r) => r.body.reason)).toEqual(['new', 'periodic', 'periodic']);
+    expect(sink.updates.map((r) => r.body.reason)).toEqual(['new', 'periodic', 'periodic']);
     await tr.stop();
   });
 
@@ -118,7 +118,7 @@ describe('EtaTracker', () => {
     sink.refuse = false;
     await clock.tickAsync(15_000);
     await tr.handle(fix((15 * 12) / 1.3, 43.2));
-    expect(sink.records.map((r) => r.body.reason)).toEqual(['new']);
+    expect(sink.updates.map((r) => r.body.reason)).toEqual(['new']);
     expect(tr.stats().updates).toBe(1);
     await tr.stop();
   });
@@ -133,9 +133,9 @@ describe('EtaTracker', () => {
       if (s > 0) await clock.tickAsync(5000);
       await tr.handle(fix(0, 0, Date.now() - OFF));
     }
-    expect(sink.records[0].body.eta).toBe(iso(T0 - OFF));
-    expect(sink.records[0].body.positionAt).toBe(iso(T0 - OFF));
-    expect(sink.records[0].body.clockOffsetMs).toBe(OFF);
+    expect(sink.updates[0].body.eta).toBe(iso(T0 - OFF));
+    expect(sink.updates[0].body.positionAt).toBe(iso(T0 - OFF));
+    expect(sink.updates[0].body.clockOffsetMs).toBe(OFF);
     const [a] = tr.arrivals(KIT);
     expect(a.arrivedAt).toBe(iso(T0 - OFF));
     // true arrival 07:58:30 is before the window 07:59:00-07:59:50 (on system time it would be late)
@@ -177,7 +177,7 @@ describe('EtaTracker', () => {
     await tr.handle(positionEvent(KIT, { lat: 0, lon: 0 }, T0));
     await tr.handle(positionEvent(KIT, { ...START, fix: 'none' }, T0));
     await tr.handle(positionEvent(KIT, { ...START, at: iso(T0 - 120_000) }, T0));
-    expect(sink.records).toHaveLength(0);
+    expect(sink.updates).toHaveLength(0);
     const st = tr.stats();
     expect(st.accepted).toBe(0);
     expect(st.rejected).toMatchObject({ 'null-island': 1, 'no-fix': 1, stale: 1 });

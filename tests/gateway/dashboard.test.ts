@@ -172,7 +172,8 @@ describe('dashboard live stream', () => {
 
     const verdict = { outcome: 'accepted', waybill: 'RB123456785GB', taskId: 'T-1', reasons: [], recorded: 'R-0001' };
     await t.gateway.broker.publish('cg/v1/kits/van-1/verdicts', verdict, { qos: 1 });
-    const got = await s.next(bus('cg/v1/kits/van-1/verdicts'));
+    // the scan is waiting for its weight first (a pending message on the same topic)
+    const got = await s.next((e) => bus('cg/v1/kits/van-1/verdicts')(e) && (e.data as { payload: { type?: string } }).payload.type !== 'pending');
     expect((got.data as { payload: unknown }).payload).toEqual(verdict);
 
     await t.gateway.broker.publish('cg/v1/kits/van-1/tasks', { tasks: [{ id: 'T-1', waybill: 'RB123456785GB' }] }, { retain: true, qos: 1 });
@@ -182,7 +183,8 @@ describe('dashboard live stream', () => {
       kits: { tasks: unknown; verdicts: { kit: string; verdict: unknown }[] }[];
     };
     expect(later.devices.find((d) => d.id === 'scanner-1')!.state).toBe('online');
-    expect(later.kits[0].verdicts.map((v) => v.verdict)).toEqual([verdict]);
+    // newest first: the verdict, then the scan's pending (waiting for weight) note
+    expect(later.kits[0].verdicts.map((v) => v.verdict)).toEqual([verdict, expect.objectContaining({ type: 'pending', waitingFor: 'weight' })]);
     expect(later.kits[0].tasks).toEqual({ tasks: [{ id: 'T-1', waybill: 'RB123456785GB' }] });
 
     t.gateway.bus.emit('alarm', { kind: 'door-open', source: 'locker-1/A3', message: 'door A3 open for 5 min', active: true, at: Date.now() });

@@ -109,8 +109,8 @@ async function measure(ms: number): Promise<{ latencies: number[]; lost: number 
 describe(`flood: one device as fast as it can, another kit's scan→verdict p99 over ${WINDOW_MS / 1000} s`, () => {
   it(`keeps the other kit's p99 under ${P99_LIMIT_MS} ms`, async () => {
     const quiet = await measure(Math.min(WINDOW_MS, 5000));
-    // the gateway's own view (cg_scan_to_verdict_seconds: pair closed -> verdict published), mean per phase
-    const histogram = async () => ({ sum: await metricValue(gateway.httpUrl, 'cg_scan_to_verdict_seconds_sum'), count: await metricValue(gateway.httpUrl, 'cg_scan_to_verdict_seconds_count') });
+    // the gateway's own view (cg_pair_to_verdict_seconds: pair closed -> verdict published), mean per phase
+    const histogram = async () => ({ sum: await metricValue(gateway.httpUrl, 'cg_pair_to_verdict_seconds_sum'), count: await metricValue(gateway.httpUrl, 'cg_pair_to_verdict_seconds_count') });
     const h0 = await histogram();
     flooder = run(process.execPath, [floodScript, mqttUrl, 'noisy-9', DEVICE_PASSWORD]);
     await flooder.waitFor(/flooding/);

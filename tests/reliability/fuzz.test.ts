@@ -267,6 +267,7 @@ const validPayloads: Record<EventType, Record<string, unknown>[]> = {
   cancel: [{ reason: 'user' }, {}],
   confirm: [{ verdictId: '01J0000000000000000000000' }],
   task: [{ taskId: 'T1', response: 'accept' }, { taskId: 'T2', response: 'decline', reason: 'vehicle-full', at: '2025-03-01T10:00:00Z' }],
+  close: [{ taskId: 'T1', reason: 'fewer-parcels', note: 'two of three ready' }, { taskId: 'T', reason: 'done' }],
 };
 
 const jsonLeaf = fc.oneof(fc.constant(null), fc.boolean(), fc.double(), fc.integer(), fc.string({ maxLength: 12 }), fc.constantFrom('', 'open', '3d', 'ok', '2025-03-01T10:00:00Z', 'NaN', '-1', '1e309'));

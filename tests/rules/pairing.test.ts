@@ -51,22 +51,55 @@ describe('Pairing', () => {
     expect(pairs[0]).toMatchObject({ closedBy: 'scan', weight: { grams: 1210 }, scan: { code: 'RR123456785CN' } });
   });
 
-  it('a weight older than the window does not pair with a later scan', () => {
-    pairing.weight('k', weight(1210));
-    clock.tick(30_001);
+  it('weight first, scan 47 s later: the scale still reading it stable is the parcel\'s weight', () => {
+    pairing.weight('k', weight(1250));
+    const settledAt = clock.now;
+    // a streaming scale repeats the same stable reading meanwhile
+    for (let i = 0; i < 47; i++) {
+      clock.tick(1_000);
+      pairing.weight('k', weight(1250));
+    }
     pairing.scan('k', scan());
-    expect(pairs).toEqual([]);
-    clock.tick(30_000);
     expect(pairs).toHaveLength(1);
-    expect(pairs[0].weight).toBeUndefined();
-    expect(pairs[0].closedBy).toBe('timeout');
+    expect(pairs[0]).toMatchObject({ closedBy: 'scan', waitedMs: 0, weight: { grams: 1250, receivedAt: settledAt } });
   });
 
-  it('a weight exactly at the window edge still pairs', () => {
-    pairing.weight('k', weight(1210));
-    clock.tick(30_000);
+  it('a held weight that changed (motion, zero) before the scan is not the parcel\'s', () => {
+    pairing.weight('k', weight(1250));
+    clock.tick(60_000);
+    pairing.weight('k', weight(1250, false));
     pairing.scan('k', scan());
-    expect(pairs[0]?.weight?.grams).toBe(1210);
+    expect(pairs).toEqual([]);
+    pairing.weight('k', weight(980));
+    expect(pairs.map((p) => p.weight?.grams)).toEqual([980]);
+    pairing.weight('k', weight(0));
+    pairing.weight('k', weight(700));
+    clock.tick(1_000);
+    pairing.weight('k', weight(0));
+    pairing.scan('k', scan('RR000000000CN'));
+    expect(pairs).toHaveLength(1);
+  });
+
+  it('a scan without a weight is told to wait, and the pair says how long it waited', () => {
+    const waits: { pairId: string; windowMs: number; code: string }[] = [];
+    const p2 = new Pairing({
+      onPair: (p) => pairs.push(p),
+      onWaiting: (w) => waits.push({ pairId: w.pairId, windowMs: w.windowMs, code: w.scan.code }),
+      newId: () => `W${++n}`,
+      timers: { setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h as number) },
+      now: () => clock.now,
+    });
+    p2.scan('k', scan());
+    expect(waits).toEqual([{ pairId: 'W1', windowMs: 30_000, code: 'RR123456785CN' }]);
+    clock.tick(12_000);
+    p2.weight('k', weight(1210));
+    expect(pairs[0]).toMatchObject({ closedBy: 'weight', waitedMs: 12_000 });
+    p2.weight('k', weight(0));
+    p2.scan('k', scan('RR000000000CN'));
+    clock.tick(30_000);
+    expect(waits).toHaveLength(2);
+    expect(pairs[1]).toMatchObject({ closedBy: 'timeout', waitedMs: 30_000 });
+    p2.stop();
   });
 
   it('re-weigh: a newer stable weight before the scan replaces the older one', () => {

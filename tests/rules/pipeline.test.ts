@@ -107,8 +107,11 @@ describe('PickupPipeline', () => {
   const scan = (code: string) => send('scan', { code }, 'scanner-1');
   const weigh = (grams: number, stable = true) => send('weight', { grams, stable }, 'scale-1');
   const here = () => send('position', { lat: kitPosition.lat, lon: kitPosition.lon, fix: '3d' }, 'gps-1');
-  const verdicts = () => published.filter((p) => p.topic === 'cg/v1/kits/kit-1/verdicts').map((p) => p.payload);
-  const feedback = () => published.filter((p) => p.topic === 'cg/v1/devices/scanner-1/commands/feedback').map((p) => p.payload);
+  const onVerdicts = () => published.filter((p) => p.topic === 'cg/v1/kits/kit-1/verdicts').map((p) => p.payload);
+  const onFeedback = () => published.filter((p) => p.topic === 'cg/v1/devices/scanner-1/commands/feedback').map((p) => p.payload);
+  /** the answers to a scan (the `pending` notes and the waiting feedback of a scan without a weight aside) */
+  const verdicts = () => onVerdicts().filter((v) => v.type !== 'pending');
+  const feedback = () => onFeedback().filter((f) => !String(f.text).startsWith('Waiting for weight'));
 
   it('RR123456785CN + 1210 g at the task address: accepted, then one pickup.completed record, then recorded: true', async () => {
     await start();
@@ -155,6 +158,7 @@ describe('PickupPipeline', () => {
       confirmed: false,
       rulesetVersion: '1.0.0',
       reasons: [],
+      pieces: { piece: 1, of: 1 },
     });
     expect(isValidReceipt(rec.body.receipt as string)).toBe(true);
     expect(verdicts()[1]).toEqual({
@@ -165,6 +169,7 @@ describe('PickupPipeline', () => {
       recordId: 'R1',
       receipt: rec.body.receipt,
       rulesetVersion: '1.0.0',
+      pieces: { piece: 1, of: 1 },
     });
     expect(tasks.pickedUp('RR123456785CN')?.verdictId).toBe(verdict.verdictId);
     expect(metrics).toMatchObject({ latency: [0], verdicts: ['accepted'], records: ['pickup.completed:ok'] });
@@ -263,6 +268,44 @@ describe('PickupPipeline', () => {
     clock.tick(120_000);
     await pipeline.whenIdle();
     expect(published).toEqual([]);
+  });
+
+  it('a scan without a weight: the kit hears pending "waiting for weight" at once; the wait shows in scan->verdict', async () => {
+    const scanToVerdict: number[] = [];
+    let real = 0;
+    await start({ metrics: { observeLatency: () => undefined, observeScanToVerdict: (ms) => scanToVerdict.push(ms), countVerdict: () => undefined, countRulesetRefused: () => undefined }, actionNow: () => real });
+    here();
+    scan('RR123456785CN');
+    expect(onVerdicts()).toEqual([
+      expect.objectContaining({ type: 'pending', kit: 'kit-1', waitingFor: 'weight', message: 'waiting for weight', windowMs: 30_000, scan: expect.objectContaining({ code: 'RR123456785CN', deviceId: 'scanner-1' }) }),
+    ]);
+    expect(onFeedback()).toEqual([{ beep: 'ok', light: 'amber', text: 'Waiting for weight: put the parcel on the scale.' }]);
+    real += 12_000;
+    weigh(1210);
+    await pipeline.whenIdle();
+    const verdict = verdicts().find((v) => v.type === 'verdict')!;
+    expect(verdict.pairId).toBe(onVerdicts()[0].pairId);
+    expect(verdict.outcome).toBe('accepted');
+    expect((verdict.timings as { waitedMs: number }).waitedMs).toBe(12_000);
+    expect(scanToVerdict).toHaveLength(1);
+    expect(scanToVerdict[0]).toBeGreaterThanOrEqual(12_000);
+  });
+
+  it('weight first, scan 47 s later with the parcel still on the scale: accepted with that weight, no pending', async () => {
+    let real = 0;
+    await start({ actionNow: () => real });
+    here();
+    weigh(1210);
+    for (let i = 0; i < 47; i++) {
+      real += 1000;
+      clock.tick(1000);
+      weigh(1210);
+    }
+    scan('RR123456785CN');
+    await pipeline.whenIdle();
+    expect(onVerdicts().some((v) => v.type === 'pending')).toBe(false);
+    expect(verdicts()[0]).toMatchObject({ type: 'verdict', outcome: 'accepted', weight: { grams: 1210 } });
+    expect(sink.records.map((r) => r.kind)).toEqual(['pickup.completed']);
   });
 
   it('a scan with no weight gets NO_WEIGHT when the window closes', async () => {

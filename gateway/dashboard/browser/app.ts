@@ -199,7 +199,10 @@
         if (done && isObj(p)) {
           done.verdict = Object.assign({}, done.verdict, { recorded: p.recorded, receipt: p.receipt, reason: p.reason });
         } else {
-          k.verdicts.unshift({ kit: t[3], at: m.at, verdict: isObj(p) && p.type === 'exception' ? Object.assign({ outcome: 'exception', code: p.taskId }, p) : p, fresh: Date.now() });
+          // a verdict takes the place of its scan's 'pending' (waiting for weight) entry
+          if (isObj(p) && p.type === 'verdict') k.verdicts = k.verdicts.filter((e) => !(isObj(e.verdict) && e.verdict.type === 'pending' && e.verdict.pairId === p.pairId));
+          const shown = isObj(p) && p.type === 'exception' ? Object.assign({ outcome: 'exception', code: p.taskId }, p) : isObj(p) && p.type === 'pending' ? Object.assign({ outcome: 'waiting for weight', waybill: isObj(p.scan) ? p.scan.code : '' }, p) : p;
+          k.verdicts.unshift({ kit: t[3], at: m.at, verdict: shown, fresh: Date.now() });
           if (k.verdicts.length > MAX_VERDICTS) k.verdicts.length = MAX_VERDICTS;
         }
       } else if (t[4] === 'tasks') {
