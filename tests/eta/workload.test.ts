@@ -46,6 +46,20 @@ describe('KitWorkload: kit.workload records for dispatch', () => {
     expect(w.records).toBe(2);
   });
 
+  it('the pieces are those still to come: expected less recorded, lowered per parcel, a stop of any number counts one', async () => {
+    const w = new KitWorkload({ sink, log: silentLog });
+    await w.tasksChanged(KIT, [{ id: 'a', expectedPieces: 3, piecesDone: 1 }, { id: 'b', expectedPieces: 'any', piecesDone: 4 }, { id: 'c' }]);
+    expect(bodies()[0]).toMatchObject({ stops: 3, pieces: 4 });
+    await w.taskProgressed(KIT, { id: 'a', expectedPieces: 3, piecesDone: 2 });
+    expect(bodies()[1]).toMatchObject({ stops: 3, pieces: 3 });
+    // a parcel of an any-number stop leaves it at one; an unknown task changes nothing
+    await w.taskProgressed(KIT, { id: 'b', expectedPieces: 'any', piecesDone: 5 });
+    await w.taskProgressed(KIT, { id: 'zz', expectedPieces: 2, piecesDone: 1 });
+    expect(sink.records).toHaveLength(2);
+    await w.taskClosed(KIT, 'a');
+    expect(bodies()[2]).toMatchObject({ stops: 2, pieces: 2 });
+  });
+
   it('the finish is the last leg, at risk the stops whose ETA is after their window; republished on a 2 min move', async () => {
     const w = new KitWorkload({ sink, log: silentLog });
     const tasks = [task('a', 1, 1000, 60), task('b', 2, 2000, 30), task('c', 3, 3000, 60)];
