@@ -5,7 +5,8 @@
  * earliest arrival at the request's address. A `task.declined` or `task.unacknowledged`
  * from that kit sends it to the next best kit that has not turned it down (cancelled on
  * the first kit's gateway when the next is on another); `task.accepted` and the
- * `pickup.completed` of the task close the loop. The summary reports the time from each
+ * `pickup.completed` of the task (of its last parcel, for a stop of several) or the
+ * `pickup.exception` of a stop the courier closed short close the loop. The summary reports the time from each
  * assignment to its accept, as dispatch sees it (the downlink and the sync included).
  */
 import { haversineM, type LatLon } from '../../core/geo.js';
@@ -21,6 +22,8 @@ export interface PickupRequest {
   service?: 'standard' | 'express' | 'heavy';
   waybill?: string;
   declaredWeightGrams?: number;
+  /** parcels expected at the stop (1 when absent), or any number */
+  expectedPieces?: number | 'any';
 }
 
 export interface AssignerOptions {
@@ -131,7 +134,7 @@ export class Assigner {
       if (typeof body.reason === 'string') attempt.reason = body.reason;
       this.released(attempt);
       this.assign(st);
-    } else if (rec.kind === 'pickup.completed' && (st.state === 'accepted' || st.state === 'assigned')) {
+    } else if (stopDone(rec.kind, body) && (st.state === 'accepted' || st.state === 'assigned')) {
       st.state = 'picked-up';
       if (typeof body.receipt === 'string') st.receipt = body.receipt;
       this.released(attempt);
@@ -203,6 +206,7 @@ export class Assigner {
       sequence: v.nextSequence++,
       ...(r.waybill !== undefined ? { waybill: r.waybill } : {}),
       ...(r.declaredWeightGrams !== undefined ? { declaredWeightGrams: r.declaredWeightGrams } : {}),
+      ...(r.expectedPieces !== undefined ? { expectedPieces: r.expectedPieces } : {}),
     };
     st.attempts.push({ gatewayId: v.gatewayId, kit: v.kit, at: now, etaMs: eta });
     st.state = 'assigned';
@@ -220,4 +224,11 @@ export class Assigner {
     const v = this.kits.get(`${a.gatewayId}/${a.kit}`);
     if (v && v.stops > 0) v.stops--;
   }
+}
+
+/** The record ends the stop: a pickup of its last parcel (k of N with k = N, or of a one-parcel task), or the exception of a stop closed short or beyond. */
+function stopDone(kind: string, body: Record<string, unknown>): boolean {
+  const pieces = body.pieces as { piece?: unknown; of?: unknown; done?: unknown } | null | undefined;
+  if (kind === 'pickup.completed') return pieces == null || (typeof pieces.of === 'number' && typeof pieces.piece === 'number' && pieces.piece >= pieces.of);
+  return kind === 'pickup.exception' && pieces != null && typeof pieces.done === 'number';
 }

@@ -301,5 +301,7 @@ function pickupRequest(value: unknown, i: number): PickupRequest {
   if (typeof a !== 'object' || a === null || typeof a.text !== 'string' || typeof a.lat !== 'number' || typeof a.lon !== 'number') throw new Error(`${at}.address must be {text, lat, lon}`);
   const w = r.window;
   if (typeof w !== 'object' || w === null || Number.isNaN(Date.parse(String(w.from))) || Number.isNaN(Date.parse(String(w.to)))) throw new Error(`${at}.window must be {from, to} (ISO times)`);
+  const n = r.expectedPieces;
+  if (n !== undefined && n !== 'any' && !(Number.isInteger(n) && n >= 1 && n <= 500)) throw new Error(`${at}.expectedPieces must be 1..500 or "any"`);
   return r as PickupRequest;
 }

@@ -64,6 +64,27 @@ describe('Assigner: the reference dispatch assigns by position and workload', ()
     expect(a.summary()).toMatchObject({ requests: 1, pickedUp: 1, declined: 1, unacknowledged: 1, reassigned: 2, assignToAcceptMs: { count: 1, median: 4200, max: 4200 } });
   });
 
+  it('a stop of several parcels is done with its last parcel, or when the courier closes it short', () => {
+    const { a, feeds } = setup();
+    a.observe('gw', workload('k1', 51.451, -2.59));
+    const three = a.request({ ...request('p3'), expectedPieces: 3 });
+    expect(feeds.at(-1)?.items[0]).toMatchObject({ kind: 'task.assign', task: { id: 'p3', expectedPieces: 3 } });
+    a.observe('gw', rec('task.accepted', 'k1', { taskId: 'p3' }));
+    a.observe('gw', rec('pickup.completed', 'k1', { taskId: 'p3', pieces: { piece: 1, of: 3 } }));
+    a.observe('gw', rec('pickup.completed', 'k1', { taskId: 'p3', pieces: { piece: 2, of: 3 } }));
+    expect(three.state).toBe('accepted');
+    a.observe('gw', rec('pickup.completed', 'k1', { taskId: 'p3', pieces: { piece: 3, of: 3 }, receipt: 'R3' }));
+    expect(three).toMatchObject({ state: 'picked-up', receipt: 'R3' });
+    const any = a.request({ ...request('pa'), expectedPieces: 'any' });
+    a.observe('gw', rec('task.accepted', 'k1', { taskId: 'pa' }));
+    a.observe('gw', rec('pickup.completed', 'k1', { taskId: 'pa', pieces: { piece: 5, of: null } }));
+    // an exception at the stop is not its end; a close short is
+    a.observe('gw', rec('pickup.exception', 'k1', { taskId: 'pa', reason: 'parcel-not-ready' }));
+    expect(any.state).toBe('accepted');
+    a.observe('gw', rec('pickup.exception', 'k1', { taskId: 'pa', reason: 'fewer-parcels', pieces: { done: 5, expected: 'any' } }));
+    expect(any.state).toBe('picked-up');
+  });
+
   it('a kit at capacity takes no more; a request no kit can take stays unassigned, cancelled where it was', () => {
     const { a, items } = setup();
     a.observe('gw', workload('only', 51.45, -2.59));
