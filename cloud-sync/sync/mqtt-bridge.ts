@@ -237,9 +237,15 @@ export class MqttBridge extends EventEmitter implements SyncLink {
     this.emit('connected', { broker, sessionPresent, failover });
     const subs: Record<string, { qos: 1 }> = { [this.topics.acks]: { qos: 1 } };
     if (this.opts.applier !== undefined) subs[this.topics.downlink] = { qos: 1 };
-    client.subscribe(subs, (err) => {
-      if (err) this.log.error({ err: err.message }, 'subscribe failed');
-      else this.emit('subscribed');
+    client.subscribe(subs, (err, granted) => {
+      const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+      if (!err && refused.length === 0) {
+        this.emit('subscribed');
+        return;
+      }
+      // without the acks subscription nothing could leave the outbox: connect again (with backoff)
+      this.log.error({ err: err?.message, refused }, 'subscribe failed: reconnecting');
+      if (this.client === client && this.connected) client.stream.destroy();
     });
     this.link.set('up');
     this.log.info({ broker, sessionPresent, failover }, 'connected to the dispatch broker');
