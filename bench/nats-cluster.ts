@@ -108,7 +108,7 @@ export class NatsCluster {
           `jetstream { store_dir: ${JSON.stringify(store)} }`,
           `cluster { name: cg-fleet, listen: 127.0.0.1:${n.routePort}, routes: [${routes.join(', ')}] }`,
           `log_file: ${JSON.stringify(path.join(this.dir, `${n.name}.log`))}`,
-          `mqtt { listen: 127.0.0.1:${n.mqttPort}, stream_replicas: ${this.nodes.length}, ack_wait: "${this.opts.ackWaitSeconds ?? 5}s" }`,
+          `mqtt { listen: 127.0.0.1:${n.mqttPort}, stream_replicas: ${this.nodes.length}, consumer_memory_storage: true, ack_wait: "${this.opts.ackWaitSeconds ?? 5}s" }`,
           '',
         ].join('\n'),
       );

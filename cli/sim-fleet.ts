@@ -29,7 +29,7 @@ export interface FleetOptions {
   dir?: string;
   /** gateway ids are `${prefix}-${n}` (default `van`) */
   prefix?: string;
-  /** a batch not acked by dispatch within this long is sent again (default 3 s) */
+  /** a batch not acked by dispatch within this long is sent again (default 5 s) */
   ackTimeoutMs?: number;
   /** connections opened at once while the fleet starts (default 50) */
   connectConcurrency?: number;
@@ -149,7 +149,7 @@ export class Fleet {
       url: urls,
       gatewayId: id,
       outbox: journal,
-      ackTimeoutMs: this.opts.ackTimeoutMs ?? 3_000,
+      ackTimeoutMs: this.opts.ackTimeoutMs ?? 5_000,
       backoff: { baseMs: 500, maxMs: 2_000 },
       // a node that has lost a JetStream leader answers CONNECT only once one is elected again
       connectTimeoutMs: 10_000,
@@ -300,4 +300,51 @@ export class Fleet {
     );
     if (this.ownDir) await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+export interface FleetCliOptions {
+  gateways: number;
+  rate: number;
+  brokers: string;
+  duration?: number;
+  nats?: string;
+  workers?: number;
+  dir?: string;
+}
+
+const csv = (v: string): string[] =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
+/**
+ * runs a fleet until --duration seconds have passed (or SIGINT / SIGTERM), waits up to 60 s
+ * for the journals to empty and prints the report as JSON; with --nats the dispatch workers
+ * run in this process too and the report says what they stored
+ */
+export async function runFleetCli(o: FleetCliOptions, log: Logger): Promise<number> {
+  const brokers = csv(o.brokers);
+  const consumers =
+    o.nats === undefined
+      ? undefined
+      : await (await import('../simulators/dispatch/consumers.js')).startDispatchConsumers({ servers: csv(o.nats), workers: o.workers ?? 3, onStored: (r, at) => fleet.stored(r.id, at), log });
+  const fleet = new Fleet({ gateways: o.gateways, rate: o.rate, brokers, dir: o.dir, log });
+  await fleet.start();
+  process.stderr.write(`fleet: ${o.gateways} gateways connected to ${brokers.join(' ')}; producing ${o.rate} record(s)/s each\n`);
+  fleet.produce();
+  await new Promise<void>((resolve) => {
+    const done = (): void => resolve();
+    if (o.duration !== undefined) setTimeout(done, o.duration * 1000);
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  fleet.stopProducing();
+  const drained = await fleet.drained(60_000);
+  const report = { ...fleet.report(), drained, ...(consumers ? { dispatch: consumers.summary() } : {}) };
+  if (consumers) delete (report.dispatch as { streams?: unknown }).streams;
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  await fleet.stop();
+  await consumers?.close();
+  return drained && report.lost === 0 ? 0 : 1;
 }

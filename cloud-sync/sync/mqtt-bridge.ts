@@ -172,10 +172,31 @@ export class MqttBridge extends EventEmitter implements SyncLink {
     this.timers.clearTimeout(this.reconnectTimer);
     this.inflight?.done('stopped');
     this.waiter.cancel();
-    await this.client?.endAsync(true);
+    await this.closeClient();
     await this.loop;
     this.connected = false;
     this.link.set('idle');
+  }
+
+  /**
+   * a graceful end first: a forced end closes mqtt.js's stores while acks already read may
+   * still be handled, which throws past any handler; forced only when the broker does not answer
+   */
+  private async closeClient(): Promise<void> {
+    const c = this.client;
+    if (c === undefined) return;
+    if (!c.connected) {
+      await c.endAsync(true);
+      return;
+    }
+    let timer: unknown;
+    const graceful = c.endAsync(false).then(() => true);
+    const late = new Promise<boolean>((resolve) => {
+      timer = this.timers.setTimeout(() => resolve(false), 2_000);
+    });
+    const ended = await Promise.race([graceful, late]);
+    this.timers.clearTimeout(timer);
+    if (!ended) await c.endAsync(true);
   }
 
   /** new credentials: an auth failure is forgotten and the bridge reconnects at once */
