@@ -134,6 +134,25 @@ describe('MqttBridge through a broker to the reference dispatch', () => {
     expect(states.at(-1)).toBe('up');
   });
 
+  it('connects again when the broker refuses its acks subscription, until the broker grants it', async () => {
+    let refusals = 2;
+    const broker = await aedesBroker(undefined, (topic) => !topic.endsWith('/acks') || refusals-- <= 0);
+    cleanups.push(broker.close);
+    const d = await startDispatchSim({ mqttUrl: broker.url });
+    cleanups.push(() => d.close());
+    const ob = memoryOutbox();
+    await fill(ob, 10);
+    const b = bridge(broker.url, ob);
+    let subscribed = 0;
+    b.on('subscribed', () => subscribed++);
+    await b.start();
+    await drained(b, ob);
+    expect(refusals).toBeLessThan(0);
+    expect(subscribed).toBe(1);
+    expect(b.stats().retried).toBeGreaterThanOrEqual(2);
+    expect(d.summary()).toMatchObject({ distinctIds: 10, changedUnderSameId: 0 });
+  });
+
   it('given a cluster, goes to the next node when the first is not there', async () => {
     const { broker, d } = await setup();
     const dead = `mqtt://127.0.0.1:${await freePort()}`;
