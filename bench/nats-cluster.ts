@@ -51,6 +51,7 @@ async function healthy(monitorPort: number, nodes: number): Promise<boolean> {
   try {
     const res = await fetch(`http://127.0.0.1:${monitorPort}/healthz`, { signal: AbortSignal.timeout(1000) });
     if (!res.ok) return false;
+    if (nodes === 1) return true;
     const jsz = (await (await fetch(`http://127.0.0.1:${monitorPort}/jsz`, { signal: AbortSignal.timeout(1000) })).json()) as {
       meta_cluster?: { leader?: string; cluster_size?: number };
     };
@@ -106,7 +107,8 @@ export class NatsCluster {
           `listen: 127.0.0.1:${n.clientPort}`,
           `http: 127.0.0.1:${n.monitorPort}`,
           `jetstream { store_dir: ${JSON.stringify(store)} }`,
-          `cluster { name: cg-fleet, listen: 127.0.0.1:${n.routePort}, routes: [${routes.join(', ')}] }`,
+          // one node alone is a plain server
+          this.nodes.length > 1 ? `cluster { name: cg-fleet, listen: 127.0.0.1:${n.routePort}, routes: [${routes.join(', ')}] }` : '',
           `log_file: ${JSON.stringify(path.join(this.dir, `${n.name}.log`))}`,
           `mqtt { listen: 127.0.0.1:${n.mqttPort}, stream_replicas: ${this.nodes.length}, consumer_memory_storage: true, ack_wait: "${this.opts.ackWaitSeconds ?? 5}s" }`,
           '',
