@@ -176,6 +176,26 @@ export function buildCli(): Command {
       }
     });
   sim
+    .command('fleet')
+    .description('N simulated gateways in this process (a real journal and MQTT bridge each) syncing to a broker cluster; prints a report')
+    .requiredOption('--gateways <n>', 'how many gateways', (v) => Number(v))
+    .requiredOption('--rate <r>', 'records a second per gateway', (v) => Number(v))
+    .requiredOption('--brokers <urls>', 'the MQTT URLs of the cluster nodes, comma-separated')
+    .option('--duration <s>', 'seconds to run (default: until Ctrl-C)', (v) => Number(v))
+    .option('--nats <urls>', 'also run the dispatch workers here, on these NATS URLs of the cluster')
+    .option('--workers <n>', 'dispatch workers with --nats (default 3)', (v) => Number(v))
+    .option('--dir <folder>', 'the gateways\' journals (default: a temp folder, removed at the end)')
+    .action(async (opts: { gateways: number; rate: number; brokers: string; duration?: number; nats?: string; workers?: number; dir?: string }) => {
+      const { runFleetCli } = await import('./sim-fleet.js');
+      const { createLogger } = await import('../gateway/logger.js');
+      try {
+        process.exitCode = await runFleetCli(opts, createLogger('warn'));
+      } catch (err) {
+        if (err instanceof Error && /^--/.test(err.message)) throw new InvalidArgumentError(err.message);
+        throw err;
+      }
+    });
+  sim
     .command('scenario')
     .description('run a scenario (a shipped name such as van-day, or a YAML file) against a gateway and the reference dispatch')
     .argument('<scenario>', 'van-day | locker-bank | offline-shift | bad-devices | a file')

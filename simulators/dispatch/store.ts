@@ -88,8 +88,8 @@ export class RecordStore {
     this.file = storeFile === undefined ? undefined : createWriteStream(storeFile, { flags: 'a' });
   }
 
-  /** takes one batch from a gateway and answers it */
-  accept(gatewayId: string, records: unknown[]): BatchAnswer {
+  /** takes one batch from a gateway and answers it; onStored hears each record stored for the first time */
+  accept(gatewayId: string, records: unknown[], onStored?: (record: StoredRecord, atMs: number) => void): BatchAnswer {
     const answer: BatchAnswer = { acked: [], rejected: [] };
     for (const r of records) {
       if (typeof r !== 'object' || r === null || typeof (r as { id?: unknown }).id !== 'string' || (r as { id: string }).id === '') {
@@ -118,10 +118,15 @@ export class RecordStore {
         s.add(rec.seq);
         if (laneOf[rec.kind as keyof typeof laneOf] !== 'records') this.lossy.add(key);
         this.file?.write(`${JSON.stringify(rec)}\n`);
+        onStored?.(rec, Date.now());
       }
       answer.acked.push(rec.id);
     }
     return answer;
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
   }
 
   records(filter: { kind?: string; gatewayId?: string } = {}): StoredRecord[] {
