@@ -4,35 +4,14 @@
  * cleared, a job waits for a fault to clear, every job id prints once across a restart,
  * and a reprint is its own job.
  */
-import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DeviceConfig, DriverContext } from '../../../devices/driver.js';
 import { escposPrinter, tsplPrinter } from '../../../devices/printer/index.js';
-import type { SerialLink, Transports } from '../../../devices/transports/types.js';
+import type { Transports } from '../../../devices/transports/types.js';
 import { PrinterStub } from '../../../firmware-stubs/printer/printer.js';
 import { MapStore } from '../locker/fake-context.js';
-
-class StubLink extends EventEmitter implements SerialLink {
-  isOpen = false;
-  writes = 0;
-  constructor(readonly stub: PrinterStub) {
-    super();
-  }
-  start(): void {
-    this.isOpen = true;
-    this.emit('open');
-  }
-  async write(data: Uint8Array | string): Promise<void> {
-    if (!this.isOpen) throw new Error('port is not open');
-    this.writes++;
-    const answer = this.stub.receive(typeof data === 'string' ? Buffer.from(data, 'latin1') : data, Date.now());
-    setTimeout(() => answer.forEach((b) => this.emit('frame', Buffer.of(b))), 2);
-  }
-  async stop(): Promise<void> {
-    this.isOpen = false;
-  }
-}
+import { StubLink } from './stub-link.js';
 
 function setup(protocol: 'escpos' | 'tspl', stub: PrinterStub, store = new MapStore()) {
   const device: DeviceConfig = { id: 'printer-1', kind: 'printer', kit: 'van-1', protocol, transport: { type: 'serial', path: '/dev/ttyUSB5' }, pollMs: 500 };
