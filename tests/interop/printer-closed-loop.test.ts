@@ -97,7 +97,7 @@ describe('printers, closed loop', () => {
     const lines = describeSim('receipt-1').last!.lines;
     expect(describeSim('receipt-2').last!.lines).toEqual(lines);
     expect(lines).toEqual(expect.arrayContaining([`Receipt ${recorded.receipt}`, `[${WAYBILL}]`, 'Weight 1.210 kg', 'Courier courier-7', 'Customer Acme', 'Task T1']));
-    expect(lines.find((l) => l.startsWith('Time '))).toMatch(/\((ntp|gps|unsynced)\)$/);
+    expect(lines.find((l) => l.startsWith('Clock '))).toMatch(/^Clock (ntp|gps|unsynced)$/);
     expect(describeSim('label-1').pages + describeSim('label-2').pages).toBe(0);
     expect(await decodeLastPrint('receipt-1')).toBe(WAYBILL);
     expect(await decodeLastPrint('receipt-2')).toBe(WAYBILL);

@@ -119,7 +119,7 @@ describe('layouts', () => {
     const page = fill(defaultReceipt, { receipt: '0A1-B2C3', waybill: 'RB123456785GB', weight: '1.250 kg', time: 't', clock: 'ntp', courier: 'c', customer: 'Acme', task: 'T1' });
     expect(page.items).toContainEqual({ t: 'barcode', data: 'RB123456785GB', height: 80 });
     expect(page.items).toContainEqual({ t: 'text', text: 'Receipt 0A1-B2C3', bold: true, align: 'left', scale: 1 });
-    expect(page.items).toContainEqual({ t: 'text', text: 'Time t (ntp)', bold: false, align: 'left', scale: 1 });
+    expect(page.items).toContainEqual({ t: 'text', text: 'Clock ntp', bold: false, align: 'left', scale: 1 });
   });
 
   it('refuses an unknown field and a barcode without one, naming the item', () => {
