@@ -1,7 +1,7 @@
 /**
  * Builds a gateway from a config: the runtime plus every component, listed in start order
  * — the simulator transport, the dashboard, clock, journal, ETA, tasks, the pickup
- * pipeline, lockers, camera images, telemetry and the link to dispatch. Each component
+ * pipeline, lockers, camera images, printers, telemetry and the link to dispatch. Each component
  * subscribes to the bus itself (docs/architecture.md lists who hears what).
  */
 import path from 'node:path';
