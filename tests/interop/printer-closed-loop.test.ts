@@ -14,6 +14,7 @@ import type { MqttClient } from 'mqtt';
 import { startSimulators, type Simulators } from '../../simulators/devices/index.js';
 import { authFetch, collect, DEVICE_PASSWORD, OPERATOR_PASSWORD, operatorHash, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
 import { waitUntil } from '../helpers/device-peer.js';
+import { startDispatchSim, type DispatchSim } from '../../simulators/dispatch/index.js';
 
 const WAYBILL = 'RR123456785CN';
 const LABEL_WAYBILL = 'CP987654323DE';
@@ -23,6 +24,7 @@ let dir: string;
 let sims: Simulators;
 let t: TestGateway;
 let op: MqttClient;
+let dispatch: DispatchSim;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'cg-printers-'));
@@ -49,11 +51,13 @@ beforeAll(async () => {
       ],
     }),
   );
+  dispatch = await startDispatchSim({ token: 'printer-test' });
   const device = (id: string, kind: string, kit = 'van-1') => ({ id, kind, kit, credentials: { passwordHash: testHash() } });
   t = await startTestGateway({
     operators: [{ username: 'tech', passwordHash: operatorHash() }],
     kits: [{ id: 'van-1', courierId: 'courier-7' }],
     tasks: { file: tasksFile },
+    dispatch: { transport: 'http', url: dispatch.url, token: 'printer-test' },
     devices: [device('scanner-1', 'scanner'), device('scale-1', 'scale'), device('gps-1', 'gps'), device('cam-1', 'terminal', 'branch-1'), ...sims.gatewayConfig().devices],
   });
   op = await t.connect('tech', OPERATOR_PASSWORD);
@@ -63,6 +67,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop();
   await sims?.close();
+  await dispatch?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -111,22 +116,21 @@ describe('printers, closed loop', () => {
     await Promise.all([scanner, scale, gps].map((c) => c.endAsync(true)));
   });
 
-  it('a label job on the TCP printer waits out a paper-out alarm, then prints; its PNG decodes to the same waybill', async () => {
+  it('dispatch assigns a waybill: its label prints on the pty printer, and on the TCP printer once its paper-out alarm clears; both PNGs decode to the waybill', async () => {
     expect(await sims.control('label-1', 'fault', { fault: 'paper-out' })).toMatchObject({ ok: true });
     const alarmOn = async () => ((await (await authFetch(`${t.httpUrl}/healthz`)).json()) as { alarms?: { kind: string; source: string }[] }).alarms?.some((a) => a.kind === 'printer-paper-out' && a.source === 'label-1') ?? false;
-    await waitUntil(alarmOn, 'the printer', 10_000);
-    expect(await t.gateway.devices.command('label-1', 'print', { id: 'label-job-1', kind: 'label', fields: { waybill: LABEL_WAYBILL, task: 'T2', customer: 'Globex', address: '2 Hof, Berlin', kit: 'van-1' } })).toMatchObject({ ok: true });
-    await new Promise((r) => setTimeout(r, 800));
+    await waitUntil(alarmOn, 'the paper-out alarm', 10_000);
+    await dispatch.addDownlink({ gatewayId: 'gw-test', items: [{ id: 'label-T2', kind: 'label.assign', kit: 'van-1', taskId: 'T2', waybill: LABEL_WAYBILL }] });
+    await waitUntil(() => describeSim('label-2').pages === 1, 'the pty label printer', 10_000);
+    expect(describeSim('label-2').last!.lines).toEqual(expect.arrayContaining(['Globex', '2 Hof, Berlin', `[${LABEL_WAYBILL}]`]));
     expect(describeSim('label-1').pages).toBe(0);
     await sims.control('label-1', 'clear', {});
-    await waitUntil(() => describeSim('label-1').pages === 1, 'the printer', 10_000);
-    await waitUntil(async () => !(await alarmOn()), 'the printer', 10_000);
-    expect(describeSim('label-1').last!.lines).toEqual(expect.arrayContaining(['Globex', '2 Hof, Berlin', `[${LABEL_WAYBILL}]`]));
+    await waitUntil(() => describeSim('label-1').pages === 1, 'the TCP label printer', 10_000);
+    await waitUntil(async () => !(await alarmOn()), 'the alarm to clear', 10_000);
+    expect(describeSim('label-1').last!.lines).toEqual(describeSim('label-2').last!.lines);
     expect(await decodeLastPrint('label-1')).toBe(LABEL_WAYBILL);
-    // the same label on the pty label printer
-    expect(await t.gateway.devices.command('label-2', 'print', { id: 'label-job-1', kind: 'label', fields: { waybill: LABEL_WAYBILL, customer: 'Globex' } })).toMatchObject({ ok: true });
-    await waitUntil(() => describeSim('label-2').pages === 1, 'the pty label printer', 10_000);
     expect(await decodeLastPrint('label-2')).toBe(LABEL_WAYBILL);
+    expect(describeSim('receipt-1').pages + describeSim('receipt-2').pages).toBe(2);
   });
 
   it('a reprint over the bus prints again, counted; the same job id again prints nothing', async () => {
