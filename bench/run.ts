@@ -12,8 +12,9 @@ import { vsNodeRedBench } from './vs-node-red.js';
 import { rulesBench } from './rules.js';
 import { loadModelBench } from './load-model.js';
 import { fleetBench } from './fleet.js';
+import { receiptBench } from './receipt.js';
 
-const benches: Bench[] = [scanToVerdictBench, vsNodeRedBench, loadModelBench, rulesBench, mqttHopBench, journalBench, drainBench, footprintBench, fleetBench];
+const benches: Bench[] = [scanToVerdictBench, vsNodeRedBench, loadModelBench, rulesBench, receiptBench, mqttHopBench, journalBench, drainBench, footprintBench, fleetBench];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -21,7 +21,7 @@ const idString = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters,
  */
 const transportSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('mqtt') }),
-  z.looseObject({ type: z.enum(['serial', 'hid', 'ble']) }),
+  z.looseObject({ type: z.enum(['serial', 'hid', 'ble', 'tcp']) }),
 ]);
 
 const deviceSchema = z.looseObject({

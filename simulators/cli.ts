@@ -31,6 +31,7 @@ export function formatSummary(name: string, r: ScenarioReport): string {
     ...(lockers ? [`locker events              ${lockers}`] : []),
     `records at dispatch        ${Object.entries(f.records).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     `duplicates seen (same id)  ${f.duplicatesAtDispatch}`,
+    ...(f.receipts ? [`receipts printed           ${f.receipts.printed}${f.receipts.png ? ` (the last one: ${f.receipts.png})` : ''}`] : []),
     ...(r.failures.length ? ['', 'failed expectations:', ...r.failures.map((x) => `  - ${x}`)] : []),
   ].join('\n');
 }

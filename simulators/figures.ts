@@ -28,6 +28,8 @@ export interface Figures {
   /** locker.event records at dispatch by event (dropped-off, collected) */
   lockerEvents: Record<string, number>;
   duplicatesAtDispatch: number;
+  /** receipts the van's printer printed, and where its last one was saved as a PNG (a scenario with a printer) */
+  receipts?: { printed: number; png?: string };
 }
 
 export function computeFigures(visits: VisitLog[], dispatch: DispatchSim, at: (hhmm: string) => number): Figures {

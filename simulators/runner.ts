@@ -84,6 +84,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   if (s.devices.serialGps && wantPty) simDevices.push({ protocol: 'nmea', id: 'gps-2', route: [s.depot, ...s.stops.map((x) => ({ lat: x.address.lat, lon: x.address.lon })), s.depot], speedKmh: s.driveKmh });
   if ((s.faults.length > 0 || s.devices.serialGps) && !wantPty) throw new ScenarioError(`scenario ${s.name} simulates device faults: it needs Debian's socat`);
   if (s.lockers) simDevices.push(lockerSimSpec(s.lockers));
+  if (s.devices.printer) simDevices.push({ protocol: 'escpos', id: 'printer-1', link: 'tcp', gateway: { pollMs: 1000 } });
   const sims: Simulators | undefined = simDevices.length
     ? await startSimulators({ kit: s.kit, tickMs: 0, devices: simDevices }, { now: () => simNow(clock), tickMs: 50 })
     : undefined;
@@ -103,6 +104,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
       { id: 'gps-1', kind: 'gps', kit: s.kit, transport: { type: 'mqtt' }, credentials: { passwordHash: gpsHash } },
       ...(s.lockers && sims ? lockerGatewayDevices(s.lockers, s.kit, sims, terminalHash) : []),
       ...(sims?.devices.filter((d) => d.id === 'gps-2').map((d) => ({ ...d.entry, kit: `${s.kit}-tracker` })) ?? []),
+      ...(sims?.devices.filter((d) => d.id === 'printer-1').map((d) => d.entry) ?? []),
     ],
     // a courier takes real seconds between scan and weighing, whatever the time factor
     rules: { pairingWindowMs: s.pairingWindowS * 1000 },
@@ -249,6 +251,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
       await new Promise((r) => setTimeout(r, 200));
     }
     const figures = computeFigures(visits, dispatch, at);
+    if (s.devices.printer && sims) figures.receipts = await receiptsPrinted(sims, figures.pickupsCompleted, options.keep ? workDir : os.tmpdir(), `${s.name}-last-receipt.png`, failures);
     failures.push(...checkExpectations(s, figures, dispatch, expected));
     failures.push(...(await checkDeviceExpectations(s, httpUrl, auth, dispatch, visits)));
     return { ok: failures.length === 0, failures, figures, workDir, httpUrl, realSeconds: Math.round((Date.now() - t0) / 100) / 10 };
@@ -390,6 +393,18 @@ function checkExpectations(s: Scenario, f: Figures, dispatch: DispatchSim, expec
   if (s.expect.noSeqGaps && sum.gapCount > 0) out.push(`dispatch saw ${sum.gapCount} gap(s) in seq`);
   if (sum.changedUnderSameId > 0) out.push(`dispatch received ${sum.changedUnderSameId} changed record(s) under an id it had`);
   return out;
+}
+
+/** the van printer's receipts: one per pickup, none twice; waits for the last to come out, saves it as a PNG */
+async function receiptsPrinted(sims: Simulators, pickups: number, dir: string, name: string, failures: string[]): Promise<{ printed: number; png?: string }> {
+  const pages = () => Number((sims.describe('printer-1') as { pages?: number } | undefined)?.pages ?? 0);
+  const deadline = Date.now() + 10_000;
+  while (pages() < pickups && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const printed = pages();
+  if (printed !== pickups) failures.push(`the van's printer printed ${printed} receipt(s) for ${pickups} pickup(s)`);
+  const png = path.join(dir, name);
+  const saved = await sims.control('printer-1', 'last-print', { file: png });
+  return { printed, ...(saved.ok ? { png } : {}) };
 }
 
 /** The kit's scale as the runner drives it: a parcel goes on (or comes off) the platform. */

@@ -85,6 +85,8 @@ export const scenarioSchema = z.strictObject({
       serial: z.enum(['auto', 'pty', 'mqtt']).default('auto'),
       /** a serial GPS unit (gps-2) driving the depot's loop, beside the app's positions */
       serialGps: z.boolean().default(false),
+      /** an ESC/POS receipt printer in the van (on TCP, as a network printer): a receipt per pickup, the last one saved as a PNG */
+      printer: z.boolean().default(false),
     })
     .prefault({}),
   /** real seconds a courier has between scan and weighing (the pairing window) */

@@ -32,6 +32,7 @@ export const DownlinkItemSchema = z.discriminatedUnion('kind', [
     expiresAt: z.iso.datetime({ offset: true }),
     waybills: z.array(z.string()).optional(),
   }),
+  z.object({ id: Id, kind: z.literal('label.assign'), kit: z.string().min(1), taskId: Id, waybill: z.string().min(1).max(64) }),
 ]);
 
 export type DownlinkItem = z.infer<typeof DownlinkItemSchema>;
@@ -47,6 +48,8 @@ export interface DownlinkHandlers {
   onConfigPatch(patch: Record<string, unknown>): Promise<void> | void;
   /** a locker collection code for a courier at a bank, until it expires (never logged) */
   onCollectionCode?(code: { bank: string; courier: string; code: string; expiresAt: string; waybills?: string[] }): Promise<void> | void;
+  /** a waybill dispatch assigned to a task that had none: its label is printed (the item id is the job id); false when no printer takes it */
+  onLabelAssign?(label: { id: string; kit: string; taskId: string; waybill: string }): Promise<boolean> | boolean;
 }
 
 export interface DownlinkState {
@@ -222,6 +225,11 @@ export class DownlinkApplier {
         const { bank, courier, code, expiresAt, waybills } = item;
         await h.onCollectionCode({ bank, courier, code, expiresAt, waybills });
         return { ...base, outcome: 'applied' };
+      }
+      case 'label.assign': {
+        const { kit, taskId, waybill } = item;
+        const printed = (await h.onLabelAssign?.({ id: item.id, kit, taskId, waybill })) ?? false;
+        return printed ? { ...base, outcome: 'applied' } : { ...base, outcome: 'refused', reason: `no label printer in kit ${kit}` };
       }
     }
   }

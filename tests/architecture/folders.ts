@@ -61,7 +61,7 @@ export const folderRules: readonly FolderRule[] = [
   },
   {
     folder: 'devices',
-    holds: 'one folder a device family: pure codecs plus thin transport adapters; transports/ wraps serialport, node-hid, noble and image decoding',
+    holds: 'one folder a device family: pure codecs plus thin transport adapters; transports/ wraps serialport, node-hid, noble, TCP and image decoding',
     mayImport: ['core'],
   },
   {

@@ -26,6 +26,8 @@ describe('shipped scenarios', () => {
     expect(r.output).toMatch(/pickups completed\s+19/);
     expect(r.output).toMatch(/exceptions by reason\s+customer-absent 1/);
     expect(r.output).toMatch(/first-attempt success\s+95 %/);
+    // one receipt per pickup on the van's printer, none twice
+    expect(r.output).toMatch(/receipts printed\s+19 \(the last one: .+\.png\)/);
     expect(r.output).toContain('/dashboard/');
     expect(Date.now() - t0).toBeLessThan(120_000);
   }, 180_000);
