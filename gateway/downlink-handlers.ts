@@ -1,7 +1,7 @@
 /**
  * What the gateway does with each downlink item from dispatch: tasks into the task store,
  * rule sets into the pipeline (refused with the reasons when invalid), config patches
- * saved for the next start, collection codes to the locker banks.
+ * saved for the next start, collection and consent codes to the locker banks.
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -48,5 +48,9 @@ export class GatewayDownlink implements DownlinkHandlers {
 
   onCollectionCode(code: Parameters<NonNullable<DownlinkHandlers['onCollectionCode']>>[0]): Promise<void> {
     return this.o.lockers.setCollectionCode(code);
+  }
+
+  onConsentCode(code: Parameters<NonNullable<DownlinkHandlers['onConsentCode']>>[0]): Promise<void> {
+    return this.o.lockers.setConsentCode(code);
   }
 }

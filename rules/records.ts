@@ -9,6 +9,8 @@ export type RecordKind =
   | 'eta.update'
   | 'locker.event'
   | 'locker.command'
+  | 'consent.missing'
+  | 'consent.given'
   | 'position.track'
   | 'device.health'
   | 'clock.sync';

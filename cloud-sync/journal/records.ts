@@ -13,6 +13,8 @@ export const laneOf: Record<RecordKind, Lane> = {
   'pickup.exception': 'records',
   'locker.event': 'records',
   'locker.command': 'records',
+  'consent.missing': 'records',
+  'consent.given': 'records',
   'clock.sync': 'records',
   'eta.update': 'live',
   'device.health': 'live',

@@ -1,5 +1,5 @@
 /**
- * Downlink items from dispatch (tasks, rule sets, config patches): their validation and
+ * Downlink items from dispatch (tasks, rule sets, config patches, locker codes): their validation and
  * their idempotent application through handler ports. Shared by the HTTP long poll
  * (downlink.ts) and the MQTT bridge, so both apply an item the same way.
  *
@@ -32,6 +32,13 @@ export const DownlinkItemSchema = z.discriminatedUnion('kind', [
     expiresAt: z.iso.datetime({ offset: true }),
     waybills: z.array(z.string()).optional(),
   }),
+  z.object({
+    id: Id,
+    kind: z.literal('consent.code'),
+    waybill: z.string().min(1).max(64),
+    code: z.string().min(4).max(64),
+    expiresAt: z.iso.datetime({ offset: true }),
+  }),
 ]);
 
 export type DownlinkItem = z.infer<typeof DownlinkItemSchema>;
@@ -47,6 +54,8 @@ export interface DownlinkHandlers {
   onConfigPatch(patch: Record<string, unknown>): Promise<void> | void;
   /** a locker collection code for a courier at a bank, until it expires (never logged) */
   onCollectionCode?(code: { bank: string; courier: string; code: string; expiresAt: string; waybills?: string[] }): Promise<void> | void;
+  /** a code the customer types at a locker terminal to agree to a locker for one parcel (never logged) */
+  onConsentCode?(code: { waybill: string; code: string; expiresAt: string }): Promise<void> | void;
 }
 
 export interface DownlinkState {
@@ -221,6 +230,12 @@ export class DownlinkApplier {
         if (!h.onCollectionCode) return { ...base, outcome: 'refused', reason: 'this gateway runs no locker bank' };
         const { bank, courier, code, expiresAt, waybills } = item;
         await h.onCollectionCode({ bank, courier, code, expiresAt, waybills });
+        return { ...base, outcome: 'applied' };
+      }
+      case 'consent.code': {
+        if (!h.onConsentCode) return { ...base, outcome: 'refused', reason: 'this gateway runs no locker bank' };
+        const { waybill, code, expiresAt } = item;
+        await h.onConsentCode({ waybill, code, expiresAt });
         return { ...base, outcome: 'applied' };
       }
     }

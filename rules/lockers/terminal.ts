@@ -16,7 +16,7 @@ export interface Feedback {
   attemptsLeft?: number;
 }
 
-export type Screen = 'idle' | 'weigh' | 'drop-off' | 'collection' | 'locked-out';
+export type Screen = 'idle' | 'weigh' | 'consent' | 'drop-off' | 'collection' | 'locked-out';
 
 export interface Show {
   screen: Screen;

@@ -3,7 +3,7 @@ import type { DeviceEvent, EventPayload, EventType } from '../../../devices/even
 import { LockerBank, kerongBankOptionsSchema } from '../../../devices/locker/index.js';
 import type { RecordInput, RecordSink } from '../../../rules/records.js';
 import type { RecordEnvelope } from '../../../cloud-sync/journal/records.js';
-import { CodeLockout, HashedCollectionCodes, LockerFlows, type LockerBankPort, type LockerFlowsOptions } from '../../../rules/lockers/index.js';
+import { CodeLockout, ConsentBook, HashedCollectionCodes, LockerFlows, lockerConsent, type LockerBankPort, type LockerFlowsOptions, type ParcelTask } from '../../../rules/lockers/index.js';
 import { LockBoardLine } from '../../../firmware-stubs/locker/lock-board.js';
 import { bankDevice, fakeContext, MapStore } from '../../devices/locker/fake-context.js';
 
@@ -296,5 +296,103 @@ describe('HashedCollectionCodes', () => {
     expect(codes.match('bank-1', '482913', at9)).toBeUndefined();
     expect(await codes.prune(Date.parse('2025-03-01T11:00:00Z'))).toBe(1);
     expect(codes.size()).toBe(0);
+  });
+});
+
+describe('consent before a locker', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: new Date('2025-03-01T09:00:00Z') });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const tasks = new Map<string, ParcelTask>([
+    ['RB123456785GB', { taskId: 'T1', kit: 'van-1', handover: 'in-person' }],
+    ['RR123456785CN', { taskId: 'T2', kit: 'van-1', handover: 'locker', consent: true }],
+    ['SF1234567890123', { taskId: 'T3', kit: 'van-1', handover: 'locker', consent: false }],
+  ]);
+  const book = (store = new MapStore()) => new ConsentBook({ secret: 'gateway-secret', store, taskOf: (w) => tasks.get(w) });
+
+  it('decides from the task: a locker or station with consent, or consent at the terminal; a parcel no task expects passes', () => {
+    expect(lockerConsent(undefined, false)).toEqual({ ok: true });
+    expect(lockerConsent({ taskId: 'a', kit: 'k', handover: 'locker', consent: true }, false)).toMatchObject({ ok: true, via: 'task' });
+    expect(lockerConsent({ taskId: 'a', kit: 'k', handover: 'station', consent: true }, false)).toMatchObject({ ok: true, via: 'task' });
+    expect(lockerConsent({ taskId: 'a', kit: 'k', handover: 'station', consent: false }, false)).toMatchObject({ ok: false });
+    expect(lockerConsent({ taskId: 'a', kit: 'k', handover: 'neighbour', consent: true }, false)).toMatchObject({ ok: false, text: expect.stringContaining('neighbour') });
+    expect(lockerConsent({ taskId: 'a', kit: 'k' }, false)).toMatchObject({ ok: false, text: expect.stringContaining('in-person') });
+    expect(lockerConsent({ taskId: 'a', kit: 'k', handover: 'in-person' }, true)).toMatchObject({ ok: true, via: 'terminal' });
+  });
+
+  it('refuses a drop-off the customer did not consent to, on record, and opens nothing', async () => {
+    const t = await setup({ consent: book() });
+    await t.terminal('scan', { code: 'RB123456785GB' });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'rejected', reasons: ['CONSENT_MISSING'], text: expect.stringContaining('in-person') });
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'consent' });
+    expect(t.unlocks()).toEqual([]);
+    expect(t.sink.records).toEqual([
+      {
+        kind: 'consent.missing',
+        stream: 'bank-1',
+        kit: 'branch-1',
+        devices: ['bank-1', 'term-1'],
+        body: { action: 'drop-off', waybill: 'RB123456785GB', taskId: 'T1', taskKit: 'van-1', handover: 'in-person', consent: null, bank: 'bank-1', terminal: 'term-1', at: '2025-03-01T09:00:00.050Z' },
+      },
+    ]);
+    // the wait for a consent code ends by itself
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'idle' });
+    await t.stop();
+  });
+
+  it('drops off a parcel whose task consented to a locker', async () => {
+    const t = await setup({ consent: book() });
+    await t.terminal('scan', { code: 'RR123456785CN' });
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(t.sink.records.map((r) => [r.kind, r.body.event])).toEqual([['locker.event', 'dropped-off']]);
+    await t.stop();
+  });
+
+  it('takes the consent code dispatch sent the customer: a wrong one counts, the right one is recorded once and the drop-off goes on', async () => {
+    const store = new MapStore();
+    const consent = book(store);
+    await consent.set({ waybill: 'SF1234567890123', code: '7305', expiresAt: '2025-03-01T12:00:00Z' });
+    expect(JSON.stringify([...store.data])).not.toContain('7305');
+    const t = await setup({ consent });
+    await t.terminal('scan', { code: 'SF1234567890123' });
+    expect(t.feedback().at(-1)).toMatchObject({ reasons: ['CONSENT_MISSING'] });
+    await t.terminal('code', { code: '7306' });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'rejected', reasons: ['WRONG_CODE'], attemptsLeft: 4 });
+    expect(t.unlocks()).toEqual([]);
+    await t.terminal('code', { code: '7305' });
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(t.sink.records.map((r) => r.kind)).toEqual(['consent.missing', 'consent.given', 'locker.event']);
+    expect(t.sink.records[1].body).toMatchObject({ waybill: 'SF1234567890123', taskId: 'T3', handover: 'locker', via: 'terminal-code' });
+    expect(t.sink.records[2].body).toMatchObject({ event: 'dropped-off', waybill: 'SF1234567890123' });
+    // the consent outlives a restart (it is in the store) and the code is used up
+    expect(book(store).check('SF1234567890123')).toMatchObject({ ok: true, via: 'terminal' });
+    expect(await book(store).redeem('SF1234567890123', '7305', Date.now())).toBe(false);
+    expect(JSON.stringify(t.sink.records)).not.toContain('7305');
+    await t.stop();
+  });
+
+  it('leaves shut, on record, the compartment of a parcel whose customer did not consent, and collects the rest', async () => {
+    // SF1234567890123 in A03 is a parcel no task expects
+    const consent = new ConsentBook({ secret: 'gateway-secret', taskOf: (w) => (w === 'RB123456785GB' ? tasks.get(w) : undefined) });
+    const t = await setup({ consent });
+    await withParcels(t);
+    await t.terminal('code', { code: CODE });
+    await vi.advanceTimersByTimeAsync(3000);
+    // A01 holds RB123456785GB (in-person): only A03 opens
+    expect(t.unlocks()).toEqual(['02 12 31 03 48']);
+    expect(t.sink.records.map((r) => [r.kind, r.body.action ?? r.body.event, r.body.compartment])).toEqual([
+      ['consent.missing', 'collection', 'A01'],
+      ['locker.event', 'collected', 'A03'],
+    ]);
+    expect(t.sink.records[0].body).toMatchObject({ courier: 'courier-7', taskId: 'T1' });
+    expect(t.feedback().at(-1)).toMatchObject({ text: 'Collected 1 parcel(s)', reasons: ['CONSENT_MISSING:A01'] });
+    expect(t.bank.compartment('A01')?.status).toBe('occupied');
+    await t.stop();
   });
 });
