@@ -11,6 +11,7 @@ export type RecordKind =
   | 'locker.command'
   | 'consent.missing'
   | 'consent.given'
+  | 'customer.feedback'
   | 'position.track'
   | 'device.health'
   | 'clock.sync';

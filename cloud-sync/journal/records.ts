@@ -15,6 +15,8 @@ export const laneOf: Record<RecordKind, Lane> = {
   'locker.command': 'records',
   'consent.missing': 'records',
   'consent.given': 'records',
+  // never coalesced (no key), so never dropped; live so a complaint reaches dispatch ahead of any backlog
+  'customer.feedback': 'live',
   'clock.sync': 'records',
   'eta.update': 'live',
   'device.health': 'live',

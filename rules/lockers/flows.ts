@@ -2,7 +2,7 @@
  * The drop-off and collection flows of one locker bank and its terminal. Input: the
  * terminal's `scan`, `weight`, `code`, `cancel` events and the bank's `locker` events,
  * through handle(). Output: `locker.event` records (`dropped-off`, `collected`) and
- * `consent.missing` / `consent.given` records to the sink, `feedback` and `show` commands to the terminal, opens through the bank port.
+ * `consent.missing` / `consent.given` and `customer.feedback` records to the sink, `feedback` and `show` commands to the terminal, opens through the bank port.
  * Events are handled one at a time, in arrival order.
  */
 import pino, { type Logger } from 'pino';
@@ -14,7 +14,7 @@ import { defaultDropOffValidator } from './drop-off-validation.js';
 import { CodeLockout } from './lockout.js';
 import type { ConsentVerdict } from './consent.js';
 import type { CollectionGrant, LockerFlowsOptions, ValidateDropOff } from './ports.js';
-import { commandTopic, feedbackPayload, type Feedback, type Show } from './terminal.js';
+import { commandTopic, complaints, feedbackPayload, type Feedback, type Show } from './terminal.js';
 
 type Timer = ReturnType<typeof setTimeout>;
 type Scan = EventPayload<'scan'>;
@@ -41,6 +41,16 @@ type Session =
 
 const idle: Session = { kind: 'idle' };
 
+/** the drop-off or collection the customer may rate, until the window ends or the next one starts */
+interface Rateable {
+  after: 'dropped-off' | 'collected';
+  waybills: string[];
+  compartments: string[];
+  courier?: string;
+  at: number;
+  timer: Timer;
+}
+
 function isType<T extends EventType>(event: DeviceEvent, type: T): event is DeviceEvent<T> {
   return event.type === type;
 }
@@ -60,6 +70,8 @@ export class LockerFlows {
   private readonly dropOffTimeoutMs: number;
   private readonly collectionTimeoutMs: number;
   private readonly consentWaitMs: number;
+  private readonly feedbackWindowMs: number;
+  private rateable: Rateable | undefined;
 
   constructor(private readonly o: LockerFlowsOptions) {
     this.log = (o.log ?? pino({ level: 'silent' })).child({ component: 'locker-flows', bank: o.bankId, terminal: o.terminalId });
@@ -69,6 +81,7 @@ export class LockerFlows {
     this.dropOffTimeoutMs = o.dropOffTimeoutMs ?? 120_000;
     this.collectionTimeoutMs = o.collectionTimeoutMs ?? 180_000;
     this.consentWaitMs = o.consentWaitMs ?? 120_000;
+    this.feedbackWindowMs = o.feedbackWindowMs ?? 300_000;
     this.lockout = o.lockout ?? new CodeLockout({ maxWrongCodes: o.maxWrongCodes, lockoutMs: o.lockoutMs, now: this.now });
     this.isWaybill = o.isWaybill ?? ((code) => classifyWaybill(code).valid);
   }
@@ -84,6 +97,7 @@ export class LockerFlows {
   async stop(): Promise<void> {
     this.running = false;
     this.endSession();
+    this.endRating();
     clearTimeout(this.lockoutTimer);
     await this.chain;
   }
@@ -117,12 +131,14 @@ export class LockerFlows {
     else if (isType(event, 'weight')) await this.onWeight(event.payload);
     else if (isType(event, 'code')) await this.onCode(event.payload.code);
     else if (isType(event, 'cancel')) await this.onCancel();
+    else if (isType(event, 'rating')) await this.onRating(event.payload);
   }
 
   // ---- drop-off ----
 
   private async onScan(scan: Scan): Promise<void> {
     if (await this.refusedWhileLockedOrBusy()) return;
+    this.endRating();
     const grant = await this.o.codes.match(this.o.bankId, scan.code, this.now());
     if (grant) return this.startCollection(grant);
     // a scan that is neither a code nor a parcel label is a wrong code, as if typed
@@ -235,7 +251,7 @@ export class LockerFlows {
         ? { result: 'accepted', text: `Parcel dropped off in ${s.compartment}`, compartment: s.compartment }
         : { result: 'error', text: 'Parcel is in the locker but could not be recorded', compartment: s.compartment, reasons: ['NOT_RECORDED'] },
     );
-    await this.showIdle();
+    await this.offerRating({ after: 'dropped-off', waybills: [s.waybill], compartments: [s.compartment] });
   }
 
   private async onDropOffTimeout(): Promise<void> {
@@ -271,6 +287,7 @@ export class LockerFlows {
 
   private async onCode(code: string): Promise<void> {
     if (await this.refusedWhileLockedOrBusy()) return;
+    this.endRating();
     const s = this.session;
     if (s.kind === 'consent' && this.o.consent && (await this.o.consent.redeem(s.waybill, code, this.now()))) {
       this.endSession();
@@ -412,6 +429,55 @@ export class LockerFlows {
       text: `Collected ${s.collected.length} parcel(s)`,
       reasons: reasons.length > 0 ? reasons : undefined,
     });
+    if (s.collected.length === 0) return this.showIdle();
+    await this.offerRating({ after: 'collected', waybills: s.collected.map((id) => s.waybills.get(id) ?? ''), compartments: [...s.collected], courier: s.courier });
+  }
+
+  // ---- customer feedback ----
+
+  /** after a drop-off or collection the terminal offers a 1-5 rating and the complaint categories */
+  private async offerRating(what: Omit<Rateable, 'at' | 'timer'>): Promise<void> {
+    this.endRating();
+    const timer = setTimeout(() => void this.enqueue(() => this.onRatingWindowEnd()), this.feedbackWindowMs);
+    this.rateable = { ...what, at: this.now(), timer };
+    await this.show({ screen: 'rate', text: 'How did it go? Rate it 1 to 5, or tell us what went wrong', scores: [1, 2, 3, 4, 5], complaints });
+  }
+
+  private async onRatingWindowEnd(): Promise<void> {
+    if (!this.rateable) return;
+    this.endRating();
+    if (this.session.kind === 'idle') await this.showIdle();
+  }
+
+  private endRating(): void {
+    if (this.rateable) clearTimeout(this.rateable.timer);
+    this.rateable = undefined;
+  }
+
+  private async onRating(rating: EventPayload<'rating'>): Promise<void> {
+    const r = this.rateable;
+    if (!r || this.session.kind !== 'idle') {
+      await this.feedback({ result: 'rejected', text: 'Nothing to rate: a rating follows a drop-off or a collection', reasons: ['NOTHING_TO_RATE'] });
+      return;
+    }
+    this.endRating();
+    const now = this.now();
+    const recorded = await this.recordOf('customer.feedback', {
+      score: rating.score ?? null,
+      complaint: rating.complaint ?? null,
+      note: rating.note ?? null,
+      after: r.after,
+      waybills: r.waybills,
+      compartments: r.compartments,
+      ...(r.courier ? { courier: r.courier } : {}),
+      eventAt: new Date(r.at).toISOString(),
+      sinceEventMs: Math.max(0, now - r.at),
+    });
+    await this.feedback(
+      recorded
+        ? { result: 'accepted', text: rating.complaint ? 'Thank you: your complaint goes to the courier company now' : 'Thank you for your rating' }
+        : { result: 'error', text: 'Your feedback could not be recorded', reasons: ['NOT_RECORDED'] },
+    );
     await this.showIdle();
   }
 
@@ -454,7 +520,8 @@ export class LockerFlows {
   private async recordOf(kind: RecordKind, body: Record<string, unknown>): Promise<boolean> {
     const input: RecordInput = {
       kind,
-      stream: this.o.bankId,
+      // feedback has a stream of its own: its lane is not the locker events'
+      stream: kind === 'customer.feedback' ? `feedback:${this.o.bankId}` : this.o.bankId,
       kit: this.o.kit,
       devices: [this.o.bankId, this.o.terminalId],
       body: { ...body, bank: this.o.bankId, terminal: this.o.terminalId, at: new Date(this.now()).toISOString() },

@@ -71,6 +71,8 @@ export interface LockerFlowsOptions {
   consent?: ConsentPort;
   /** how long a refused drop-off waits for the customer's consent code; default 120 s */
   consentWaitMs?: number;
+  /** how long after a drop-off or collection the terminal takes the customer's rating; default 5 min */
+  feedbackWindowMs?: number;
   /** default: defaultDropOffValidator(bank) */
   validateDropOff?: ValidateDropOff;
   log?: Logger;

@@ -396,3 +396,77 @@ describe('consent before a locker', () => {
     await t.stop();
   });
 });
+
+describe('customer feedback at the terminal', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: new Date('2025-03-01T09:00:00Z') });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('offers a rating after a drop-off and writes customer.feedback on its own stream, with the time since the drop-off', async () => {
+    const t = await setup();
+    await t.terminal('scan', { code: 'RB123456785GB' });
+    await vi.advanceTimersByTimeAsync(4000);
+    const droppedAt = Date.parse(t.sink.records[0].body.at as string);
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'rate', scores: [1, 2, 3, 4, 5], complaints: ['damaged', 'late', 'rude', 'wrong-place', 'other'] });
+    await vi.advanceTimersByTimeAsync(20_000);
+    await t.terminal('rating', { score: 4, note: 'easy' });
+    expect(t.sink.records[1]).toEqual({
+      kind: 'customer.feedback',
+      stream: 'feedback:bank-1',
+      kit: 'branch-1',
+      devices: ['bank-1', 'term-1'],
+      body: {
+        score: 4,
+        complaint: null,
+        note: 'easy',
+        after: 'dropped-off',
+        waybills: ['RB123456785GB'],
+        compartments: ['A01'],
+        eventAt: new Date(droppedAt).toISOString(),
+        sinceEventMs: Date.now() - droppedAt,
+        bank: 'bank-1',
+        terminal: 'term-1',
+        at: new Date(Date.now()).toISOString(),
+      },
+    });
+    expect(t.sink.records[1].body.sinceEventMs).toBeGreaterThanOrEqual(20_000);
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'accepted' });
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'idle' });
+    // one rating per drop-off
+    await t.terminal('rating', { score: 1 });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'rejected', reasons: ['NOTHING_TO_RATE'] });
+    expect(t.sink.records).toHaveLength(2);
+    await t.stop();
+  });
+
+  it('takes a complaint after a collection, naming the courier; nothing to rate once the window ends or before any handover', async () => {
+    const t = await setup();
+    await t.terminal('rating', { complaint: 'late' });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'rejected', reasons: ['NOTHING_TO_RATE'] });
+    await withParcels(t);
+    await t.terminal('code', { code: CODE });
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'rate' });
+    await t.terminal('rating', { complaint: 'damaged', note: 'box crushed' });
+    const fb = t.sink.records.at(-1)!;
+    expect(fb).toMatchObject({ kind: 'customer.feedback', stream: 'feedback:bank-1' });
+    expect(fb.body).toMatchObject({ score: null, complaint: 'damaged', note: 'box crushed', after: 'collected', waybills: ['RB123456785GB', 'SF1234567890123'], compartments: ['A01', 'A03'], courier: 'courier-7' });
+    expect(fb.body.sinceEventMs).toBeGreaterThanOrEqual(0);
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'accepted', text: expect.stringContaining('complaint') });
+
+    // a later drop-off, then the rating window ends: the screen goes idle and a late rating is refused
+    t.stub.setUser(1, 1, { closeAfterMs: 2000, parcel: 'put' });
+    await t.terminal('scan', { code: 'RR123456785CN' });
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'rate' });
+    await vi.advanceTimersByTimeAsync(300_000);
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'idle' });
+    await t.terminal('rating', { score: 5 });
+    expect(t.feedback().at(-1)).toMatchObject({ reasons: ['NOTHING_TO_RATE'] });
+    expect(t.sink.records.filter((r) => r.kind === 'customer.feedback')).toHaveLength(1);
+    await t.stop();
+  });
+});
