@@ -249,7 +249,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
       if (keptAtDispatch(dispatch) >= expected && (await outboxEmpty(httpUrl, auth))) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const figures = computeFigures(visits, dispatch, at);
+    const figures = computeFigures(visits, dispatch);
     failures.push(...checkExpectations(s, figures, dispatch, expected));
     const heard = new Set(lockerResult?.reasons ?? []);
     for (const want of s.expect.terminalReasons) if (!heard.has(want)) failures.push(`expected the terminal to be answered with ${want}, heard ${[...heard].join(', ') || 'nothing'}`);
