@@ -314,6 +314,8 @@ export class LockerFlows {
     if (lockedUntil === undefined) return this.feedback({ ...refusal, attemptsLeft });
     const until = new Date(lockedUntil).toISOString();
     this.log.warn({ until }, 'terminal locked out after too many wrong collection codes');
+    // a drop-off waiting for a consent code ends: its timeout must not cover the locked-out screen
+    this.endSession();
     await this.feedback({ result: 'locked-out', text: 'Too many wrong codes', reasons: ['WRONG_CODE', 'LOCKED_OUT'], until });
     await this.showLockedOut(lockedUntil);
   }

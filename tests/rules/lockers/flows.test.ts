@@ -377,6 +377,17 @@ describe('consent before a locker', () => {
     await t.stop();
   });
 
+  it('wrong consent codes lock the terminal out like wrong collection codes, and the locked-out screen stays', async () => {
+    const t = await setup({ consent: book() });
+    await t.terminal('scan', { code: 'RB123456785GB' });
+    for (let i = 0; i < 5; i++) await t.terminal('code', { code: `99${i}999` });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'locked-out', reasons: ['WRONG_CODE', 'LOCKED_OUT'] });
+    await vi.advanceTimersByTimeAsync(150_000);
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'locked-out' });
+    expect(t.unlocks()).toEqual([]);
+    await t.stop();
+  });
+
   it('leaves shut, on record, the compartment of a parcel whose customer did not consent, and collects the rest', async () => {
     // SF1234567890123 in A03 is a parcel no task expects
     const consent = new ConsentBook({ secret: 'gateway-secret', taskOf: (w) => (w === 'RB123456785GB' ? tasks.get(w) : undefined) });
