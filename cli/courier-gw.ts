@@ -155,6 +155,26 @@ export function buildCli(): Command {
       if (!res.ok) process.exitCode = 1;
     });
 
+  program
+    .command('report')
+    .description("the day's figures from the journal on disk: on-time pickups, first-attempt success, exceptions by reason, ETA error against a naive baseline, pieces per stop, customer feedback")
+    .option('--day <day>', 'the day, YYYY-MM-DD (UTC); default today', (v) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v))) throw new InvalidArgumentError('expected a day YYYY-MM-DD');
+      return v;
+    })
+    .option('--html <file>', 'also write an HTML page with charts (no network needed to view it)')
+    .option('--data-dir <dir>', "the gateway's data folder (holding journal/)", './data')
+    .option('--json', 'print the figures as JSON instead of a table')
+    .option('--baseline-kmh <n>', "the naive baseline's constant speed", (v) => {
+      const n = Number(v);
+      if (!(n > 0 && n < 300)) throw new InvalidArgumentError('expected a speed in km/h (0-300)');
+      return n;
+    })
+    .action(async (opts: { day?: string; html?: string; dataDir: string; json?: boolean; baselineKmh?: number }) => {
+      const { runReport } = await import('./report.js');
+      await runReport(opts);
+    });
+
   const sim = program.command('sim').description('device simulators and scenarios');
   sim
     .command('devices')

@@ -120,7 +120,19 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
     options: config.eta as Record<string, never>,
   });
 
-  const lockers = new LockerComponent({ config, host: gateway, broker, bus, sink: journal, log: log.child({ component: 'lockers' }), now });
+  const lockers = new LockerComponent({
+    config,
+    host: gateway,
+    broker,
+    bus,
+    sink: journal,
+    log: log.child({ component: 'lockers' }),
+    now,
+    taskOf: (waybill) => {
+      const t = tasks.taskForWaybill(waybill);
+      return t && { taskId: t.id, kit: t.kit, handover: t.handover, consent: t.consent };
+    },
+  });
   const lockerDevices = lockers.ownedDevices();
   const gpsDevices = new Set(config.devices.filter((d) => d.kind === 'gps').map((d) => d.id));
   const telemetry = new TelemetryRecorder({ sink: journal, log: log.child({ component: 'telemetry' }), now });

@@ -1,8 +1,8 @@
 /**
  * What the gateway does with each downlink item from dispatch: tasks into the task store,
  * rule sets into the pipeline (refused with the reasons when invalid), config patches
- * saved for the next start, collection codes to the locker banks, assigned waybills to
- * the label printers.
+ * saved for the next start, collection and consent codes to the locker banks, assigned
+ * waybills to the label printers.
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -55,5 +55,9 @@ export class GatewayDownlink implements DownlinkHandlers {
 
   async onLabelAssign(label: Parameters<NonNullable<DownlinkHandlers['onLabelAssign']>>[0]): Promise<boolean> {
     return (await this.o.printers?.label(label)) ?? false;
+  }
+
+  onConsentCode(code: Parameters<NonNullable<DownlinkHandlers['onConsentCode']>>[0]): Promise<void> {
+    return this.o.lockers.setConsentCode(code);
   }
 }

@@ -9,6 +9,9 @@ export type RecordKind =
   | 'eta.update'
   | 'locker.event'
   | 'locker.command'
+  | 'consent.missing'
+  | 'consent.given'
+  | 'customer.feedback'
   | 'position.track'
   | 'device.health'
   | 'clock.sync';

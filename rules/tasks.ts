@@ -19,6 +19,7 @@ import { JSONFile } from 'lowdb/node';
 import type { Logger } from 'pino';
 import { classifyWaybill } from '../devices/scanner/waybill.js';
 import { realTimers, type Timers } from '../core/timers.js';
+import { handovers } from './lockers/consent.js';
 
 const isoTime = z.iso.datetime({ offset: true });
 
@@ -44,6 +45,10 @@ export const taskSchema = z.object({
     .optional(),
   /** cm³ per kg for the volumetric weight; the service's divisor from config when absent */
   volumetricDivisor: z.number().positive().optional(),
+  /** how the customer wants the parcel handed over; a locker or a station only with their consent */
+  handover: z.enum(handovers).optional(),
+  /** whether the customer agreed to that handover (dispatch asked them) */
+  consent: z.boolean().optional(),
 });
 
 export type Task = z.infer<typeof taskSchema>;
@@ -238,6 +243,11 @@ export class TaskStore {
   /** The kit's task expecting this (normalised) waybill, picked up or not; cancelled ones never. */
   findByWaybill(kit: string, waybill: string): Task | undefined {
     return this.byWaybill.get(waybill)?.find((t) => t.task.kit === kit && !t.cancelled)?.task;
+  }
+
+  /** The task of any kit expecting this waybill (normalised here); cancelled ones never. */
+  taskForWaybill(waybill: string): Task | undefined {
+    return this.byWaybill.get(this.normalise(waybill))?.find((t) => !t.cancelled)?.task;
   }
 
   /** The kit's open tasks that take any parcel (no waybill expected), by sequence. */

@@ -106,6 +106,7 @@ export function pickupRecord(ctx: VerdictContext, receipt: string, confirmed?: {
       taskId: task?.id ?? null,
       taskMatch: facts.taskMatch,
       customer: task?.customer ?? null,
+      window: task?.window ?? null,
       weights: {
         grams: facts.weightGrams,
         declaredGrams: facts.declaredWeightGrams,

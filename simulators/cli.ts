@@ -1,6 +1,7 @@
 /** `courier-gw sim scenario` and `courier-gw demo`: run a scenario and print its progress and summary. */
 import { loadScenario } from './scenario.js';
 import { runScenario, type ScenarioReport } from './runner.js';
+import { formatReport } from '../report/render.js';
 
 export interface ScenarioCliOptions {
   speed?: number;
@@ -14,20 +15,12 @@ function line(s = ''): void {
 
 export function formatSummary(name: string, r: ScenarioReport): string {
   const f = r.figures;
-  const ex = Object.entries(f.exceptionsByReason).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   const lockers = Object.entries(f.lockerEvents).map(([k, v]) => `${k} ${v}`).join(', ');
   return [
     `== ${name}: ${r.ok ? 'PASSED' : 'FAILED'} in ${r.realSeconds} s ==`,
-    ...(f.stops > 0
-      ? [
-          `stops visited              ${f.stops}`,
-          `pickups completed          ${f.pickupsCompleted}`,
-          `first-attempt success      ${(f.firstAttemptSuccessRate * 100).toFixed(0)} %`,
-          `exceptions by reason       ${ex}`,
-          `on-time pickups            ${f.onTimePickups} (${(f.onTimeRate * 100).toFixed(0)} %)`,
-          `mean ETA error (15 min)    ${f.etaErrorMin.samples ? `${f.etaErrorMin.mae} min (bias ${f.etaErrorMin.bias} min, ${f.etaErrorMin.samples} stops)` : 'no ETA 15 min ahead of an arrival'}`,
-        ]
-      : []),
+    ...(f.stops > 0 ? [`stops visited              ${f.stops}`] : []),
+    // the same figures and code as `courier-gw report`, over the records dispatch received
+    formatReport(f.report),
     ...(lockers ? [`locker events              ${lockers}`] : []),
     `records at dispatch        ${Object.entries(f.records).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     `duplicates seen (same id)  ${f.duplicatesAtDispatch}`,

@@ -20,7 +20,7 @@ import { KitApp, MqttDevice, type Verdict } from './kit.js';
 import type { Scenario, Stop } from './scenario.js';
 import { computeFigures, type Figures, type VisitLog } from './figures.js';
 import { startSimulators, type Simulators } from './devices/index.js';
-import { lockerGatewayDevices, lockerSimSpec, runLockers, type LockerRunResult } from './locker-run.js';
+import { lockerDownlink, lockerGatewayDevices, lockerSimSpec, runLockers, type LockerRunResult } from './locker-run.js';
 import { ScenarioError } from './scenario.js';
 
 export interface ScenarioRunOptions {
@@ -118,7 +118,10 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   // dispatch assigns the day's tasks over the downlink
   dispatch.addDownlink({
     gatewayId,
-    items: s.stops.map((stop, i) => ({ id: `assign-${stop.id}`, kind: 'task.assign', task: taskOf(s, stop, i, at) })),
+    items: [
+      ...s.stops.map((stop, i) => ({ id: `assign-${stop.id}`, kind: 'task.assign', task: taskOf(s, stop, i, at) })),
+      ...(s.lockers ? lockerDownlink(s.lockers, s.kit, s.depot, { from: new Date(at(s.start)).toISOString(), to: new Date(at('23:59')).toISOString() }) : []),
+    ],
   });
 
   const gateway = new GatewayProcess({ configFile, httpUrl, logFile: path.join(workDir, 'gateway.log') });
@@ -242,17 +245,17 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     await Promise.all(background);
 
     // everything recorded reaches dispatch once the link is back
-    const expected = visits.reduce((n, v) => n + v.pickedUp + (v.exception ? 1 : 0), 0) + (lockerResult ? lockerResult.droppedOff + lockerResult.collected : 0);
+    const expected = visits.reduce((n, v) => n + v.pickedUp + (v.exception ? 1 : 0), 0) + (lockerResult?.records ?? 0);
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      const sum = dispatch.summary();
-      const got = (sum.perKind['pickup.completed'] ?? 0) + (sum.perKind['pickup.exception'] ?? 0) + (sum.perKind['locker.event'] ?? 0);
-      if (got >= expected && (await outboxEmpty(httpUrl, auth))) break;
+      if (keptAtDispatch(dispatch) >= expected && (await outboxEmpty(httpUrl, auth))) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const figures = computeFigures(visits, dispatch, at);
+    const figures = computeFigures(visits, dispatch);
     if (s.devices.printer && sims) figures.receipts = await receiptsPrinted(sims, figures.pickupsCompleted, options.keep ? workDir : os.tmpdir(), `${s.name}-last-receipt.png`, failures);
     failures.push(...checkExpectations(s, figures, dispatch, expected));
+    const heard = new Set(lockerResult?.reasons ?? []);
+    for (const want of s.expect.terminalReasons) if (!heard.has(want)) failures.push(`expected the terminal to be answered with ${want}, heard ${[...heard].join(', ') || 'nothing'}`);
     failures.push(...(await checkDeviceExpectations(s, httpUrl, auth, dispatch, visits)));
     return { ok: failures.length === 0, failures, figures, workDir, httpUrl, realSeconds: Math.round((Date.now() - t0) / 100) / 10 };
   } finally {
@@ -378,11 +381,22 @@ async function outboxEmpty(httpUrl: string, auth: Record<string, string>): Promi
   }
 }
 
+/** the kinds the runner's own steps write, one record per step it saw answered */
+const STEP_KINDS = ['pickup.completed', 'pickup.exception', 'locker.event', 'consent.missing', 'consent.given', 'customer.feedback'];
+
+function keptAtDispatch(dispatch: DispatchSim): number {
+  const sum = dispatch.summary();
+  return STEP_KINDS.reduce((n, k) => n + (sum.perKind[k] ?? 0), 0);
+}
+
 function checkExpectations(s: Scenario, f: Figures, dispatch: DispatchSim, expectedRecords: number): string[] {
   const out: string[] = [];
   const sum = dispatch.summary();
-  const atDispatch = (sum.perKind['pickup.completed'] ?? 0) + (sum.perKind['pickup.exception'] ?? 0) + (sum.perKind['locker.event'] ?? 0);
-  if (s.expect.allRecordsAtDispatch && atDispatch < expectedRecords) out.push(`only ${atDispatch} of ${expectedRecords} pickup, exception and locker records reached dispatch`);
+  const atDispatch = keptAtDispatch(dispatch);
+  if (s.expect.allRecordsAtDispatch && atDispatch < expectedRecords) out.push(`only ${atDispatch} of ${expectedRecords} pickup, exception, locker, consent and feedback records reached dispatch`);
+  for (const [kind, n] of Object.entries(s.expect.records)) {
+    if ((sum.perKind[kind] ?? 0) !== n) out.push(`expected ${n} ${kind} record(s) at dispatch, got ${sum.perKind[kind] ?? 0}`);
+  }
   for (const [event, n] of Object.entries(s.expect.lockerEvents)) {
     if ((f.lockerEvents[event] ?? 0) !== n) out.push(`expected ${n} "${event}" locker event(s) at dispatch, got ${f.lockerEvents[event] ?? 0}`);
   }
