@@ -3,12 +3,11 @@
  * itself, reconnects with backoff and jitter when the peer goes away, and emits whole
  * frames from the configured framing. Loopback or the branch's LAN; nothing to load.
  */
-import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { Transform } from 'node:stream';
 import { z } from 'zod';
-import { backoffDelay } from '../../core/backoff.js';
 import { backoffSchema } from './serial-device.js';
+import { ReopeningLink } from './reopening-link.js';
 import type { SerialLink } from './types.js';
 
 export const tcpTransportSchema = z.strictObject({
@@ -29,26 +28,16 @@ export interface TcpLinkOptions {
   random?: () => number;
 }
 
-export class TcpLink extends EventEmitter implements SerialLink {
+export class TcpLink extends ReopeningLink implements SerialLink {
   private socket: net.Socket | undefined;
-  private framing: Transform | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private attempt = 0;
-  private stopped = true;
   private connected = false;
 
   constructor(private readonly o: TcpLinkOptions) {
-    super();
+    super({ backoff: o.backoff, random: o.random });
   }
 
   get isOpen(): boolean {
     return this.connected;
-  }
-
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.connect();
   }
 
   async write(data: Uint8Array | string): Promise<void> {
@@ -58,15 +47,13 @@ export class TcpLink extends EventEmitter implements SerialLink {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.halt();
     const socket = this.socket;
     this.detach();
     if (socket && !socket.destroyed) await new Promise<void>((resolve) => socket.end(() => resolve()).destroy());
   }
 
-  private connect(): void {
+  protected open(): void {
     if (this.stopped) return;
     const socket = net.connect({ host: this.o.host, port: this.o.port });
     this.socket = socket;
@@ -78,13 +65,7 @@ export class TcpLink extends EventEmitter implements SerialLink {
       if (this.socket !== socket) return;
       socket.setTimeout(0);
       this.connected = true;
-      this.attempt = 0;
-      const framing = this.o.framing();
-      this.framing = framing;
-      framing.on('data', (frame: Buffer | string) => this.emit('frame', frame));
-      framing.on('overflow', (dropped: Buffer) => this.emit('overflow', dropped));
-      socket.pipe(framing);
-      this.emit('open');
+      this.opened(socket, this.o.framing);
     });
     socket.on('error', (err) => this.lost(err));
     socket.on('close', () => this.lost(undefined));
@@ -94,13 +75,7 @@ export class TcpLink extends EventEmitter implements SerialLink {
     const socket = this.socket;
     this.socket = undefined;
     this.connected = false;
-    if (socket) {
-      socket.removeAllListeners();
-      socket.on('error', () => undefined);
-      if (this.framing) socket.unpipe(this.framing);
-    }
-    this.framing?.removeAllListeners();
-    this.framing = undefined;
+    this.release(socket);
   }
 
   private lost(reason: Error | undefined): void {
@@ -109,13 +84,6 @@ export class TcpLink extends EventEmitter implements SerialLink {
     const socket = this.socket;
     this.detach();
     socket.destroy();
-    if (wasOpen || this.attempt === 0) this.emit('close', reason);
-    if (this.stopped || this.timer) return;
-    const { minMs, maxMs } = this.o.backoff ?? { minMs: 500, maxMs: 30_000 };
-    const delay = backoffDelay(this.attempt++, minMs, maxMs, this.o.random);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.connect();
-    }, delay);
+    this.reopenLater(reason, wasOpen);
   }
 }
