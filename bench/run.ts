@@ -11,8 +11,10 @@ import { scanToVerdictBench } from './scan-to-verdict.js';
 import { vsNodeRedBench } from './vs-node-red.js';
 import { rulesBench } from './rules.js';
 import { loadModelBench } from './load-model.js';
+import { fleetBench } from './fleet.js';
+import { receiptBench } from './receipt.js';
 
-const benches: Bench[] = [scanToVerdictBench, vsNodeRedBench, loadModelBench, rulesBench, mqttHopBench, journalBench, drainBench, footprintBench];
+const benches: Bench[] = [scanToVerdictBench, vsNodeRedBench, loadModelBench, rulesBench, receiptBench, mqttHopBench, journalBench, drainBench, footprintBench, fleetBench];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

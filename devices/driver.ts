@@ -10,10 +10,10 @@ import type { EventType, EventPayload } from './events.js';
 import type { SerialDefaults } from './transports/serial-device.js';
 import type { Transports } from './transports/types.js';
 
-export type DeviceKind = 'scale' | 'scanner' | 'gps' | 'locker' | 'terminal' | 'app';
-export const deviceKinds: readonly DeviceKind[] = ['scale', 'scanner', 'gps', 'locker', 'terminal', 'app'];
+export type DeviceKind = 'scale' | 'scanner' | 'gps' | 'locker' | 'printer' | 'terminal' | 'app';
+export const deviceKinds: readonly DeviceKind[] = ['scale', 'scanner', 'gps', 'locker', 'printer', 'terminal', 'app'];
 
-export type TransportType = 'mqtt' | 'serial' | 'hid' | 'ble';
+export type TransportType = 'mqtt' | 'serial' | 'hid' | 'ble' | 'tcp';
 
 /** A configured device as the driver sees it (validated by the gateway's config schema). */
 export interface DeviceConfig {

@@ -59,6 +59,15 @@ export const eventSchemas = {
   code: z.looseObject({ code: z.string().min(1).max(64), bank: z.string().optional(), at }),
   /** the user cancelled the flow on a terminal */
   cancel: z.looseObject({ reason: z.string().max(200).optional(), at }),
+  /** the customer's rating of a drop-off or collection at a terminal (1-5), a complaint, or both */
+  rating: z
+    .looseObject({
+      score: z.number().int().min(1).max(5).optional(),
+      complaint: z.enum(['damaged', 'late', 'rude', 'wrong-place', 'other']).optional(),
+      note: z.string().max(500).optional(),
+      at,
+    })
+    .refine((v) => v.score !== undefined || v.complaint !== undefined, { message: 'a score (1-5) or a complaint is required', path: ['score'] }),
   /** the courier confirms a needs-review verdict */
   confirm: z.looseObject({ verdictId: z.string().min(1), at }),
   /** the courier accepts or declines an assigned task (a decline may give its reason) */

@@ -9,6 +9,7 @@ import * as scale from './scale/index.js';
 import * as scanner from './scanner/index.js';
 import * as gps from './gps/index.js';
 import * as locker from './locker/index.js';
+import * as printer from './printer/index.js';
 
 export interface ProtocolRegistry {
   readonly protocols: readonly ProtocolDefinition[];
@@ -28,8 +29,8 @@ export function createRegistry(protocols: readonly ProtocolDefinition[], familyD
 }
 
 export const registry: ProtocolRegistry = createRegistry(
-  [...scale.protocols, ...scanner.protocols, ...gps.protocols, ...locker.protocols],
-  [...scale.decoders, ...scanner.decoders, ...gps.decoders, ...locker.decoders],
+  [...scale.protocols, ...scanner.protocols, ...gps.protocols, ...locker.protocols, ...printer.protocols],
+  [...scale.decoders, ...scanner.decoders, ...gps.decoders, ...locker.decoders, ...printer.decoders],
 );
 
 export const { protocols, decoders } = registry;

@@ -1,7 +1,7 @@
 /**
  * Builds a gateway from a config: the runtime plus every component, listed in start order
  * — the simulator transport, the dashboard, clock, journal, ETA, tasks, the pickup
- * pipeline, lockers, camera images, telemetry and the link to dispatch. Each component
+ * pipeline, lockers, camera images, printers, telemetry and the link to dispatch. Each component
  * subscribes to the bus itself (docs/architecture.md lists who hears what).
  */
 import path from 'node:path';
@@ -32,6 +32,8 @@ import { RulesComponent } from './rules-component.js';
 import { GatewayPipelineMetrics } from './pipeline-metrics.js';
 import { LockerComponent } from './locker-component.js';
 import { ImageComponent } from './image-component.js';
+import { PrinterComponent } from './printer-component.js';
+import type { RecordSink } from '../rules/records.js';
 import { TelemetryComponent } from './telemetry-component.js';
 import { SyncComponent } from './sync-component.js';
 import { GatewayDownlink } from './downlink-handlers.js';
@@ -104,10 +106,18 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
     now,
   });
 
+  // a pickup's record on disk is told on the bus (receipts print from it), as the kit hears it
+  const pickupSink: RecordSink = {
+    async append(input) {
+      const kept = await journal.append(input);
+      if (input.kind === 'pickup.completed') bus.emit('pickup-recorded', { id: kept.id, kit: input.kit ?? '', createdAt: kept.createdAt, clock: kept.clock, body: input.body });
+      return kept;
+    },
+  };
   const pipeline = new PickupPipeline({
     gatewayId: config.gateway.id,
     publish: (topic, payload, opts) => void broker.publish(topic, payload, opts).catch(() => undefined),
-    sink: journal,
+    sink: pickupSink,
     tasks,
     log: log.child({ component: 'pipeline' }),
     metrics: new GatewayPipelineMetrics(metrics, bus, now),
@@ -133,11 +143,24 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
     options: config.eta as Record<string, never>,
   });
 
-  const lockers = new LockerComponent({ config, host: gateway, broker, bus, sink: journal, log: log.child({ component: 'lockers' }), now });
+  const lockers = new LockerComponent({
+    config,
+    host: gateway,
+    broker,
+    bus,
+    sink: journal,
+    log: log.child({ component: 'lockers' }),
+    now,
+    taskOf: (waybill) => {
+      const t = tasks.taskForWaybill(waybill);
+      return t && { taskId: t.id, kit: t.kit, handover: t.handover, consent: t.consent };
+    },
+  });
   const lockerDevices = lockers.ownedDevices();
   const gpsDevices = new Set(config.devices.filter((d) => d.kind === 'gps').map((d) => d.id));
   const telemetry = new TelemetryRecorder({ sink: journal, log: log.child({ component: 'telemetry' }), now });
-  const downlink = new GatewayDownlink({ tasks, pipeline, lockers, dataDir, log });
+  const printers = new PrinterComponent({ config, host: gateway, bus, http: gateway.http, tasks, log: log.child({ component: 'printers' }), registry: metrics.registry });
+  const downlink = new GatewayDownlink({ tasks, pipeline, lockers, printers, dataDir, log });
 
   if (simRemote) gateway.add(new SimTransportComponent(simRemote));
   mountDashboard(gateway, options.dashboard);
@@ -148,6 +171,7 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
   gateway.add(new RulesComponent({ pipeline, bus, lockerDevices }));
   gateway.add(lockers);
   gateway.add(new ImageComponent({ bus, broker, host: gateway, log: log.child({ component: 'images' }), registry: metrics.registry }));
+  gateway.add(printers);
   gateway.add(new TelemetryComponent({ telemetry, bus, lockerDevices }));
   gateway.add(new SyncComponent({ config, journal, handlers: downlink, log: log.child({ component: 'sync' }), registry: metrics.registry, bus, now }));
   return gateway;

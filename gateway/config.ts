@@ -21,7 +21,7 @@ const idString = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters,
  */
 const transportSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('mqtt') }),
-  z.looseObject({ type: z.enum(['serial', 'hid', 'ble']) }),
+  z.looseObject({ type: z.enum(['serial', 'hid', 'ble', 'tcp']) }),
 ]);
 
 const deviceSchema = z.looseObject({
@@ -100,6 +100,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       transport: z.enum(['http', 'mqtt', 'none']).default('none'),
       url: z.string().optional(),
+      /** MQTT bridge on a broker cluster: its nodes' URLs, failed over in turn (instead of url) */
+      urls: z.array(z.string().regex(/^mqtts?:\/\/[^/]+/, 'mqtt://host:port or mqtts://host:port')).min(1).optional(),
       token: z.string().optional(),
       username: z.string().optional(),
       password: z.string().optional(),
@@ -218,8 +220,11 @@ export function parseConfig(
     if (parsed) Object.assign(d, parsed);
   });
   if (config.http.tls && !config.mqtt.tls) problems.push({ path: 'http.tls', message: 'HTTPS uses mqtt.tls.cert and mqtt.tls.key: set them' });
-  if (config.dispatch.transport !== 'none' && !config.dispatch.url) {
-    problems.push({ path: 'dispatch.url', message: `required when dispatch.transport is ${config.dispatch.transport}` });
+  const dispatch = config.dispatch;
+  if (dispatch.urls !== undefined && dispatch.transport !== 'mqtt') problems.push({ path: 'dispatch.urls', message: 'a list of broker URLs is for dispatch.transport mqtt' });
+  if (dispatch.urls !== undefined && dispatch.url !== undefined) problems.push({ path: 'dispatch.urls', message: 'set url or urls, not both' });
+  if (dispatch.transport !== 'none' && !dispatch.url && dispatch.urls === undefined) {
+    problems.push({ path: 'dispatch.url', message: `required when dispatch.transport is ${dispatch.transport}` });
   }
   if (problems.length > 0) throw new ConfigError(problems, file);
   return config;

@@ -1,7 +1,8 @@
 /**
  * What the gateway does with each downlink item from dispatch: tasks into the task store,
  * rule sets into the pipeline (refused with the reasons when invalid), config patches
- * saved for the next start, collection codes to the locker banks.
+ * saved for the next start, collection and consent codes to the locker banks, assigned
+ * waybills to the label printers.
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -10,6 +11,7 @@ import type { PickupPipeline } from '../rules/pipeline.js';
 import type { TaskStore } from '../rules/tasks.js';
 import { saveConfigPatch } from './config.js';
 import type { LockerComponent } from './locker-component.js';
+import type { PrinterComponent } from './printer-component.js';
 
 /** the shape of a pushed rule set; its contents are checked when it is compiled */
 const ruleSetSource = z.object({ version: z.string().optional(), files: z.record(z.string(), z.unknown()) });
@@ -18,6 +20,7 @@ export interface GatewayDownlinkOptions {
   tasks: TaskStore;
   pipeline: PickupPipeline;
   lockers: LockerComponent;
+  printers?: PrinterComponent;
   dataDir: string;
   log: Logger;
 }
@@ -48,5 +51,13 @@ export class GatewayDownlink implements DownlinkHandlers {
 
   onCollectionCode(code: Parameters<NonNullable<DownlinkHandlers['onCollectionCode']>>[0]): Promise<void> {
     return this.o.lockers.setCollectionCode(code);
+  }
+
+  async onLabelAssign(label: Parameters<NonNullable<DownlinkHandlers['onLabelAssign']>>[0]): Promise<boolean> {
+    return (await this.o.printers?.label(label)) ?? false;
+  }
+
+  onConsentCode(code: Parameters<NonNullable<DownlinkHandlers['onConsentCode']>>[0]): Promise<void> {
+    return this.o.lockers.setConsentCode(code);
   }
 }

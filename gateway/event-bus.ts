@@ -49,6 +49,8 @@ export interface GatewayEvents {
   'tasks-changed': { kit: string; tasks: TaskListEntry[] };
   /** one task accepted, declined, picked up (a parcel of it), closed or with an exception; `null`: a state told earlier is in the newer list */
   'task-state': { kit: string; taskId: string; state: TaskState | null };
+  /** a pickup's record is durable (the kit hears `recorded: true` now): the record as kept */
+  'pickup-recorded': { id: string; kit: string; createdAt: string; clock: string; body: Record<string, unknown> };
   /** a message the gateway published (verdicts, commands, tasks): the dashboard follows these */
   published: { topic: string; payload: unknown };
 }

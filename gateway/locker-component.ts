@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { CodeLockout, LockerFlows, HashedCollectionCodes, type CollectionCodeInput } from '../rules/lockers/index.js';
+import { CodeLockout, ConsentBook, LockerFlows, HashedCollectionCodes, type CollectionCodeInput, type ConsentCodeInput, type ParcelTask } from '../rules/lockers/index.js';
 import type { LockerBankPort } from '../rules/lockers/ports.js';
 import type { RecordSink } from '../rules/records.js';
 import type { Config } from './config.js';
@@ -24,6 +24,8 @@ export interface LockerComponentOptions {
   sink: RecordSink;
   log: Logger;
   now: () => number;
+  /** the task expecting a parcel, as far as its handover and consent go (the task store) */
+  taskOf?: (waybill: string) => ParcelTask | undefined;
 }
 
 interface LockerState {
@@ -42,6 +44,7 @@ export class LockerComponent implements Component {
   readonly name = 'lockers';
   private readonly flows = new Map<string, LockerFlows>();
   private codes: HashedCollectionCodes | undefined;
+  private consent: ConsentBook | undefined;
 
   constructor(private readonly o: LockerComponentOptions) {}
 
@@ -80,7 +83,10 @@ export class LockerComponent implements Component {
       get: <T>(key: string) => state.data[key] as T | undefined,
       set: (key: string, value: unknown) => state.update((s) => void (s[key] = value)),
     };
-    this.codes = new HashedCollectionCodes(Buffer.from(state.data.secret!, 'base64'), store);
+    const secret = Buffer.from(state.data.secret!, 'base64');
+    this.codes = new HashedCollectionCodes(secret, store);
+    const taskOf = this.o.taskOf ?? (() => undefined);
+    this.consent = new ConsentBook({ secret, store, taskOf });
     // one count of wrong codes for every terminal and bank, kept across restarts
     const lockout = new CodeLockout({ store, now: this.o.now });
     for (const p of pairs) {
@@ -97,6 +103,7 @@ export class LockerComponent implements Component {
         sink: this.o.sink,
         publish: (topic, payload) => this.o.broker.publish(topic, payload, { qos: 1 }),
         codes: this.codes,
+        consent: this.consent,
         lockout,
         hasScale: p.hasScale,
         log: this.o.log.child({ terminal: p.terminal, bank: p.bank }),
@@ -124,6 +131,12 @@ export class LockerComponent implements Component {
   async setCollectionCode(code: CollectionCodeInput): Promise<void> {
     if (!this.codes) throw new Error('no locker bank runs here');
     await this.codes.set(code);
+  }
+
+  /** A consent code from dispatch: the customer agrees to a locker for this parcel by typing it at a terminal. */
+  async setConsentCode(code: ConsentCodeInput): Promise<void> {
+    if (!this.consent) throw new Error('no locker bank runs here');
+    await this.consent.set(code);
   }
 
   get running(): boolean {

@@ -47,7 +47,7 @@ export class SyncComponent implements Component {
     const file = await StateFile.open<{ downlink?: DownlinkState }>(path.join(config.gateway.dataDir, 'gateway-state.json'), {});
     const state = { get: () => file.data.downlink, set: (s: DownlinkState) => file.update((x) => void (x.downlink = s)) };
     const d = config.dispatch;
-    if (d.transport === 'none' || !d.url) {
+    if (d.transport === 'none' || (!d.url && d.urls === undefined)) {
       log.info('no dispatch configured: records stay in the journal');
       return;
     }
@@ -58,13 +58,13 @@ export class SyncComponent implements Component {
       now: this.o.now,
       log,
     });
-    if (d.transport === 'http') {
+    if (d.transport === 'http' && d.url) {
       const syncer = new HttpSyncer({ url: d.url, gatewayId: config.gateway.id, token: d.token ?? '', outbox: this.o.journal.outbox(), log });
       this.poller = new DownlinkPoller({ url: d.url, gatewayId: config.gateway.id, token: d.token ?? '', applier: this.applier, log });
       this.link = syncer;
     } else {
       const { MqttBridge } = await import('../cloud-sync/sync/mqtt-bridge.js');
-      this.link = new MqttBridge({ url: d.url, gatewayId: config.gateway.id, username: d.username, password: d.password, outbox: this.o.journal.outbox(), applier: this.applier, ackTimeoutMs: d.ackTimeoutMs, log });
+      this.link = new MqttBridge({ url: d.urls ?? d.url ?? '', gatewayId: config.gateway.id, username: d.username, password: d.password, outbox: this.o.journal.outbox(), applier: this.applier, ackTimeoutMs: d.ackTimeoutMs, log });
     }
     const link = this.link as unknown as NodeJS.EventEmitter;
     link.on('alarm', (a: { kind?: string; message?: string; active?: boolean }) =>

@@ -23,6 +23,7 @@ import { JSONFile } from 'lowdb/node';
 import type { Logger } from 'pino';
 import { classifyWaybill } from '../devices/scanner/waybill.js';
 import { realTimers, type Timers } from '../core/timers.js';
+import { handovers } from './lockers/consent.js';
 
 const isoTime = z.iso.datetime({ offset: true });
 
@@ -50,6 +51,10 @@ export const taskSchema = z.object({
   volumetricDivisor: z.number().positive().optional(),
   /** parcels expected at the stop (1 when absent), or "any" number: the courier closes the stop */
   expectedPieces: z.union([z.number().int().min(1).max(500), z.literal('any')]).optional(),
+  /** how the customer wants the parcel handed over; a locker or a station only with their consent */
+  handover: z.enum(handovers).optional(),
+  /** whether the customer agreed to that handover (dispatch asked them) */
+  consent: z.boolean().optional(),
 });
 
 export type Task = z.infer<typeof taskSchema>;
@@ -427,6 +432,11 @@ export class TaskStore {
   /** The kit's task expecting this (normalised) waybill, picked up or not; cancelled ones never. */
   findByWaybill(kit: string, waybill: string): Task | undefined {
     return this.byWaybill.get(waybill)?.find((t) => t.task.kit === kit && !t.cancelled && t.response?.response !== 'declined')?.task;
+  }
+
+  /** The task of any kit expecting this waybill (normalised here); cancelled ones never. */
+  taskForWaybill(waybill: string): Task | undefined {
+    return this.byWaybill.get(this.normalise(waybill))?.find((t) => !t.cancelled)?.task;
   }
 
   /** The kit's open tasks that take any parcel (no waybill expected), by sequence. */

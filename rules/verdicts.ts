@@ -129,6 +129,7 @@ export function pickupRecord(ctx: VerdictContext, receipt: string, confirmed?: {
       customer: task?.customer ?? null,
       /** piece k of the task's N parcels (of: null for any number); null without a task */
       pieces: piece ?? null,
+      window: task?.window ?? null,
       weights: {
         grams: facts.weightGrams,
         declaredGrams: facts.declaredWeightGrams,

@@ -1,6 +1,7 @@
 /** `courier-gw sim scenario` and `courier-gw demo`: run a scenario and print its progress and summary. */
 import { loadScenario } from './scenario.js';
 import { runScenario, type ScenarioReport } from './runner.js';
+import { formatReport } from '../report/render.js';
 
 export interface ScenarioCliOptions {
   speed?: number;
@@ -14,26 +15,22 @@ function line(s = ''): void {
 
 export function formatSummary(name: string, r: ScenarioReport): string {
   const f = r.figures;
-  const ex = Object.entries(f.exceptionsByReason).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   const lockers = Object.entries(f.lockerEvents).map(([k, v]) => `${k} ${v}`).join(', ');
   return [
     `== ${name}: ${r.ok ? 'PASSED' : 'FAILED'} in ${r.realSeconds} s ==`,
+    ...(f.stops > 0 ? [`stops visited              ${f.stops}`] : []),
+    // the same figures and code as `courier-gw report`, over the records dispatch received
+    formatReport(f.report),
     ...(f.stops > 0
       ? [
-          `stops visited              ${f.stops}`,
-          `pickups completed          ${f.pickupsCompleted}`,
-          `first-attempt success      ${(f.firstAttemptSuccessRate * 100).toFixed(0)} %`,
-          `exceptions by reason       ${ex}`,
           `delay notices              ${Object.entries(f.delayNotices).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
-          `parcels per stop           ${f.piecesPerStop}`,
-          `on-time pickups            ${f.onTimePickups} (${(f.onTimeRate * 100).toFixed(0)} %)`,
-          `mean ETA error (15 min)    ${f.etaErrorMin.samples ? `${f.etaErrorMin.mae} min (bias ${f.etaErrorMin.bias} min, ${f.etaErrorMin.samples} stops)` : 'no ETA 15 min ahead of an arrival'}`,
           `tasks accepted             ${f.taskAnswers.accepted} (declined ${f.taskAnswers.declined}, unanswered ${f.taskAnswers.unacknowledged})${f.taskAnswers.assignToAcceptMs.median === null ? '' : `; assignment to accept median ${(f.taskAnswers.assignToAcceptMs.median / 1000).toFixed(1)} s, max ${((f.taskAnswers.assignToAcceptMs.max ?? 0) / 1000).toFixed(1)} s (simulated)`}`,
         ]
       : []),
     ...(lockers ? [`locker events              ${lockers}`] : []),
     `records at dispatch        ${Object.entries(f.records).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
     `duplicates seen (same id)  ${f.duplicatesAtDispatch}`,
+    ...(f.receipts ? [`receipts printed           ${f.receipts.printed}${f.receipts.png ? ` (the last one: ${f.receipts.png})` : ''}`] : []),
     ...(r.failures.length ? ['', 'failed expectations:', ...r.failures.map((x) => `  - ${x}`)] : []),
   ].join('\n');
 }

@@ -1,9 +1,10 @@
 /**
- * The operating figures of a simulated day, from what the runner saw happen and what
- * dispatch received: pickups, first-attempt success, exceptions by reason, on-time
- * pickups, ETA error, the courier's answers to the assignments, delay notices, parcels
- * per stop.
+ * The figures of a simulated day: the day's report (report/, the code `courier-gw report`
+ * runs on a journal) over the records dispatch received, and what the scenario checks
+ * beside it (locker events, records per kind, duplicates, the courier's answers to the
+ * assignments, delay notices).
  */
+import { computeReport, type DayReport } from '../report/figures.js';
 import type { DispatchSim } from './dispatch/index.js';
 import type { Verdict } from './kit.js';
 import type { Stop } from './scenario.js';
@@ -19,14 +20,11 @@ export interface VisitLog {
 }
 
 export interface Figures {
+  /** the day's figures, from the records at dispatch */
+  report: DayReport;
   stops: number;
   pickupsCompleted: number;
-  firstAttemptSuccessRate: number;
   exceptionsByReason: Record<string, number>;
-  onTimePickups: number;
-  onTimeRate: number;
-  /** error of the ETA current 15 min before each arrival: predicted − actual, minutes */
-  etaErrorMin: { samples: number; mae: number; bias: number };
   records: Record<string, number>;
   /** locker.event records at dispatch by event (dropped-off, collected) */
   lockerEvents: Record<string, number>;
@@ -35,60 +33,36 @@ export interface Figures {
   taskAnswers: { accepted: number; declined: number; unacknowledged: number; assignToAcceptMs: { median: number | null; max: number | null } };
   /** pickup.delay records at dispatch by reason */
   delayNotices: Record<string, number>;
-  /** pickup.completed records per task that had any, on average */
-  piecesPerStop: number;
+  /** receipts the van's printer printed, and where its last one was saved as a PNG (a scenario with a printer) */
+  receipts?: { printed: number; png?: string };
 }
 
-export function computeFigures(visits: VisitLog[], dispatch: DispatchSim, at: (hhmm: string) => number): Figures {
+export function computeFigures(visits: VisitLog[], dispatch: DispatchSim): Figures {
   const sum = dispatch.summary();
-  const exceptions: Record<string, number> = {};
-  for (const r of dispatch.records({ kind: 'pickup.exception' })) {
-    const reason = String((r.body as { reason?: string } | undefined)?.reason ?? 'unknown');
-    exceptions[reason] = (exceptions[reason] ?? 0) + 1;
-  }
+  const all = dispatch.records();
+  const report = computeReport(all.map((r) => ({ kind: r.kind, createdAt: String(r.createdAt), kit: typeof r.kit === 'string' ? r.kit : undefined, body: (r.body ?? {}) as Record<string, unknown> })));
   const lockerEvents: Record<string, number> = {};
-  for (const r of dispatch.records({ kind: 'locker.event' })) {
+  for (const r of all) {
+    if (r.kind !== 'locker.event') continue;
     const ev = String((r.body as { event?: string } | undefined)?.event ?? 'unknown');
     lockerEvents[ev] = (lockerEvents[ev] ?? 0) + 1;
   }
   const delayNotices: Record<string, number> = {};
-  for (const r of dispatch.records({ kind: 'pickup.delay' })) {
+  for (const r of all) {
+    if (r.kind !== 'pickup.delay') continue;
     const reason = String((r.body as { reason?: string } | undefined)?.reason ?? 'unknown');
     delayNotices[reason] = (delayNotices[reason] ?? 0) + 1;
   }
-  const perTask = new Map<string, number>();
-  for (const r of dispatch.records({ kind: 'pickup.completed' })) {
-    const taskId = (r.body as { taskId?: string | null } | undefined)?.taskId;
-    if (taskId) perTask.set(taskId, (perTask.get(taskId) ?? 0) + 1);
-  }
-  const served = visits.filter((v) => v.pickedUp > 0);
-  const onTime = served.filter((v) => v.arrivedAt >= at(v.stop.window.from) && v.arrivedAt <= at(v.stop.window.to));
-
-  const etas = dispatch.records({ kind: 'eta.update' }).map((r) => r.body as { taskId?: string; eta?: string; positionAt?: string });
-  const errors: number[] = [];
-  for (const v of visits) {
-    const horizon = v.arrivedAt - 15 * 60_000;
-    const candidates = etas
-      .filter((e) => e.taskId === v.stop.id && e.eta && e.positionAt && Date.parse(e.positionAt) <= horizon)
-      .sort((a, b) => Date.parse(a.positionAt!) - Date.parse(b.positionAt!));
-    const last = candidates.at(-1);
-    if (last) errors.push((Date.parse(last.eta!) - v.arrivedAt) / 60_000);
-  }
-  const acceptMs = dispatch
-    .records({ kind: 'task.accepted' })
+  const acceptMs = all
+    .filter((r) => r.kind === 'task.accepted')
     .map((r) => (r.body as { afterMs?: number }).afterMs)
     .filter((n): n is number => typeof n === 'number')
     .sort((a, b) => a - b);
-  const mae = errors.length ? errors.reduce((a, e) => a + Math.abs(e), 0) / errors.length : 0;
-  const bias = errors.length ? errors.reduce((a, e) => a + e, 0) / errors.length : 0;
   return {
+    report,
     stops: visits.length,
-    pickupsCompleted: sum.perKind['pickup.completed'] ?? 0,
-    firstAttemptSuccessRate: visits.length ? round(served.length / visits.length) : 0,
-    exceptionsByReason: exceptions,
-    onTimePickups: onTime.length,
-    onTimeRate: served.length ? round(onTime.length / served.length) : 0,
-    etaErrorMin: { samples: errors.length, mae: round(mae), bias: round(bias) },
+    pickupsCompleted: report.pickups,
+    exceptionsByReason: Object.fromEntries(Object.entries(report.exceptions.byReason).map(([k, v]) => [k, v.count])),
     records: sum.perKind,
     lockerEvents,
     duplicatesAtDispatch: sum.duplicates,
@@ -99,10 +73,5 @@ export function computeFigures(visits: VisitLog[], dispatch: DispatchSim, at: (h
       assignToAcceptMs: { median: acceptMs.length ? acceptMs[Math.floor((acceptMs.length - 1) / 2)] : null, max: acceptMs.at(-1) ?? null },
     },
     delayNotices,
-    piecesPerStop: perTask.size ? round([...perTask.values()].reduce((a, n) => a + n, 0) / perTask.size) : 0,
   };
-}
-
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
 }

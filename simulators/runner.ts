@@ -20,7 +20,7 @@ import { KitApp, MqttDevice, type Verdict } from './kit.js';
 import type { Scenario, Stop } from './scenario.js';
 import { computeFigures, type Figures, type VisitLog } from './figures.js';
 import { startSimulators, type Simulators } from './devices/index.js';
-import { lockerGatewayDevices, lockerSimSpec, runLockers, type LockerRunResult } from './locker-run.js';
+import { lockerDownlink, lockerGatewayDevices, lockerSimSpec, runLockers, type LockerRunResult } from './locker-run.js';
 import { ScenarioError } from './scenario.js';
 
 export interface ScenarioRunOptions {
@@ -84,6 +84,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   if (s.devices.serialGps && wantPty) simDevices.push({ protocol: 'nmea', id: 'gps-2', route: [s.depot, ...s.stops.map((x) => ({ lat: x.address.lat, lon: x.address.lon })), s.depot], speedKmh: s.driveKmh });
   if ((s.faults.length > 0 || s.devices.serialGps) && !wantPty) throw new ScenarioError(`scenario ${s.name} simulates device faults: it needs Debian's socat`);
   if (s.lockers) simDevices.push(lockerSimSpec(s.lockers));
+  if (s.devices.printer) simDevices.push({ protocol: 'escpos', id: 'printer-1', link: 'tcp', gateway: { pollMs: 1000 } });
   const sims: Simulators | undefined = simDevices.length
     ? await startSimulators({ kit: s.kit, tickMs: 0, devices: simDevices }, { now: () => simNow(clock), tickMs: 50 })
     : undefined;
@@ -103,6 +104,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
       { id: 'gps-1', kind: 'gps', kit: s.kit, transport: { type: 'mqtt' }, credentials: { passwordHash: gpsHash } },
       ...(s.lockers && sims ? lockerGatewayDevices(s.lockers, s.kit, sims, terminalHash) : []),
       ...(sims?.devices.filter((d) => d.id === 'gps-2').map((d) => ({ ...d.entry, kit: `${s.kit}-tracker` })) ?? []),
+      ...(sims?.devices.filter((d) => d.id === 'printer-1').map((d) => d.entry) ?? []),
     ],
     // a courier takes real seconds between scan and weighing, whatever the time factor
     rules: { pairingWindowMs: s.pairingWindowS * 1000 },
@@ -116,7 +118,10 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   // dispatch assigns the day's tasks over the downlink
   dispatch.addDownlink({
     gatewayId,
-    items: s.stops.map((stop, i) => ({ id: `assign-${stop.id}`, kind: 'task.assign', task: taskOf(s, stop, i, at) })),
+    items: [
+      ...s.stops.map((stop, i) => ({ id: `assign-${stop.id}`, kind: 'task.assign', task: taskOf(s, stop, i, at) })),
+      ...(s.lockers ? lockerDownlink(s.lockers, s.kit, s.depot, { from: new Date(at(s.start)).toISOString(), to: new Date(at('23:59')).toISOString() }) : []),
+    ],
   });
 
   const gateway = new GatewayProcess({ configFile, httpUrl, logFile: path.join(workDir, 'gateway.log') });
@@ -248,16 +253,17 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     await Promise.all(background);
 
     // everything recorded reaches dispatch once the link is back
-    const expected = visits.reduce((n, v) => n + v.pickedUp + (v.exception ? 1 : 0) + (v.closed ? 1 : 0), 0) + (lockerResult ? lockerResult.droppedOff + lockerResult.collected : 0);
+    const expected = visits.reduce((n, v) => n + v.pickedUp + (v.exception ? 1 : 0) + (v.closed ? 1 : 0), 0) + (lockerResult?.records ?? 0);
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      const sum = dispatch.summary();
-      const got = (sum.perKind['pickup.completed'] ?? 0) + (sum.perKind['pickup.exception'] ?? 0) + (sum.perKind['locker.event'] ?? 0);
-      if (got >= expected && (await outboxEmpty(httpUrl, auth))) break;
+      if (keptAtDispatch(dispatch) >= expected && (await outboxEmpty(httpUrl, auth))) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const figures = computeFigures(visits, dispatch, at);
+    const figures = computeFigures(visits, dispatch);
+    if (s.devices.printer && sims) figures.receipts = await receiptsPrinted(sims, figures.pickupsCompleted, options.keep ? workDir : os.tmpdir(), `${s.name}-last-receipt.png`, failures);
     failures.push(...checkExpectations(s, figures, dispatch, expected));
+    const heard = new Set(lockerResult?.reasons ?? []);
+    for (const want of s.expect.terminalReasons) if (!heard.has(want)) failures.push(`expected the terminal to be answered with ${want}, heard ${[...heard].join(', ') || 'nothing'}`);
     failures.push(...(await checkDeviceExpectations(s, httpUrl, auth, dispatch, visits)));
     return { ok: failures.length === 0, failures, figures, workDir, httpUrl, realSeconds: Math.round((Date.now() - t0) / 100) / 10 };
   } finally {
@@ -392,11 +398,22 @@ async function outboxEmpty(httpUrl: string, auth: Record<string, string>): Promi
   }
 }
 
+/** the kinds the runner's own steps write, one record per step it saw answered */
+const STEP_KINDS = ['pickup.completed', 'pickup.exception', 'locker.event', 'consent.missing', 'consent.given', 'customer.feedback'];
+
+function keptAtDispatch(dispatch: DispatchSim): number {
+  const sum = dispatch.summary();
+  return STEP_KINDS.reduce((n, k) => n + (sum.perKind[k] ?? 0), 0);
+}
+
 function checkExpectations(s: Scenario, f: Figures, dispatch: DispatchSim, expectedRecords: number): string[] {
   const out: string[] = [];
   const sum = dispatch.summary();
-  const atDispatch = (sum.perKind['pickup.completed'] ?? 0) + (sum.perKind['pickup.exception'] ?? 0) + (sum.perKind['locker.event'] ?? 0);
-  if (s.expect.allRecordsAtDispatch && atDispatch < expectedRecords) out.push(`only ${atDispatch} of ${expectedRecords} pickup, exception and locker records reached dispatch`);
+  const atDispatch = keptAtDispatch(dispatch);
+  if (s.expect.allRecordsAtDispatch && atDispatch < expectedRecords) out.push(`only ${atDispatch} of ${expectedRecords} pickup, exception, locker, consent and feedback records reached dispatch`);
+  for (const [kind, n] of Object.entries(s.expect.records)) {
+    if ((sum.perKind[kind] ?? 0) !== n) out.push(`expected ${n} ${kind} record(s) at dispatch, got ${sum.perKind[kind] ?? 0}`);
+  }
   for (const [event, n] of Object.entries(s.expect.lockerEvents)) {
     if ((f.lockerEvents[event] ?? 0) !== n) out.push(`expected ${n} "${event}" locker event(s) at dispatch, got ${f.lockerEvents[event] ?? 0}`);
   }
@@ -417,6 +434,18 @@ function checkExpectations(s: Scenario, f: Figures, dispatch: DispatchSim, expec
   if (s.expect.noSeqGaps && sum.gapCount > 0) out.push(`dispatch saw ${sum.gapCount} gap(s) in seq`);
   if (sum.changedUnderSameId > 0) out.push(`dispatch received ${sum.changedUnderSameId} changed record(s) under an id it had`);
   return out;
+}
+
+/** the van printer's receipts: one per pickup, none twice; waits for the last to come out, saves it as a PNG */
+async function receiptsPrinted(sims: Simulators, pickups: number, dir: string, name: string, failures: string[]): Promise<{ printed: number; png?: string }> {
+  const pages = () => Number((sims.describe('printer-1') as { pages?: number } | undefined)?.pages ?? 0);
+  const deadline = Date.now() + 10_000;
+  while (pages() < pickups && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const printed = pages();
+  if (printed !== pickups) failures.push(`the van's printer printed ${printed} receipt(s) for ${pickups} pickup(s)`);
+  const png = path.join(dir, name);
+  const saved = await sims.control('printer-1', 'last-print', { file: png });
+  return { printed, ...(saved.ok ? { png } : {}) };
 }
 
 /** The kit's scale as the runner drives it: a parcel goes on (or comes off) the platform. */

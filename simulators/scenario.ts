@@ -50,11 +50,32 @@ const faultSchema = z.strictObject({
   open: z.string().optional(),
 });
 
+/** the customer's rating at the terminal after a drop-off or collection */
+const ratingSchema = z
+  .strictObject({
+    score: z.number().int().min(1).max(5).optional(),
+    complaint: z.enum(['damaged', 'late', 'rude', 'wrong-place', 'other']).optional(),
+    note: z.string().max(500).optional(),
+  })
+  .refine((r) => r.score !== undefined || r.complaint !== undefined, { message: 'a score or a complaint' });
+
+const dropOffSchema = z.strictObject({
+  at: hhmm,
+  waybill: z.string(),
+  grams: z.number().positive(),
+  size: z.enum(['S', 'M', 'L']).default('S'),
+  /** dispatch has a task for this parcel, with the customer's choice of handover and consent */
+  task: z.strictObject({ handover: z.enum(['in-person', 'locker', 'station', 'neighbour']), consent: z.boolean().optional() }).optional(),
+  /** dispatch sent the customer a consent code: typed at the terminal when the drop-off is refused for want of consent */
+  consentCode: z.string().min(4).optional(),
+  rating: ratingSchema.optional(),
+});
+
 const lockerSchema = z.strictObject({
   bank: z.string().default('bank-1'),
   compartments: z.array(z.strictObject({ id: z.string(), board: z.number().int().min(0).max(15), lock: z.number().int().min(1).max(16), size: z.enum(['S', 'M', 'L']) })).min(1),
-  dropOffs: z.array(z.strictObject({ at: hhmm, waybill: z.string(), grams: z.number().positive(), size: z.enum(['S', 'M', 'L']).default('S') })).default([]),
-  collection: z.strictObject({ at: hhmm, courierId: z.string(), code: z.string().min(4) }).optional(),
+  dropOffs: z.array(dropOffSchema).default([]),
+  collection: z.strictObject({ at: hhmm, courierId: z.string(), code: z.string().min(4), rating: ratingSchema.optional() }).optional(),
   /** real seconds a door may stay open before the alarm */
   doorOpenAlarmS: z.number().positive().default(60),
 });
@@ -91,6 +112,8 @@ export const scenarioSchema = z.strictObject({
       serial: z.enum(['auto', 'pty', 'mqtt']).default('auto'),
       /** a serial GPS unit (gps-2) driving the depot's loop, beside the app's positions */
       serialGps: z.boolean().default(false),
+      /** an ESC/POS receipt printer in the van (on TCP, as a network printer): a receipt per pickup, the last one saved as a PNG */
+      printer: z.boolean().default(false),
     })
     .prefault({}),
   /** real seconds a courier has between scan and weighing (the pairing window) */
@@ -117,6 +140,10 @@ export const scenarioSchema = z.strictObject({
       /** reason codes that must show among the kit's verdicts ("A|B": either) */
       verdictReasons: z.array(z.string()).default([]),
       lockerEvents: z.record(z.string(), z.number().int().min(0)).default({}),
+      /** exactly this many records of each kind at dispatch (e.g. consent.missing, customer.feedback) */
+      records: z.record(z.string(), z.number().int().min(0)).default({}),
+      /** reason codes the locker terminal must have been answered with */
+      terminalReasons: z.array(z.string()).default([]),
       noSeqGaps: z.boolean().default(true),
     })
     .prefault({}),

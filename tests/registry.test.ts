@@ -16,6 +16,10 @@ import { decoders, findDecoder, protocols } from '../devices/registry.js';
 import { isLineScale } from '../devices/scale/line-scale.js';
 import { GpsUnitStub } from '../firmware-stubs/gps/gps-unit.js';
 import { LockBoardLine } from '../firmware-stubs/locker/lock-board.js';
+import { PrinterStub } from '../firmware-stubs/printer/printer.js';
+import { encodeEscPos } from '../devices/printer/escpos.js';
+import { encodeTspl } from '../devices/printer/tspl.js';
+import type { PrintPage } from '../devices/printer/doc.js';
 import * as scaleStubs from '../firmware-stubs/scale/index.js';
 import { HidPosScannerStub, KeyboardWedgeStub, SerialScannerStub } from '../firmware-stubs/scanner/scanners.js';
 import { parseConfig } from '../gateway/config.js';
@@ -60,6 +64,15 @@ const stubOutput: Record<string, (p: ProtocolDefinition) => string> = {
     const query = encodeQuery(1);
     return query instanceof CodecError ? '' : toHex(new LockBoardLine({ boards: [1] }).receive(query, NOW));
   },
+  // what the printer printed, as its codec says it again: the page the stub parsed
+  PrinterStub: (p) => {
+    const language = p.name === 'tspl' ? 'tspl' : 'escpos';
+    const encode = (page: PrintPage) => (language === 'tspl' ? encodeTspl(page) : encodeEscPos(page));
+    const stub = new PrinterStub(language);
+    stub.receive(encode({ items: [{ t: 'barcode', data: WAYBILL, height: 80 }] }), NOW);
+    const printed = encode(stub.last!.page);
+    return language === 'tspl' ? Buffer.from(printed).toString('latin1') : toHex(printed);
+  },
 };
 
 /** what a simulator spec of a protocol needs besides its id (a line scale needs nothing) */
@@ -100,6 +113,7 @@ describe('every protocol of the registry', () => {
     if (p.kind === 'scanner') expect(out).toContain(WAYBILL);
     if (p.kind === 'gps') expect(result.output).toMatchObject({ lat: expect.closeTo(52.2297, 2) });
     if (p.kind === 'locker') expect(result.output).toMatchObject({ type: 'state', board: 1 });
+    if (p.kind === 'printer') expect(result.output).toMatchObject({ pages: [{ items: [{ t: 'barcode', data: WAYBILL }] }] });
   });
 
   it.each(protocols.map((p) => [p.name, p] as const))('%s: its simulator exists and prints an entry the gateway accepts', (_name, p) => {

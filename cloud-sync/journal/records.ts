@@ -13,6 +13,10 @@ export const laneOf: Record<RecordKind, Lane> = {
   'pickup.exception': 'records',
   'locker.event': 'records',
   'locker.command': 'records',
+  'consent.missing': 'records',
+  'consent.given': 'records',
+  // never coalesced (no key), so never dropped; live so a complaint reaches dispatch ahead of any backlog
+  'customer.feedback': 'live',
   'clock.sync': 'records',
   'eta.update': 'live',
   'pickup.delay': 'live',

@@ -1,5 +1,5 @@
 /**
- * Downlink items from dispatch (tasks, rule sets, config patches): their validation and
+ * Downlink items from dispatch (tasks, rule sets, config patches, locker codes): their validation and
  * their idempotent application through handler ports. Shared by the HTTP long poll
  * (downlink.ts) and the MQTT bridge, so both apply an item the same way.
  *
@@ -32,6 +32,14 @@ export const DownlinkItemSchema = z.discriminatedUnion('kind', [
     expiresAt: z.iso.datetime({ offset: true }),
     waybills: z.array(z.string()).optional(),
   }),
+  z.object({ id: Id, kind: z.literal('label.assign'), kit: z.string().min(1), taskId: Id, waybill: z.string().min(1).max(64) }),
+  z.object({
+    id: Id,
+    kind: z.literal('consent.code'),
+    waybill: z.string().min(1).max(64),
+    code: z.string().min(4).max(64),
+    expiresAt: z.iso.datetime({ offset: true }),
+  }),
 ]);
 
 export type DownlinkItem = z.infer<typeof DownlinkItemSchema>;
@@ -47,6 +55,10 @@ export interface DownlinkHandlers {
   onConfigPatch(patch: Record<string, unknown>): Promise<void> | void;
   /** a locker collection code for a courier at a bank, until it expires (never logged) */
   onCollectionCode?(code: { bank: string; courier: string; code: string; expiresAt: string; waybills?: string[] }): Promise<void> | void;
+  /** a waybill dispatch assigned to a task that had none: its label is printed (the item id is the job id); false when no printer takes it */
+  onLabelAssign?(label: { id: string; kit: string; taskId: string; waybill: string }): Promise<boolean> | boolean;
+  /** a code the customer types at a locker terminal to agree to a locker for one parcel (never logged) */
+  onConsentCode?(code: { waybill: string; code: string; expiresAt: string }): Promise<void> | void;
 }
 
 export interface DownlinkState {
@@ -221,6 +233,17 @@ export class DownlinkApplier {
         if (!h.onCollectionCode) return { ...base, outcome: 'refused', reason: 'this gateway runs no locker bank' };
         const { bank, courier, code, expiresAt, waybills } = item;
         await h.onCollectionCode({ bank, courier, code, expiresAt, waybills });
+        return { ...base, outcome: 'applied' };
+      }
+      case 'label.assign': {
+        const { kit, taskId, waybill } = item;
+        const printed = (await h.onLabelAssign?.({ id: item.id, kit, taskId, waybill })) ?? false;
+        return printed ? { ...base, outcome: 'applied' } : { ...base, outcome: 'refused', reason: `no label printer in kit ${kit}` };
+      }
+      case 'consent.code': {
+        if (!h.onConsentCode) return { ...base, outcome: 'refused', reason: 'this gateway runs no locker bank' };
+        const { waybill, code, expiresAt } = item;
+        await h.onConsentCode({ waybill, code, expiresAt });
         return { ...base, outcome: 'applied' };
       }
     }

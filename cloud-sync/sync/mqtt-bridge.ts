@@ -10,10 +10,14 @@
  * again (dispatch deduplicates by id). Persistent session (clean: false) with a stable
  * client id; reconnects with full-jitter backoff; a refused CONNACK (bad credentials,
  * not authorised) stops the bridge ('auth-failed') until authRetryMs or reconfigure().
+ * Given the nodes of a broker cluster (a list of URLs), each reconnect goes to the next
+ * node in turn, so a node lost is left for the next one after the first backoff; the
+ * records not yet acked are read again from the outbox and sent there, unchanged.
  * Downlink items go through the shared DownlinkApplier; their PUBACK is sent after applying.
  *
  * Events: 'state', 'alarm', 'retry', 'settled' as HttpSyncer; 'applied' (ItemResult[]);
- * 'subscribed' once the broker has granted the acks (and downlink) subscriptions.
+ * 'subscribed' once the broker has granted the acks (and downlink) subscriptions;
+ * 'connected' ({ broker, sessionPresent, failover }) on every CONNACK.
  */
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
@@ -35,8 +39,8 @@ export interface MqttBridgeTls {
 }
 
 export interface MqttBridgeOptions {
-  /** the cloud broker: mqtt://host:port or mqtts://host:port */
-  url: string;
+  /** the cloud broker (mqtt://host:port or mqtts://host:port), or the nodes of a broker cluster */
+  url: string | readonly string[];
   gatewayId: string;
   username?: string;
   password?: string;
@@ -66,6 +70,10 @@ export interface MqttBridgeOptions {
 
 export interface MqttBridgeStats extends LinkStats {
   connected: boolean;
+  /** the broker URL of the current (or last) connection */
+  broker: string | undefined;
+  /** connections made to another broker node than the one before */
+  failovers: number;
   ackTimeouts: number;
   /** downlink messages that were not JSON */
   downlinkUnreadable: number;
@@ -81,6 +89,20 @@ const AckBody = z.object({
 const AUTH_CODES = new Set([4, 5, 134, 135]);
 
 const MAX_OUTSTANDING = 200_000;
+
+function brokerUrls(url: string | readonly string[]): string[] {
+  const urls = typeof url === 'string' ? [url] : [...url];
+  if (urls.length === 0) throw new Error('the MQTT bridge needs at least one broker URL');
+  return urls;
+}
+
+/** one node of the cluster for mqtt.js's failover list */
+function serverOf(url: string): { host: string; port: number; protocol: 'mqtt' | 'mqtts' } {
+  const u = new URL(url);
+  const protocol = u.protocol === 'mqtts:' ? 'mqtts' : 'mqtt';
+  if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:') throw new Error(`broker URL ${url}: mqtt:// or mqtts:// expected`);
+  return { host: u.hostname, port: u.port === '' ? (protocol === 'mqtts' ? 8883 : 1883) : Number(u.port), protocol };
+}
 
 type AckWait = 'acked' | 'nothing-settled' | 'timeout' | 'disconnected' | 'stopped';
 
@@ -111,6 +133,8 @@ export class MqttBridge extends EventEmitter implements SyncLink {
   private readonly outstanding = new Set<string>();
   private ackTimeouts = 0;
   private downlinkUnreadable = 0;
+  private broker: string | undefined;
+  private failovers = 0;
   private readonly onAppended = (): void => {
     this.dirty = true;
     this.waiter.wake();
@@ -148,10 +172,31 @@ export class MqttBridge extends EventEmitter implements SyncLink {
     this.timers.clearTimeout(this.reconnectTimer);
     this.inflight?.done('stopped');
     this.waiter.cancel();
-    await this.client?.endAsync(true);
+    await this.closeClient();
     await this.loop;
     this.connected = false;
     this.link.set('idle');
+  }
+
+  /**
+   * a graceful end first: a forced end closes mqtt.js's stores while acks already read may
+   * still be handled, which throws past any handler; forced only when the broker does not answer
+   */
+  private async closeClient(): Promise<void> {
+    const c = this.client;
+    if (c === undefined) return;
+    if (!c.connected) {
+      await c.endAsync(true);
+      return;
+    }
+    let timer: unknown;
+    const graceful = c.endAsync(false).then(() => true);
+    const late = new Promise<boolean>((resolve) => {
+      timer = this.timers.setTimeout(() => resolve(false), 2_000);
+    });
+    const ended = await Promise.race([graceful, late]);
+    this.timers.clearTimeout(timer);
+    if (!ended) await c.endAsync(true);
   }
 
   /** new credentials: an auth failure is forgotten and the bridge reconnects at once */
@@ -168,12 +213,15 @@ export class MqttBridge extends EventEmitter implements SyncLink {
   }
 
   stats(): MqttBridgeStats {
-    return { ...this.link.snapshot(), connected: this.connected, ackTimeouts: this.ackTimeouts, downlinkUnreadable: this.downlinkUnreadable };
+    return { ...this.link.snapshot(), connected: this.connected, broker: this.broker, failovers: this.failovers, ackTimeouts: this.ackTimeouts, downlinkUnreadable: this.downlinkUnreadable };
   }
 
   private createClient(): MqttClient {
     const o = this.opts;
-    const client = (o.connect ?? mqtt.connect)(o.url, {
+    const urls = brokerUrls(o.url);
+    const client = (o.connect ?? mqtt.connect)(urls[0], {
+      // a cluster: mqtt.js moves to the next node on each (re)connect
+      ...(urls.length > 1 ? { servers: urls.map(serverOf) } : {}),
       clientId: this.clientId,
       clean: false,
       username: o.username,
@@ -193,23 +241,35 @@ export class MqttBridge extends EventEmitter implements SyncLink {
         },
       );
     };
-    client.on('connect', () => this.onConnect(client));
+    client.on('connect', (connack) => this.onConnect(client, connack.sessionPresent));
     client.on('close', () => this.onClose());
     client.on('error', (err) => this.onError(err));
     return client;
   }
 
-  private onConnect(client: MqttClient): void {
+  private onConnect(client: MqttClient, sessionPresent: boolean): void {
     this.connected = true;
     this.reconnectAttempt = 0;
+    const { protocol, hostname, port } = client.options;
+    const broker = `${protocol ?? 'mqtt'}://${hostname ?? ''}:${port ?? ''}`;
+    const failover = this.broker !== undefined && this.broker !== broker;
+    if (failover) this.failovers++;
+    this.broker = broker;
+    this.emit('connected', { broker, sessionPresent, failover });
     const subs: Record<string, { qos: 1 }> = { [this.topics.acks]: { qos: 1 } };
     if (this.opts.applier !== undefined) subs[this.topics.downlink] = { qos: 1 };
-    client.subscribe(subs, (err) => {
-      if (err) this.log.error({ err: err.message }, 'subscribe failed');
-      else this.emit('subscribed');
+    client.subscribe(subs, (err, granted) => {
+      const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+      if (!err && refused.length === 0) {
+        this.emit('subscribed');
+        return;
+      }
+      // without the acks subscription nothing could leave the outbox: connect again (with backoff)
+      this.log.error({ err: err?.message, refused }, 'subscribe failed: reconnecting');
+      if (this.client === client && this.connected) client.stream.destroy();
     });
     this.link.set('up');
-    this.log.info('connected to the dispatch broker');
+    this.log.info({ broker, sessionPresent, failover }, 'connected to the dispatch broker');
     this.waiter.wake(true);
   }
 

@@ -89,3 +89,22 @@ export class LineFraming extends Transform {
 export function lineFraming(options: LineFramingOptions = {}): () => Transform {
   return () => new LineFraming(options);
 }
+
+/**
+ * One frame a byte: for devices whose every answer is one byte (a printer's real-time
+ * status). Nothing is buffered, so there is nothing to cap.
+ */
+export class ByteFraming extends Transform {
+  constructor() {
+    super({ readableObjectMode: true });
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    for (const b of chunk) this.push(Buffer.of(b));
+    done();
+  }
+}
+
+export function byteFraming(): () => Transform {
+  return () => new ByteFraming();
+}

@@ -2,12 +2,10 @@
  * A serial line (serialport) that opens itself, reopens with backoff and jitter when the
  * port disappears, and emits whole frames from the configured framing.
  */
-import { EventEmitter } from 'node:events';
-import type { Transform } from 'node:stream';
 import { realpathSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { SerialLink, SerialOptions } from './types.js';
-import { backoffDelay } from '../../core/backoff.js';
+import { ReopeningLink } from './reopening-link.js';
 
 type Binding = ConstructorParameters<typeof SerialPort>[0] extends infer O ? (O extends { binding?: infer B } ? B : never) : never;
 
@@ -17,28 +15,18 @@ export interface SerialLinkDeps {
   random?: () => number;
 }
 
-export class SerialPortLink extends EventEmitter implements SerialLink {
+export class SerialPortLink extends ReopeningLink implements SerialLink {
   private port: SerialPort | undefined;
-  private framing: Transform | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private attempt = 0;
-  private stopped = true;
   /** what the path pointed to when opened: a USB adapter or pty that goes away is noticed even when no read fails */
   private target: string | undefined;
   private watch: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SerialOptions, private readonly deps: SerialLinkDeps = {}) {
-    super();
+    super({ backoff: options.backoff, random: deps.random });
   }
 
   get isOpen(): boolean {
     return this.port?.isOpen ?? false;
-  }
-
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.open();
   }
 
   async write(data: Uint8Array | string): Promise<void> {
@@ -51,15 +39,13 @@ export class SerialPortLink extends EventEmitter implements SerialLink {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.halt();
     const port = this.port;
     this.detach();
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
   }
 
-  private open(): void {
+  protected open(): void {
     if (this.stopped) return;
     const { path, baudRate, dataBits = 8, parity = 'none', stopBits = 1 } = this.options;
     const port = new SerialPort({
@@ -75,18 +61,12 @@ export class SerialPortLink extends EventEmitter implements SerialLink {
     port.open((err) => {
       if (this.port !== port) return;
       if (err) return this.lost(err);
-      this.attempt = 0;
       this.target = targetOf(this.options.path);
       this.watch = setInterval(() => {
         if (targetOf(this.options.path) !== this.target) this.lost(new Error(`serial port ${this.options.path} disappeared`));
       }, this.options.presenceCheckMs ?? 1000);
       this.watch.unref();
-      const framing = this.options.framing();
-      this.framing = framing;
-      framing.on('data', (frame: Buffer | string) => this.emit('frame', frame));
-      framing.on('overflow', (dropped: Buffer) => this.emit('overflow', dropped));
-      port.pipe(framing);
-      this.emit('open');
+      this.opened(port, this.options.framing);
     });
     port.on('error', (err) => this.lost(err));
     port.on('close', (err?: Error | null) => this.lost(err ?? undefined));
@@ -97,13 +77,7 @@ export class SerialPortLink extends EventEmitter implements SerialLink {
     this.watch = undefined;
     const port = this.port;
     this.port = undefined;
-    if (port) {
-      port.removeAllListeners();
-      port.on('error', () => undefined);
-      if (this.framing) port.unpipe(this.framing);
-    }
-    this.framing?.removeAllListeners();
-    this.framing = undefined;
+    this.release(port);
   }
 
   private lost(reason: Error | undefined): void {
@@ -111,14 +85,7 @@ export class SerialPortLink extends EventEmitter implements SerialLink {
     const wasOpen = this.framing !== undefined;
     this.detach();
     if (port?.isOpen) port.close(() => undefined);
-    if (wasOpen || this.attempt === 0) this.emit('close', reason);
-    if (this.stopped || this.timer) return;
-    const { minMs, maxMs } = this.options.backoff ?? { minMs: 500, maxMs: 30_000 };
-    const delay = backoffDelay(this.attempt++, minMs, maxMs, this.deps.random);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.open();
-    }, delay);
+    this.reopenLater(reason, wasOpen);
   }
 }
 

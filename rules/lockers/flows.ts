@@ -1,19 +1,20 @@
 /**
  * The drop-off and collection flows of one locker bank and its terminal. Input: the
  * terminal's `scan`, `weight`, `code`, `cancel` events and the bank's `locker` events,
- * through handle(). Output: `locker.event` records (`dropped-off`, `collected`) to the
- * sink, `feedback` and `show` commands to the terminal, opens through the bank port.
+ * through handle(). Output: `locker.event` records (`dropped-off`, `collected`) and
+ * `consent.missing` / `consent.given` and `customer.feedback` records to the sink, `feedback` and `show` commands to the terminal, opens through the bank port.
  * Events are handled one at a time, in arrival order.
  */
 import pino, { type Logger } from 'pino';
 import type { DeviceEvent, EventPayload, EventType } from '../../devices/events.js';
 import type { CompartmentSize } from '../../devices/locker/options.js';
-import type { RecordInput } from '../records.js';
+import type { RecordInput, RecordKind } from '../records.js';
 import { classifyWaybill } from '../../devices/scanner/waybill.js';
 import { defaultDropOffValidator } from './drop-off-validation.js';
 import { CodeLockout } from './lockout.js';
+import type { ConsentVerdict } from './consent.js';
 import type { CollectionGrant, LockerFlowsOptions, ValidateDropOff } from './ports.js';
-import { commandTopic, feedbackPayload, type Feedback, type Show } from './terminal.js';
+import { commandTopic, complaints, feedbackPayload, type Feedback, type Show } from './terminal.js';
 
 type Timer = ReturnType<typeof setTimeout>;
 type Scan = EventPayload<'scan'>;
@@ -22,6 +23,8 @@ type Weight = EventPayload<'weight'>;
 type Session =
   | { kind: 'idle' }
   | { kind: 'weigh'; scan: Scan; timer: Timer }
+  /** a drop-off refused for want of consent, waiting for the customer's consent code */
+  | { kind: 'consent'; scan: Scan; waybill: string; timer: Timer }
   | { kind: 'drop'; compartment: string; waybill: string; grams?: number; size: CompartmentSize; cancelled: boolean; timer: Timer }
   | {
       kind: 'collect';
@@ -31,10 +34,22 @@ type Session =
       waybills: Map<string, string>;
       collected: string[];
       failed: string[];
+      /** compartments left shut for want of the customer's consent */
+      refused: string[];
       timer: Timer;
     };
 
 const idle: Session = { kind: 'idle' };
+
+/** the drop-off or collection the customer may rate, until the window ends or the next one starts */
+interface Rateable {
+  after: 'dropped-off' | 'collected';
+  waybills: string[];
+  compartments: string[];
+  courier?: string;
+  at: number;
+  timer: Timer;
+}
 
 function isType<T extends EventType>(event: DeviceEvent, type: T): event is DeviceEvent<T> {
   return event.type === type;
@@ -54,6 +69,9 @@ export class LockerFlows {
   private readonly weightWaitMs: number;
   private readonly dropOffTimeoutMs: number;
   private readonly collectionTimeoutMs: number;
+  private readonly consentWaitMs: number;
+  private readonly feedbackWindowMs: number;
+  private rateable: Rateable | undefined;
 
   constructor(private readonly o: LockerFlowsOptions) {
     this.log = (o.log ?? pino({ level: 'silent' })).child({ component: 'locker-flows', bank: o.bankId, terminal: o.terminalId });
@@ -62,6 +80,8 @@ export class LockerFlows {
     this.weightWaitMs = o.weightWaitMs ?? 15_000;
     this.dropOffTimeoutMs = o.dropOffTimeoutMs ?? 120_000;
     this.collectionTimeoutMs = o.collectionTimeoutMs ?? 180_000;
+    this.consentWaitMs = o.consentWaitMs ?? 120_000;
+    this.feedbackWindowMs = o.feedbackWindowMs ?? 300_000;
     this.lockout = o.lockout ?? new CodeLockout({ maxWrongCodes: o.maxWrongCodes, lockoutMs: o.lockoutMs, now: this.now });
     this.isWaybill = o.isWaybill ?? ((code) => classifyWaybill(code).valid);
   }
@@ -77,6 +97,7 @@ export class LockerFlows {
   async stop(): Promise<void> {
     this.running = false;
     this.endSession();
+    this.endRating();
     clearTimeout(this.lockoutTimer);
     await this.chain;
   }
@@ -110,18 +131,43 @@ export class LockerFlows {
     else if (isType(event, 'weight')) await this.onWeight(event.payload);
     else if (isType(event, 'code')) await this.onCode(event.payload.code);
     else if (isType(event, 'cancel')) await this.onCancel();
+    else if (isType(event, 'rating')) await this.onRating(event.payload);
   }
 
   // ---- drop-off ----
 
   private async onScan(scan: Scan): Promise<void> {
     if (await this.refusedWhileLockedOrBusy()) return;
+    this.endRating();
     const grant = await this.o.codes.match(this.o.bankId, scan.code, this.now());
     if (grant) return this.startCollection(grant);
     // a scan that is neither a code nor a parcel label is a wrong code, as if typed
     if (!this.isWaybill(scan.code.trim())) {
       return this.wrongCode({ result: 'rejected', text: 'Not a parcel label or a valid collection code', reasons: [scan.code.trim() === '' ? 'WAYBILL_MISSING' : 'WAYBILL_INVALID'] });
     }
+    const waybill = scan.code.trim();
+    const consent = this.consentOf(waybill);
+    if (!consent.ok) return this.refuseForConsent(scan, waybill, consent);
+    return this.weighThenDropOff(scan);
+  }
+
+  /** a drop-off the customer did not consent to: refused, on record, and the terminal asks for their consent code */
+  private async refuseForConsent(scan: Scan, waybill: string, consent: Extract<ConsentVerdict, { ok: false }>): Promise<void> {
+    this.endSession();
+    await this.recordConsentMissing('drop-off', waybill, consent);
+    await this.feedback({ result: 'rejected', text: consent.text, reasons: ['CONSENT_MISSING'] });
+    const timer = setTimeout(() => void this.enqueue(() => this.onConsentTimeout()), this.consentWaitMs);
+    this.session = { kind: 'consent', scan, waybill, timer };
+    await this.show({ screen: 'consent', text: "Enter the customer's consent code, or cancel" });
+  }
+
+  private async onConsentTimeout(): Promise<void> {
+    if (this.session.kind !== 'consent') return;
+    this.endSession();
+    await this.showIdle();
+  }
+
+  private async weighThenDropOff(scan: Scan): Promise<void> {
     if (!this.o.hasScale) return this.dropOff(scan, undefined);
     const recent = this.lastWeight && this.now() - this.lastWeight.at <= this.weightWaitMs ? this.lastWeight.weight : undefined;
     if (recent) return this.dropOff(scan, recent);
@@ -205,7 +251,7 @@ export class LockerFlows {
         ? { result: 'accepted', text: `Parcel dropped off in ${s.compartment}`, compartment: s.compartment }
         : { result: 'error', text: 'Parcel is in the locker but could not be recorded', compartment: s.compartment, reasons: ['NOT_RECORDED'] },
     );
-    await this.showIdle();
+    await this.offerRating({ after: 'dropped-off', waybills: [s.waybill], compartments: [s.compartment] });
   }
 
   private async onDropOffTimeout(): Promise<void> {
@@ -221,7 +267,7 @@ export class LockerFlows {
 
   private async onCancel(): Promise<void> {
     const s = this.session;
-    if (s.kind === 'weigh') {
+    if (s.kind === 'weigh' || s.kind === 'consent') {
       this.endSession();
       await this.feedback({ result: 'info', text: 'Cancelled' });
       return this.showIdle();
@@ -241,6 +287,22 @@ export class LockerFlows {
 
   private async onCode(code: string): Promise<void> {
     if (await this.refusedWhileLockedOrBusy()) return;
+    this.endRating();
+    const s = this.session;
+    if (s.kind === 'consent' && this.o.consent && (await this.o.consent.redeem(s.waybill, code, this.now()))) {
+      this.endSession();
+      await this.lockout.right(this.o.terminalId);
+      const task = this.consentOf(s.waybill);
+      await this.recordOf('consent.given', {
+        waybill: s.waybill,
+        taskId: task.task?.taskId ?? null,
+        taskKit: task.task?.kit ?? null,
+        handover: task.task?.handover ?? null,
+        via: 'terminal-code',
+      });
+      await this.feedback({ result: 'info', text: 'Consent recorded' });
+      return this.weighThenDropOff(s.scan);
+    }
     const grant = await this.o.codes.match(this.o.bankId, code, this.now());
     if (grant) return this.startCollection(grant);
     await this.wrongCode({ result: 'rejected', text: 'Wrong code', reasons: ['WRONG_CODE'] });
@@ -252,6 +314,8 @@ export class LockerFlows {
     if (lockedUntil === undefined) return this.feedback({ ...refusal, attemptsLeft });
     const until = new Date(lockedUntil).toISOString();
     this.log.warn({ until }, 'terminal locked out after too many wrong collection codes');
+    // a drop-off waiting for a consent code ends: its timeout must not cover the locked-out screen
+    this.endSession();
     await this.feedback({ result: 'locked-out', text: 'Too many wrong codes', reasons: ['WRONG_CODE', 'LOCKED_OUT'], until });
     await this.showLockedOut(lockedUntil);
   }
@@ -269,11 +333,26 @@ export class LockerFlows {
   private async startCollection(grant: CollectionGrant): Promise<void> {
     this.endSession();
     await this.lockout.right(this.o.terminalId);
-    const wanted = this.o.bank
+    const mine = this.o.bank
       .list()
       .filter((c) => c.status === 'occupied' && c.parcel && (!grant.waybills || grant.waybills.includes(c.parcel.waybill)));
+    // a parcel whose customer did not consent to the locker stays in it, on record
+    const wanted: typeof mine = [];
+    const refused: string[] = [];
+    for (const c of mine) {
+      const consent = this.consentOf(c.parcel?.waybill ?? '');
+      if (consent.ok) wanted.push(c);
+      else {
+        refused.push(c.id);
+        await this.recordConsentMissing('collection', c.parcel?.waybill ?? '', consent, { compartment: c.id, courier: grant.courier });
+      }
+    }
     if (wanted.length === 0) {
-      await this.feedback({ result: 'info', text: 'Nothing to collect here' });
+      await this.feedback(
+        refused.length > 0
+          ? { result: 'rejected', text: 'The customers have not agreed to a locker for these parcels', reasons: refused.map((id) => `CONSENT_MISSING:${id}`) }
+          : { result: 'info', text: 'Nothing to collect here' },
+      );
       return this.showIdle();
     }
     const timer = setTimeout(() => void this.enqueue(() => this.onCollectionTimeout()), this.collectionTimeoutMs);
@@ -286,6 +365,7 @@ export class LockerFlows {
       waybills,
       collected: [],
       failed: [],
+      refused,
       timer,
     };
     this.session = s;
@@ -324,6 +404,7 @@ export class LockerFlows {
       await this.o.bank.free(id);
       s.collected.push(id);
       const recorded = await this.record({ event: 'collected', compartment: id, waybill, courier: s.courier });
+      await this.o.consent?.forget(waybill);
       if (!recorded) await this.feedback({ result: 'error', text: `Collection from ${id} could not be recorded`, reasons: ['NOT_RECORDED'] });
     }
     if (s.active.size === 0) await this.openNext(s);
@@ -344,12 +425,61 @@ export class LockerFlows {
   private async endCollection(s: Extract<Session, { kind: 'collect' }>, reason?: string): Promise<void> {
     if (this.session !== s) return;
     this.endSession();
-    const reasons = [...(reason ? [reason] : []), ...s.failed.map((id) => `NOT_COLLECTED:${id}`)];
+    const reasons = [...(reason ? [reason] : []), ...s.failed.map((id) => `NOT_COLLECTED:${id}`), ...s.refused.map((id) => `CONSENT_MISSING:${id}`)];
     await this.feedback({
       result: s.collected.length > 0 && reasons.length === 0 ? 'accepted' : s.collected.length > 0 ? 'info' : 'error',
       text: `Collected ${s.collected.length} parcel(s)`,
       reasons: reasons.length > 0 ? reasons : undefined,
     });
+    if (s.collected.length === 0) return this.showIdle();
+    await this.offerRating({ after: 'collected', waybills: s.collected.map((id) => s.waybills.get(id) ?? ''), compartments: [...s.collected], courier: s.courier });
+  }
+
+  // ---- customer feedback ----
+
+  /** after a drop-off or collection the terminal offers a 1-5 rating and the complaint categories */
+  private async offerRating(what: Omit<Rateable, 'at' | 'timer'>): Promise<void> {
+    this.endRating();
+    const timer = setTimeout(() => void this.enqueue(() => this.onRatingWindowEnd()), this.feedbackWindowMs);
+    this.rateable = { ...what, at: this.now(), timer };
+    await this.show({ screen: 'rate', text: 'How did it go? Rate it 1 to 5, or tell us what went wrong', scores: [1, 2, 3, 4, 5], complaints });
+  }
+
+  private async onRatingWindowEnd(): Promise<void> {
+    if (!this.rateable) return;
+    this.endRating();
+    if (this.session.kind === 'idle') await this.showIdle();
+  }
+
+  private endRating(): void {
+    if (this.rateable) clearTimeout(this.rateable.timer);
+    this.rateable = undefined;
+  }
+
+  private async onRating(rating: EventPayload<'rating'>): Promise<void> {
+    const r = this.rateable;
+    if (!r || this.session.kind !== 'idle') {
+      await this.feedback({ result: 'rejected', text: 'Nothing to rate: a rating follows a drop-off or a collection', reasons: ['NOTHING_TO_RATE'] });
+      return;
+    }
+    this.endRating();
+    const now = this.now();
+    const recorded = await this.recordOf('customer.feedback', {
+      score: rating.score ?? null,
+      complaint: rating.complaint ?? null,
+      note: rating.note ?? null,
+      after: r.after,
+      waybills: r.waybills,
+      compartments: r.compartments,
+      ...(r.courier ? { courier: r.courier } : {}),
+      eventAt: new Date(r.at).toISOString(),
+      sinceEventMs: Math.max(0, now - r.at),
+    });
+    await this.feedback(
+      recorded
+        ? { result: 'accepted', text: rating.complaint ? 'Thank you: your complaint goes to the courier company now' : 'Thank you for your rating' }
+        : { result: 'error', text: 'Your feedback could not be recorded', reasons: ['NOT_RECORDED'] },
+    );
     await this.showIdle();
   }
 
@@ -369,10 +499,31 @@ export class LockerFlows {
     return false;
   }
 
-  private async record(body: Record<string, unknown>): Promise<boolean> {
+  private consentOf(waybill: string): ConsentVerdict {
+    return this.o.consent?.check(waybill) ?? { ok: true };
+  }
+
+  private recordConsentMissing(action: 'drop-off' | 'collection', waybill: string, v: Extract<ConsentVerdict, { ok: false }>, extra: Record<string, unknown> = {}): Promise<boolean> {
+    return this.recordOf('consent.missing', {
+      action,
+      waybill,
+      taskId: v.task.taskId,
+      taskKit: v.task.kit,
+      handover: v.task.handover ?? null,
+      consent: v.task.consent ?? null,
+      ...extra,
+    });
+  }
+
+  private record(body: Record<string, unknown>): Promise<boolean> {
+    return this.recordOf('locker.event', body);
+  }
+
+  private async recordOf(kind: RecordKind, body: Record<string, unknown>): Promise<boolean> {
     const input: RecordInput = {
-      kind: 'locker.event',
-      stream: this.o.bankId,
+      kind,
+      // feedback has a stream of its own: its lane is not the locker events'
+      stream: kind === 'customer.feedback' ? `feedback:${this.o.bankId}` : this.o.bankId,
       kit: this.o.kit,
       devices: [this.o.bankId, this.o.terminalId],
       body: { ...body, bank: this.o.bankId, terminal: this.o.terminalId, at: new Date(this.now()).toISOString() },
@@ -381,7 +532,7 @@ export class LockerFlows {
       await this.o.sink.append(input);
       return true;
     } catch (error) {
-      this.log.error({ err: error, event: body.event, compartment: body.compartment }, 'locker record refused');
+      this.log.error({ err: error, kind, event: body.event, compartment: body.compartment }, 'locker record refused');
       return false;
     }
   }

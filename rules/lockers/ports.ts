@@ -8,6 +8,7 @@ import type { EventPayload } from '../../devices/events.js';
 import type { CompartmentSize, CompartmentView } from '../../devices/locker/index.js';
 import type { RecordSink } from '../records.js';
 import type { CodeLockout } from './lockout.js';
+import type { ConsentPort } from './consent.js';
 
 /** the locker bank driver's methods the flows use (LockerBank implements it) */
 export interface LockerBankPort {
@@ -66,6 +67,12 @@ export interface LockerFlowsOptions {
   sink: RecordSink;
   publish: Publish;
   codes: CollectionCodeStore;
+  /** the customers' consent to a locker, per parcel; absent: every parcel may use the locker */
+  consent?: ConsentPort;
+  /** how long a refused drop-off waits for the customer's consent code; default 120 s */
+  consentWaitMs?: number;
+  /** how long after a drop-off or collection the terminal takes the customer's rating; default 5 min */
+  feedbackWindowMs?: number;
   /** default: defaultDropOffValidator(bank) */
   validateDropOff?: ValidateDropOff;
   log?: Logger;

@@ -16,7 +16,9 @@ export interface Feedback {
   attemptsLeft?: number;
 }
 
-export type Screen = 'idle' | 'weigh' | 'drop-off' | 'collection' | 'locked-out';
+export type Screen = 'idle' | 'weigh' | 'consent' | 'drop-off' | 'collection' | 'rate' | 'locked-out';
+
+export const complaints = ['damaged', 'late', 'rude', 'wrong-place', 'other'] as const;
 
 export interface Show {
   screen: Screen;
@@ -24,6 +26,9 @@ export interface Show {
   compartment?: string;
   compartments?: string[];
   until?: string;
+  /** on the rate screen: the scores and complaint categories offered */
+  scores?: number[];
+  complaints?: readonly string[];
 }
 
 export function commandTopic(terminalId: string, command: 'feedback' | 'show'): string {

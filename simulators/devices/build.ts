@@ -9,6 +9,8 @@ import { ContinuousScaleSim, LineScaleSim, MtSicsSim } from './serial-scales.js'
 import { SerialScannerSim } from './serial-scanner-sim.js';
 import { GpsSim } from './gps-sim.js';
 import { LockBoardSim } from './lock-board-sim.js';
+import { PrinterSim } from './printer-sim.js';
+import { TcpEndpoint } from './tcp-endpoint.js';
 import type { SerialSimIdentity } from './serial-sim.js';
 import { HidPosScannerSim, HidScaleSim, KeyboardWedgeSim } from './hid-sims.js';
 import { BleScaleSim } from './ble-scale-sim.js';
@@ -27,7 +29,7 @@ export interface BuildEnv {
   registry?: ProtocolRegistry;
 }
 
-const serialProtocols: ReadonlySet<string> = new Set(['mt-sics', 'continuous-scale', 'serial-scanner', 'nmea', 'kerong-cu16']);
+const serialProtocols: ReadonlySet<string> = new Set(['mt-sics', 'continuous-scale', 'serial-scanner', 'nmea', 'kerong-cu16', 'escpos', 'tspl']);
 
 /** a device played on a serial line (a pty pair), not on the simulator transport */
 export function isSerialSpec(spec: DeviceSpec): boolean {
@@ -46,12 +48,18 @@ export function buildDevice(spec: DeviceSpec, env: BuildEnv): SimDevice {
 }
 
 /** a serial device's identity and endpoint, at the spec's baud rate or else its protocol's default */
-function serialSide(spec: { id: string; kit?: string; protocol: string; baudRate?: number; gateway: Record<string, unknown> }, env: BuildEnv) {
+type SerialSpec = { id: string; kit?: string; protocol: string; baudRate?: number; gateway: Record<string, unknown> };
+
+function serialSide(spec: SerialSpec, env: BuildEnv) {
+  const identity = serialSide.identity(spec, env);
+  return { identity, endpoint: env.serial(spec.id, identity.baudRate) };
+}
+
+serialSide.identity = (spec: SerialSpec, env: BuildEnv): SerialSimIdentity => {
   const protocol = (env.registry ?? defaultRegistry).findProtocol(spec.protocol);
   const baudRate = spec.baudRate ?? protocol?.serial?.baudRate ?? 9600;
-  const identity: SerialSimIdentity = { id: spec.id, kit: spec.kit ?? env.kit, baudRate, gateway: spec.gateway };
-  return { identity, endpoint: env.serial(spec.id, baudRate) };
-}
+  return { id: spec.id, kit: spec.kit ?? env.kit, baudRate, gateway: spec.gateway };
+};
 
 function buildLineScale(spec: LineScaleSpec, env: BuildEnv): SimDevice {
   const definition = (env.registry ?? defaultRegistry).findProtocol(spec.protocol);
@@ -96,6 +104,13 @@ function buildKnownDevice(spec: KnownDeviceSpec, env: BuildEnv): SimDevice {
       return new LockBoardSim(identity, endpoint, ctx, {
         boards: spec.boards, lockedBit: spec.lockedBit, user,
       });
+    }
+    case 'escpos':
+    case 'tspl': {
+      const side = spec.link === 'tcp' ? { identity: serialSide.identity(spec, env), endpoint: new TcpEndpoint(spec.port) } : serialSide(spec, env);
+      const sim = new PrinterSim(side.identity, side.endpoint, ctx, spec.protocol);
+      for (const f of spec.faults) sim.stub.setFault(f, true);
+      return sim;
     }
     case 'hid-pos-scale':
       return new HidScaleSim(hidIdentity(spec, kit), env.remote(), ctx, makePlatform(spec, now), { unit: spec.unit, exponent: spec.exponent });

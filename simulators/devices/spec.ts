@@ -115,9 +115,20 @@ export const lockBoardSpec = z.strictObject({
   user: z.strictObject({ closeAfterMs: z.number().int().min(0).nullable().optional(), parcel: z.enum(['put', 'take', 'keep']).optional() }).optional(),
 });
 
+export const printerSpec = z.strictObject({
+  ...common, ...serial,
+  protocol: z.enum(['escpos', 'tspl']),
+  /** on a pseudo-terminal (default) or on a TCP port of 127.0.0.1, as a network printer's 9100 */
+  link: z.enum(['serial', 'tcp']).default('serial'),
+  /** the TCP port; default a free one */
+  port: z.number().int().min(0).max(65535).default(0),
+  /** faults the printer starts with */
+  faults: z.array(z.enum(['paper-out', 'cover-open', 'head-open', 'offline', 'error', 'paper-near-end'])).default([]),
+});
+
 /** the protocols with a simulator of their own (every other one a spec names is a line scale) */
 export const knownSimProtocols: ReadonlySet<string> = new Set([
-  'mt-sics', 'continuous-scale', 'hid-pos-scale', 'ble-weight', 'hid-keyboard', 'hid-pos-scanner', 'serial-scanner', 'nmea', 'kerong-cu16',
+  'mt-sics', 'continuous-scale', 'hid-pos-scale', 'ble-weight', 'hid-keyboard', 'hid-pos-scanner', 'serial-scanner', 'nmea', 'kerong-cu16', 'escpos', 'tspl',
 ]);
 
 /** a line scale (devices/scale/line-scale.ts), played by the generic line-scale stub: only the platform and the line */
@@ -125,7 +136,7 @@ function lineScaleSpecOf(names: readonly string[]) {
   return z.strictObject({ ...common, ...platform, ...serial, protocol: z.enum(names as [string, ...string[]]) });
 }
 
-const knownSpecs = [mtSicsSpec, continuousSpec, hidScaleSpec, bleScaleSpec, keyboardWedgeSpec, hidPosScannerSpec, serialScannerSpec, gpsSpec, lockBoardSpec] as const;
+const knownSpecs = [mtSicsSpec, continuousSpec, hidScaleSpec, bleScaleSpec, keyboardWedgeSpec, hidPosScannerSpec, serialScannerSpec, gpsSpec, lockBoardSpec, printerSpec] as const;
 const knownSpecSchema = z.discriminatedUnion('protocol', [...knownSpecs]);
 
 /** The spec of one simulated device, for the protocols of a registry (its line scales included). */

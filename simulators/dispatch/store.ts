@@ -26,7 +26,7 @@ export interface StreamSummary {
   missingCount: number;
   /** the first 100 missing seq numbers */
   missing: number[];
-  /** a stream of live or bulk records (coalesced or thinned by design): its gaps are not counted in gapCount */
+  /** a stream of bulk or coalesced live records (thinned or superseded by design): its gaps are not counted in gapCount */
   lossy?: boolean;
 }
 
@@ -42,7 +42,7 @@ export interface StoreSummary {
   malformed: number;
   /** keyed `${gatewayId}/${stream}` */
   streams: Record<string, StreamSummary>;
-  /** missing seq numbers in streams of never-dropped records (pickups, exceptions, locker events) */
+  /** missing seq numbers in streams of never-dropped records (pickups, exceptions, locker events, customer feedback) */
   gapCount: number;
 }
 
@@ -79,7 +79,7 @@ export class RecordStore {
   private readonly byId = new Map<string, { record: StoredRecord; canonical: string }>();
   private readonly perKind: Record<string, number> = {};
   private readonly seqs = new Map<string, Set<number>>();
-  /** streams with live or bulk records: the gateway may coalesce or thin those, so their gaps are expected */
+  /** streams with bulk or coalesced live records: the gateway may thin or supersede those, so their gaps are expected */
   private readonly lossy = new Set<string>();
   private readonly counts = { received: 0, duplicates: 0, changed: 0, rejected: 0, malformed: 0 };
   private readonly file: WriteStream | undefined;
@@ -89,8 +89,8 @@ export class RecordStore {
     this.file = storeFile === undefined ? undefined : createWriteStream(storeFile, { flags: 'a' });
   }
 
-  /** takes one batch from a gateway and answers it */
-  accept(gatewayId: string, records: unknown[]): BatchAnswer {
+  /** takes one batch from a gateway and answers it; onStored hears each record stored for the first time */
+  accept(gatewayId: string, records: unknown[], onStored?: (record: StoredRecord, atMs: number) => void): BatchAnswer {
     const answer: BatchAnswer = { acked: [], rejected: [] };
     for (const r of records) {
       if (typeof r !== 'object' || r === null || typeof (r as { id?: unknown }).id !== 'string' || (r as { id: string }).id === '') {
@@ -117,13 +117,20 @@ export class RecordStore {
         let s = this.seqs.get(key);
         if (s === undefined) this.seqs.set(key, (s = new Set()));
         s.add(rec.seq);
-        if (laneOf[rec.kind as keyof typeof laneOf] !== 'records') this.lossy.add(key);
+        // only bulk records and coalesced live ones may be dropped by the gateway
+        const lane = laneOf[rec.kind as keyof typeof laneOf];
+        if (lane === 'bulk' || (lane === 'live' && rec.coalesceKey !== undefined)) this.lossy.add(key);
         this.file?.write(`${JSON.stringify(rec)}\n`);
         this.onNew?.(gatewayId, rec);
+        onStored?.(rec, Date.now());
       }
       answer.acked.push(rec.id);
     }
     return answer;
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
   }
 
   records(filter: { kind?: string; gatewayId?: string } = {}): StoredRecord[] {

@@ -52,7 +52,12 @@ export const folderRules: readonly FolderRule[] = [
   {
     folder: 'simulators',
     holds: 'simulators that host the firmware stubs on real transports, scenarios and their runner, the reference dispatch service (which reads the record format)',
-    mayImport: ['core', 'devices', 'firmware-stubs', 'cloud-sync/journal/records.ts'],
+    mayImport: ['core', 'devices', 'firmware-stubs', 'cloud-sync/journal/records.ts', 'report'],
+  },
+  {
+    folder: 'report',
+    holds: "the day's figures (on-time pickups, first-attempt success, exceptions, ETA error against a naive baseline, pieces per stop, feedback) as pure functions over records, and their table and HTML page",
+    mayImport: ['core'],
   },
   {
     folder: 'firmware-stubs',
@@ -61,7 +66,7 @@ export const folderRules: readonly FolderRule[] = [
   },
   {
     folder: 'devices',
-    holds: 'one folder a device family: pure codecs plus thin transport adapters; transports/ wraps serialport, node-hid, noble and image decoding',
+    holds: 'one folder a device family: pure codecs plus thin transport adapters; transports/ wraps serialport, node-hid, noble, TCP and image decoding',
     mayImport: ['core'],
   },
   {

@@ -30,6 +30,15 @@ describe('config', () => {
     expect(c.devices).toEqual([]);
   });
 
+  it('takes a broker cluster as dispatch.urls for the MQTT bridge only', () => {
+    const urls = ['mqtt://10.0.0.1:1883', 'mqtt://10.0.0.2:1883'];
+    expect(parseConfig({ dispatch: { transport: 'mqtt', urls } }).dispatch.urls).toEqual(urls);
+    expect(problemsOf(() => parseConfig({ dispatch: { transport: 'http', urls } }))).toEqual(['dispatch.urls: a list of broker URLs is for dispatch.transport mqtt']);
+    expect(problemsOf(() => parseConfig({ dispatch: { transport: 'mqtt', url: urls[0], urls } }))).toEqual(['dispatch.urls: set url or urls, not both']);
+    expect(problemsOf(() => parseConfig({ dispatch: { transport: 'mqtt', urls: ['http://x'] } }))[0]).toMatch(/^dispatch\.urls\[0\]: mqtt:\/\/host:port/);
+    expect(problemsOf(() => parseConfig({ dispatch: { transport: 'mqtt' } }))).toEqual(['dispatch.url: required when dispatch.transport is mqtt']);
+  });
+
   it('names the field path of a wrong type', () => {
     const problems = problemsOf(() => parseConfig({ mqtt: { port: 'abc' } }));
     expect(problems[0]).toMatch(/^mqtt\.port: expected number/);

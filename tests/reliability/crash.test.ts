@@ -8,6 +8,9 @@
  * hit a backlog being drained. At the end, with dispatch up: every pickup
  * a kit heard `recorded: true` for is at dispatch under its recordId, no record changed
  * under an id, no seq gap, and the journal reopens without quarantining anything.
+ * Kit van-1 has an ESC/POS receipt printer on TCP (the printer stub in this process, so it
+ * outlives every crash): no receipt is printed twice, and each one printed is of a van-1
+ * pickup on record.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,6 +24,8 @@ import { apiTokenHash, authHeaders, DEVICE_PASSWORD, testHash } from '../helpers
 import { freePorts, GatewayProcess, seeded, sized, sleep } from './harness.js';
 import { s10 } from '../../simulators/waybills.js';
 import { PickupKit } from '../../simulators/kit.js';
+import { TcpEndpoint } from '../../simulators/devices/tcp-endpoint.js';
+import { PrinterStub } from '../../firmware-stubs/printer/printer.js';
 
 const CRASHES = sized(100, 10);
 const KITS = 3;
@@ -37,6 +42,10 @@ let gateway: GatewayProcess;
 let kits: PickupKit[] = [];
 const figures = { crashes: 0, duringStart: 0, startMs: [] as number[], downRuns: 0 };
 let waybillsTwice: string[] | undefined;
+const printer = new TcpEndpoint();
+const printerStub = new PrinterStub('escpos');
+/** receipt number -> times printed */
+const receiptsPrinted = new Map<string, number>();
 
 function tasksOf(kit: string, k: number): object[] {
   const now = Date.now();
@@ -72,6 +81,17 @@ beforeAll(async () => {
     dispatch: { transport: 'http', url: dispatch.url, token: TOKEN },
     tasks: { file: path.join(work, 'tasks.json') },
   };
+  printer.onData((bytes) => {
+    const before = printerStub.pages;
+    const answer = printerStub.receive(bytes, Date.now());
+    if (answer.length > 0) printer.write(answer);
+    if (printerStub.pages === before) return;
+    const line = printerStub.last!.page.items.find((i) => i.t === 'text' && i.text.startsWith('Receipt '));
+    const receipt = line && line.t === 'text' ? line.text.slice('Receipt '.length) : '?';
+    receiptsPrinted.set(receipt, (receiptsPrinted.get(receipt) ?? 0) + 1);
+  });
+  await printer.open();
+  devices.push({ id: 'printer-1', kind: 'printer', kit: 'van-1', protocol: 'escpos', transport: { type: 'tcp', host: '127.0.0.1', port: printer.tcpPort }, pollMs: 500 } as never);
   const configFile = path.join(work, 'gateway.yaml');
   await writeFile(configFile, toYaml(config));
   gateway = new GatewayProcess({ configFile, httpUrl: `http://127.0.0.1:${httpPort}`, logFile: path.join(work, 'gateway.log') });
@@ -86,6 +106,7 @@ afterAll(async () => {
   await Promise.all(kits.map((k) => k.close()));
   await gateway?.stop();
   await dispatch?.close();
+  await printer.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -176,6 +197,10 @@ describe(`crash: SIGKILL under load, ${CRASHES} times (seed ${SEED})`, () => {
       reviews: kits.reduce((n, k) => n + k.figures.reviews, 0),
       abandoned: kits.reduce((n, k) => n + k.figures.abandoned, 0),
       otherRejections: kits.flatMap((k) => k.figures.otherRejections).slice(0, 5),
+      receiptsPrinted: printerStub.pages,
+      receiptsPrintedTwice: [...receiptsPrinted.values()].filter((n) => n > 1).length,
+      van1HeardRecorded: kits[0].figures.recorded.size,
+      van1PickupsAtDispatch: pickups.filter((r) => r.kit === 'van-1').length,
       startMsMax: Math.max(...figures.startMs),
       startMsMean: Math.round(figures.startMs.reduce((a, b) => a + b, 0) / figures.startMs.length),
     };
@@ -186,6 +211,12 @@ describe(`crash: SIGKILL under load, ${CRASHES} times (seed ${SEED})`, () => {
     expect(summary.changedUnderSameId, 'records changed under an id').toBe(0);
     expect(summary.gapCount, 'seq gaps in never-dropped streams').toBe(0);
     expect(summary.rejected, 'records dispatch rejected').toBe(0);
+    // the printer: never a receipt twice, each one of a van-1 pickup on record (its recorded
+    // answer may have been lost to the crash: the record was durable, so was its receipt job)
+    expect([...receiptsPrinted].filter(([, n]) => n > 1), 'receipts printed twice').toEqual([]);
+    const van1Receipts = new Set(pickups.filter((r) => r.kit === 'van-1').map((r) => String((r.body as { receipt?: unknown }).receipt)));
+    expect([...receiptsPrinted.keys()].filter((r) => !van1Receipts.has(r)), 'receipts of no van-1 pickup on record').toEqual([]);
+    expect(printerStub.pages, 'the printer printed receipts between the crashes').toBeGreaterThan(0);
 
     // the journal as the last crash left it reopens with nothing quarantined
     await gateway.kill();

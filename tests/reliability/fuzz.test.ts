@@ -265,6 +265,7 @@ const validPayloads: Record<EventType, Record<string, unknown>[]> = {
   image: [{ png: 'iVBORw0KGgo=' }, { jpeg: '/9j/4AAQ', at: '2025-03-01T10:00:00Z' }],
   code: [{ code: '123456', bank: 'bank-1' }, { code: 'x' }],
   cancel: [{ reason: 'user' }, {}],
+  rating: [{ score: 4, note: 'quick' }, { complaint: 'late', at: '2025-03-01T10:00:00Z' }],
   confirm: [{ verdictId: '01J0000000000000000000000' }],
   task: [{ taskId: 'T1', response: 'accept' }, { taskId: 'T2', response: 'decline', reason: 'vehicle-full', at: '2025-03-01T10:00:00Z' }],
   close: [{ taskId: 'T1', reason: 'fewer-parcels', note: 'two of three ready' }, { taskId: 'T', reason: 'done' }],

@@ -289,6 +289,7 @@
       case 'code': return 'code entered';
       case 'image': return 'image received';
       case 'cancel': return 'cancelled' + (p.reason ? ' · ' + txt(p.reason) : '');
+      case 'rating': return (num(p.score) ? 'rated ' + p.score + ' of 5' : 'complaint') + (p.complaint ? ' · ' + txt(p.complaint) : '');
       case 'confirm': return 'confirmed ' + txt(p.verdictId);
       case 'task': return txt(p.response) + ' · task ' + txt(p.taskId) + (p.reason ? ' · ' + txt(p.reason) : '');
       default: return short(e.payload || {}, 48);

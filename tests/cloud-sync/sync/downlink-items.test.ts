@@ -162,3 +162,31 @@ describe('collection codes on the downlink', () => {
     expect(parseDownlinkItem({ ...item, expiresAt: 'tomorrow' })).toMatch(/^expiresAt: /);
   });
 });
+
+describe('waybills assigned to a task on the downlink', () => {
+  const item = { id: 'l1', kind: 'label.assign', kit: 'van-1', taskId: 'T2', waybill: 'CP987654323DE' };
+
+  it('hands the label to the printer port once, and is refused where no label printer takes it', async () => {
+    const got: unknown[] = [];
+    const printing = new DownlinkApplier({ handlers: { ...recordingHandlers(), onLabelAssign: (l: unknown) => (got.push(l), true) }, state: new MemoryState(), configWhitelist: [], now: () => 0 });
+    expect((await printing.apply([item, item])).map((r) => r.outcome)).toEqual(['applied', 'duplicate']);
+    expect(got).toEqual([{ id: 'l1', kit: 'van-1', taskId: 'T2', waybill: 'CP987654323DE' }]);
+    const none = new DownlinkApplier({ handlers: { ...recordingHandlers(), onLabelAssign: () => false }, state: new MemoryState(), configWhitelist: [], now: () => 0 });
+    expect((await none.apply([item]))[0]).toMatchObject({ outcome: 'refused', reason: 'no label printer in kit van-1' });
+    expect(parseDownlinkItem({ ...item, waybill: '' })).toMatch(/^waybill: /);
+  });
+});
+
+describe('consent codes on the downlink', () => {
+  const item = { id: 'k1', kind: 'consent.code', waybill: 'RB123456785GB', code: '7305', expiresAt: '2026-11-23T18:00:00Z' };
+
+  it('hands a valid code to the locker port, once; refuses it where no locker runs; a malformed one names the field', async () => {
+    const got: unknown[] = [];
+    const a = new DownlinkApplier({ handlers: { ...recordingHandlers(), onConsentCode: (c: unknown) => void got.push(c) }, state: new MemoryState(), configWhitelist: [], now: () => 0 });
+    expect((await a.apply([item, item])).map((r) => r.outcome)).toEqual(['applied', 'duplicate']);
+    expect(got).toEqual([{ waybill: 'RB123456785GB', code: '7305', expiresAt: '2026-11-23T18:00:00Z' }]);
+    const none = new DownlinkApplier({ handlers: recordingHandlers(), state: new MemoryState(), configWhitelist: [], now: () => 0 });
+    expect((await none.apply([item]))[0]).toMatchObject({ outcome: 'refused', reason: 'this gateway runs no locker bank' });
+    expect(parseDownlinkItem({ ...item, code: '12' })).toMatch(/^code: /);
+  });
+});

@@ -88,6 +88,8 @@ export function recordingHandlers(rulesetOk = true): DownlinkHandlers & { calls:
 /** a real aedes broker on a loopback port; `accept(username, password)` decides CONNECT */
 export async function aedesBroker(
   accept: (username: string | undefined, password: string | undefined) => boolean = () => true,
+  /** whether a subscription to this topic is granted (all are by default) */
+  grant: (topic: string) => boolean = () => true,
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const { Aedes } = await import('aedes');
   const net = await import('node:net');
@@ -97,6 +99,7 @@ export async function aedesBroker(
       const err = Object.assign(new Error('bad credentials'), { returnCode: 4 as const });
       done(err, false);
     },
+    authorizeSubscribe: (_client, sub, done) => done(null, grant(sub.topic) ? sub : null),
   });
   const server = net.createServer(broker.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

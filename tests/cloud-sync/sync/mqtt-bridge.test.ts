@@ -6,6 +6,7 @@ import { MqttBridge, type MqttBridgeOptions } from '../../../cloud-sync/sync/mqt
 import { startDispatchSim, type DispatchSim } from '../../../simulators/dispatch/index.js';
 import type { RecordKind } from '../../../rules/records.js';
 import type { RecordEnvelope } from '../../../cloud-sync/journal/records.js';
+import { freePort } from '../../../core/ports.js';
 import { aedesBroker, fakeTimers, fill, MemoryState, memoryOutbox, nextEvent, recordingHandlers, until } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -13,7 +14,7 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function setup(accept?: (u?: string, p?: string) => boolean): Promise<{ broker: { url: string }; d: DispatchSim }> {
+async function setup(accept?: (u?: string, p?: string) => boolean): Promise<{ broker: { url: string; close: () => Promise<void> }; d: DispatchSim }> {
   const broker = await aedesBroker(accept);
   cleanups.push(broker.close);
   const d = await startDispatchSim({ mqttUrl: broker.url, mqttUsername: 'dispatch', mqttPassword: 'dispatch-pw' });
@@ -21,7 +22,7 @@ async function setup(accept?: (u?: string, p?: string) => boolean): Promise<{ br
   return { broker, d };
 }
 
-function bridge(url: string, outbox: MemoryOutbox, extra: Partial<MqttBridgeOptions> = {}): MqttBridge {
+function bridge(url: string | string[], outbox: MemoryOutbox, extra: Partial<MqttBridgeOptions> = {}): MqttBridge {
   const b = new MqttBridge({ url, gatewayId: 'gw-1', outbox, random: () => 0.5, backoff: { baseMs: 20, maxMs: 200 }, ...extra });
   cleanups.push(() => b.stop());
   return b;
@@ -131,5 +132,62 @@ describe('MqttBridge through a broker to the reference dispatch', () => {
     await drained(b, ob);
     expect(d.summary().distinctIds).toBe(3);
     expect(states.at(-1)).toBe('up');
+  });
+
+  it('connects again when the broker refuses its acks subscription, until the broker grants it', async () => {
+    let refusals = 2;
+    const broker = await aedesBroker(undefined, (topic) => !topic.endsWith('/acks') || refusals-- <= 0);
+    cleanups.push(broker.close);
+    const d = await startDispatchSim({ mqttUrl: broker.url });
+    cleanups.push(() => d.close());
+    const ob = memoryOutbox();
+    await fill(ob, 10);
+    const b = bridge(broker.url, ob);
+    let subscribed = 0;
+    b.on('subscribed', () => subscribed++);
+    await b.start();
+    await drained(b, ob);
+    expect(refusals).toBeLessThan(0);
+    expect(subscribed).toBe(1);
+    expect(b.stats().retried).toBeGreaterThanOrEqual(2);
+    expect(d.summary()).toMatchObject({ distinctIds: 10, changedUnderSameId: 0 });
+  });
+
+  it('given a cluster, goes to the next node when the first is not there', async () => {
+    const { broker, d } = await setup();
+    const dead = `mqtt://127.0.0.1:${await freePort()}`;
+    const ob = memoryOutbox();
+    await fill(ob, 20);
+    const b = bridge([dead, broker.url], ob);
+    await b.start();
+    await drained(b, ob);
+    expect(d.summary()).toMatchObject({ distinctIds: 20, changedUnderSameId: 0 });
+    expect(b.stats()).toMatchObject({ connected: true, broker: broker.url, failovers: 0 });
+    expect(b.stats().retried).toBeGreaterThanOrEqual(1);
+  });
+
+  it('fails over to another node when its node goes, and sends what was not acked there unchanged', async () => {
+    const a = await setup();
+    const other = await setup();
+    const ob = memoryOutbox();
+    const recs = await fill(ob, 600);
+    const b = bridge([a.broker.url, other.broker.url], ob, { maxCount: 50 });
+    const connects: { broker: string; failover: boolean }[] = [];
+    b.on('connected', (c: { broker: string; failover: boolean }) => connects.push(c));
+    a.d.setFaults({ slowMs: 20 });
+    await b.start();
+    await nextEvent(b, 'settled');
+    await a.broker.close();
+    await drained(b, ob);
+    const ids = new Set([...a.d.records(), ...other.d.records()].map((r) => r.id));
+    expect(ids.size).toBe(600);
+    expect(recs.every((r) => ids.has(r.id))).toBe(true);
+    expect(other.d.summary()).toMatchObject({ changedUnderSameId: 0, rejected: 0 });
+    expect(other.d.summary().distinctIds).toBeGreaterThan(0);
+    expect(connects.map((c) => [c.broker, c.failover])).toEqual([
+      [a.broker.url, false],
+      [other.broker.url, true],
+    ]);
+    expect(b.stats()).toMatchObject({ broker: other.broker.url, failovers: 1 });
   });
 });

@@ -3,7 +3,7 @@ import type { DeviceEvent, EventPayload, EventType } from '../../../devices/even
 import { LockerBank, kerongBankOptionsSchema } from '../../../devices/locker/index.js';
 import type { RecordInput, RecordSink } from '../../../rules/records.js';
 import type { RecordEnvelope } from '../../../cloud-sync/journal/records.js';
-import { CodeLockout, HashedCollectionCodes, LockerFlows, type LockerBankPort, type LockerFlowsOptions } from '../../../rules/lockers/index.js';
+import { CodeLockout, ConsentBook, HashedCollectionCodes, LockerFlows, lockerConsent, type LockerBankPort, type LockerFlowsOptions, type ParcelTask } from '../../../rules/lockers/index.js';
 import { LockBoardLine } from '../../../firmware-stubs/locker/lock-board.js';
 import { bankDevice, fakeContext, MapStore } from '../../devices/locker/fake-context.js';
 
@@ -296,5 +296,188 @@ describe('HashedCollectionCodes', () => {
     expect(codes.match('bank-1', '482913', at9)).toBeUndefined();
     expect(await codes.prune(Date.parse('2025-03-01T11:00:00Z'))).toBe(1);
     expect(codes.size()).toBe(0);
+  });
+});
+
+describe('consent before a locker', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: new Date('2025-03-01T09:00:00Z') });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const tasks = new Map<string, ParcelTask>([
+    ['RB123456785GB', { taskId: 'T1', kit: 'van-1', handover: 'in-person' }],
+    ['RR123456785CN', { taskId: 'T2', kit: 'van-1', handover: 'locker', consent: true }],
+    ['SF1234567890123', { taskId: 'T3', kit: 'van-1', handover: 'locker', consent: false }],
+  ]);
+  const book = (store = new MapStore()) => new ConsentBook({ secret: 'gateway-secret', store, taskOf: (w) => tasks.get(w) });
+
+  it('decides from the task: a locker or station with consent, or consent at the terminal; a parcel no task expects passes', () => {
+    expect(lockerConsent(undefined, false)).toEqual({ ok: true });
+    expect(lockerConsent({ taskId: 'a', kit: 'k', handover: 'locker', consent: true }, false)).toMatchObject({ ok: true, via: 'task' });
+    expect(lockerConsent({ taskId: 'a', kit: 'k', handover: 'station', consent: true }, false)).toMatchObject({ ok: true, via: 'task' });
+    expect(lockerConsent({ taskId: 'a', kit: 'k', handover: 'station', consent: false }, false)).toMatchObject({ ok: false });
+    expect(lockerConsent({ taskId: 'a', kit: 'k', handover: 'neighbour', consent: true }, false)).toMatchObject({ ok: false, text: expect.stringContaining('neighbour') });
+    expect(lockerConsent({ taskId: 'a', kit: 'k' }, false)).toMatchObject({ ok: false, text: expect.stringContaining('in-person') });
+    expect(lockerConsent({ taskId: 'a', kit: 'k', handover: 'in-person' }, true)).toMatchObject({ ok: true, via: 'terminal' });
+  });
+
+  it('refuses a drop-off the customer did not consent to, on record, and opens nothing', async () => {
+    const t = await setup({ consent: book() });
+    await t.terminal('scan', { code: 'RB123456785GB' });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'rejected', reasons: ['CONSENT_MISSING'], text: expect.stringContaining('in-person') });
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'consent' });
+    expect(t.unlocks()).toEqual([]);
+    expect(t.sink.records).toEqual([
+      {
+        kind: 'consent.missing',
+        stream: 'bank-1',
+        kit: 'branch-1',
+        devices: ['bank-1', 'term-1'],
+        body: { action: 'drop-off', waybill: 'RB123456785GB', taskId: 'T1', taskKit: 'van-1', handover: 'in-person', consent: null, bank: 'bank-1', terminal: 'term-1', at: '2025-03-01T09:00:00.050Z' },
+      },
+    ]);
+    // the wait for a consent code ends by itself
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'idle' });
+    await t.stop();
+  });
+
+  it('drops off a parcel whose task consented to a locker', async () => {
+    const t = await setup({ consent: book() });
+    await t.terminal('scan', { code: 'RR123456785CN' });
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(t.sink.records.map((r) => [r.kind, r.body.event])).toEqual([['locker.event', 'dropped-off']]);
+    await t.stop();
+  });
+
+  it('takes the consent code dispatch sent the customer: a wrong one counts, the right one is recorded once and the drop-off goes on', async () => {
+    const store = new MapStore();
+    const consent = book(store);
+    await consent.set({ waybill: 'SF1234567890123', code: '7305', expiresAt: '2025-03-01T12:00:00Z' });
+    expect(JSON.stringify([...store.data])).not.toContain('7305');
+    const t = await setup({ consent });
+    await t.terminal('scan', { code: 'SF1234567890123' });
+    expect(t.feedback().at(-1)).toMatchObject({ reasons: ['CONSENT_MISSING'] });
+    await t.terminal('code', { code: '7306' });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'rejected', reasons: ['WRONG_CODE'], attemptsLeft: 4 });
+    expect(t.unlocks()).toEqual([]);
+    await t.terminal('code', { code: '7305' });
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(t.sink.records.map((r) => r.kind)).toEqual(['consent.missing', 'consent.given', 'locker.event']);
+    expect(t.sink.records[1].body).toMatchObject({ waybill: 'SF1234567890123', taskId: 'T3', handover: 'locker', via: 'terminal-code' });
+    expect(t.sink.records[2].body).toMatchObject({ event: 'dropped-off', waybill: 'SF1234567890123' });
+    // the consent outlives a restart (it is in the store) and the code is used up
+    expect(book(store).check('SF1234567890123')).toMatchObject({ ok: true, via: 'terminal' });
+    expect(await book(store).redeem('SF1234567890123', '7305', Date.now())).toBe(false);
+    expect(JSON.stringify(t.sink.records)).not.toContain('7305');
+    await t.stop();
+  });
+
+  it('wrong consent codes lock the terminal out like wrong collection codes, and the locked-out screen stays', async () => {
+    const t = await setup({ consent: book() });
+    await t.terminal('scan', { code: 'RB123456785GB' });
+    for (let i = 0; i < 5; i++) await t.terminal('code', { code: `99${i}999` });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'locked-out', reasons: ['WRONG_CODE', 'LOCKED_OUT'] });
+    await vi.advanceTimersByTimeAsync(150_000);
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'locked-out' });
+    expect(t.unlocks()).toEqual([]);
+    await t.stop();
+  });
+
+  it('leaves shut, on record, the compartment of a parcel whose customer did not consent, and collects the rest', async () => {
+    // SF1234567890123 in A03 is a parcel no task expects
+    const consent = new ConsentBook({ secret: 'gateway-secret', taskOf: (w) => (w === 'RB123456785GB' ? tasks.get(w) : undefined) });
+    const t = await setup({ consent });
+    await withParcels(t);
+    await t.terminal('code', { code: CODE });
+    await vi.advanceTimersByTimeAsync(3000);
+    // A01 holds RB123456785GB (in-person): only A03 opens
+    expect(t.unlocks()).toEqual(['02 12 31 03 48']);
+    expect(t.sink.records.map((r) => [r.kind, r.body.action ?? r.body.event, r.body.compartment])).toEqual([
+      ['consent.missing', 'collection', 'A01'],
+      ['locker.event', 'collected', 'A03'],
+    ]);
+    expect(t.sink.records[0].body).toMatchObject({ courier: 'courier-7', taskId: 'T1' });
+    expect(t.feedback().at(-1)).toMatchObject({ text: 'Collected 1 parcel(s)', reasons: ['CONSENT_MISSING:A01'] });
+    expect(t.bank.compartment('A01')?.status).toBe('occupied');
+    await t.stop();
+  });
+});
+
+describe('customer feedback at the terminal', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: new Date('2025-03-01T09:00:00Z') });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('offers a rating after a drop-off and writes customer.feedback on its own stream, with the time since the drop-off', async () => {
+    const t = await setup();
+    await t.terminal('scan', { code: 'RB123456785GB' });
+    await vi.advanceTimersByTimeAsync(4000);
+    const droppedAt = Date.parse(t.sink.records[0].body.at as string);
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'rate', scores: [1, 2, 3, 4, 5], complaints: ['damaged', 'late', 'rude', 'wrong-place', 'other'] });
+    await vi.advanceTimersByTimeAsync(20_000);
+    await t.terminal('rating', { score: 4, note: 'easy' });
+    expect(t.sink.records[1]).toEqual({
+      kind: 'customer.feedback',
+      stream: 'feedback:bank-1',
+      kit: 'branch-1',
+      devices: ['bank-1', 'term-1'],
+      body: {
+        score: 4,
+        complaint: null,
+        note: 'easy',
+        after: 'dropped-off',
+        waybills: ['RB123456785GB'],
+        compartments: ['A01'],
+        eventAt: new Date(droppedAt).toISOString(),
+        sinceEventMs: Date.now() - droppedAt,
+        bank: 'bank-1',
+        terminal: 'term-1',
+        at: new Date(Date.now()).toISOString(),
+      },
+    });
+    expect(t.sink.records[1].body.sinceEventMs).toBeGreaterThanOrEqual(20_000);
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'accepted' });
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'idle' });
+    // one rating per drop-off
+    await t.terminal('rating', { score: 1 });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'rejected', reasons: ['NOTHING_TO_RATE'] });
+    expect(t.sink.records).toHaveLength(2);
+    await t.stop();
+  });
+
+  it('takes a complaint after a collection, naming the courier; nothing to rate once the window ends or before any handover', async () => {
+    const t = await setup();
+    await t.terminal('rating', { complaint: 'late' });
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'rejected', reasons: ['NOTHING_TO_RATE'] });
+    await withParcels(t);
+    await t.terminal('code', { code: CODE });
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'rate' });
+    await t.terminal('rating', { complaint: 'damaged', note: 'box crushed' });
+    const fb = t.sink.records.at(-1)!;
+    expect(fb).toMatchObject({ kind: 'customer.feedback', stream: 'feedback:bank-1' });
+    expect(fb.body).toMatchObject({ score: null, complaint: 'damaged', note: 'box crushed', after: 'collected', waybills: ['RB123456785GB', 'SF1234567890123'], compartments: ['A01', 'A03'], courier: 'courier-7' });
+    expect(fb.body.sinceEventMs).toBeGreaterThanOrEqual(0);
+    expect(t.feedback().at(-1)).toMatchObject({ result: 'accepted', text: expect.stringContaining('complaint') });
+
+    // a later drop-off, then the rating window ends: the screen goes idle and a late rating is refused
+    t.stub.setUser(1, 1, { closeAfterMs: 2000, parcel: 'put' });
+    await t.terminal('scan', { code: 'RR123456785CN' });
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'rate' });
+    await vi.advanceTimersByTimeAsync(300_000);
+    expect(t.published.at(-1)?.payload).toMatchObject({ screen: 'idle' });
+    await t.terminal('rating', { score: 5 });
+    expect(t.feedback().at(-1)).toMatchObject({ reasons: ['NOTHING_TO_RATE'] });
+    expect(t.sink.records.filter((r) => r.kind === 'customer.feedback')).toHaveLength(1);
+    await t.stop();
   });
 });

@@ -56,11 +56,20 @@ describe('reference dispatch: record store', () => {
     expect(envelopeProblem(rec('a', 1, { stream: '' }), 'gw-1')).toMatch(/^STREAM_MISSING/);
   });
 
+  it('counts the gaps of live records that are never coalesced (customer feedback) and counts them per kind', () => {
+    const s = new RecordStore();
+    s.accept('gw-1', [rec('a', 1, { stream: 'feedback:bank-1', kind: 'customer.feedback' }), rec('b', 3, { stream: 'feedback:bank-1', kind: 'customer.feedback' }), rec('c', 1, { stream: 'bank-1', kind: 'consent.missing' })]);
+    const sum = s.summary();
+    expect(sum.perKind).toEqual({ 'customer.feedback': 2, 'consent.missing': 1 });
+    expect(sum.streams['gw-1/feedback:bank-1']).toEqual({ count: 2, maxSeq: 3, missingCount: 1, missing: [2] });
+    expect(sum.gapCount).toBe(1);
+  });
+
   it('dedups by id, counts duplicates and records changed under the same id, finds seq gaps', () => {
     const s = new RecordStore();
     const a = s.accept('gw-1', [rec('a', 1), rec('b', 2), rec('d', 5), rec('x', 1, { kind: 'nope' }), { no: 'id' }]);
     expect(a).toEqual({ acked: ['a', 'b', 'd'], rejected: [{ id: 'x', reason: "KIND_UNKNOWN: 'nope' is not a record kind" }] });
-    const b = s.accept('gw-1', [rec('a', 1), { ...rec('b', 2), body: { waybill: 'CHANGED' } }, rec('e', 1, { stream: 'scale-1', kind: 'device.health' }), rec('f', 4, { stream: 'scale-1', kind: 'device.health' })]);
+    const b = s.accept('gw-1', [rec('a', 1), { ...rec('b', 2), body: { waybill: 'CHANGED' } }, rec('e', 1, { stream: 'scale-1', kind: 'device.health', coalesceKey: 'health:scale-1' }), rec('f', 4, { stream: 'scale-1', kind: 'device.health', coalesceKey: 'health:scale-1' })]);
     expect(b.acked).toEqual(['a', 'b', 'e', 'f']);
     const sum = s.summary();
     expect(sum).toEqual({
