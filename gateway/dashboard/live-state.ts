@@ -96,6 +96,8 @@ export interface DeviceView {
   /** payloads refused at the bus edge */
   errors: number;
   lastError?: { reason: string; at: string };
+  /** a printer's last print (its page is at /api/printers/{id}/last-print.png) */
+  lastPrint?: { id: string; kind: string; at: string };
 }
 
 export interface AlarmView {
@@ -190,6 +192,7 @@ export class LiveState {
         faults: { ...d.faults },
         errors: e?.count ?? 0,
         ...(e?.last ? { lastError: lastError(e.last) } : {}),
+        ...lastPrint(d.info),
       };
     });
   }
@@ -264,6 +267,13 @@ export class LiveState {
 function lastError(m: BusEntry): { reason: string; at: string } {
   const p = m.payload as { reason?: unknown; error?: unknown } | null;
   return { reason: String(p?.reason ?? p?.error ?? 'refused'), at: m.at };
+}
+
+/** what a printer driver's describe() says of its last print, without the page */
+function lastPrint(info: Record<string, unknown> | undefined): { lastPrint?: DeviceView['lastPrint'] } {
+  const p = info?.lastPrint as { id?: unknown; kind?: unknown; at?: unknown } | null | undefined;
+  if (!p || typeof p.id !== 'string' || typeof p.at !== 'number') return {};
+  return { lastPrint: { id: p.id, kind: String(p.kind), at: new Date(p.at).toISOString() } };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -1,13 +1,16 @@
 /**
  * The dashboard in a real browser (Debian's headless chromium via playwright-core):
- * log in, watch a simulated MQTT device go online and verdicts arrive, keep screenshots
- * in tests/artifacts/.
+ * log in, watch a simulated MQTT device go online and verdicts arrive, see a simulated
+ * receipt printer's last print as an image with its alarms, keep screenshots in
+ * tests/artifacts/.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Component } from '../../gateway/runtime.js';
+import { startSimulators, type Simulators } from '../../simulators/devices/index.js';
 import { testHash } from '../helpers/gateway.js';
 import { DEVICE_PASSWORD, OPERATOR_PASSWORD, startDashboardGateway, type DashboardGateway } from './dashboard-gateway.js';
 
@@ -24,12 +27,17 @@ const staticComponent = (name: string, status: Record<string, unknown>): Compone
 let t: DashboardGateway;
 let browser: Browser;
 let context: BrowserContext;
+let sims: Simulators;
+let simDir: string;
 
 beforeAll(async () => {
   const device = (id: string, kind: string) => ({ id, kind, kit: 'van-1', credentials: { passwordHash: testHash() } });
+  simDir = await mkdtemp(path.join(os.tmpdir(), 'cg-dash-printer-'));
+  // an ESC/POS receipt printer simulated on a loopback TCP port (a network printer's 9100)
+  sims = await startSimulators({ kit: 'van-1', tickMs: 0, dir: simDir, devices: [{ id: 'receipt-1', protocol: 'escpos', link: 'tcp', gateway: { pollMs: 200 } }] });
   t = await startDashboardGateway(
     {
-      devices: [device('scanner-1', 'scanner'), device('scale-1', 'scale'), device('gps-1', 'gps'), device('term-1', 'terminal')],
+      devices: [device('scanner-1', 'scanner'), device('scale-1', 'scale'), device('gps-1', 'gps'), device('term-1', 'terminal'), ...sims.gatewayConfig().devices],
     },
     {
       dashboard: { failureDelayMs: 50, deviceRefreshMs: 200 },
@@ -57,6 +65,8 @@ afterAll(async () => {
   await context?.close().catch(() => undefined);
   await browser?.close().catch(() => undefined);
   await t?.stop();
+  await sims?.close();
+  if (simDir) await rm(simDir, { recursive: true, force: true });
 });
 
 describe('dashboard in chromium', () => {
@@ -137,5 +147,76 @@ describe('dashboard in chromium', () => {
     await page.click('#logout');
     await page.locator('#login-form').waitFor({ state: 'visible' });
     expect((await context.cookies()).filter((c) => c.name === 'cg_dashboard')).toEqual([]);
+  });
+
+  it("shows each printer's last print as an image, refreshed per print, with its alarms", async () => {
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1360, height: 900 });
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (msg) => {
+      // the session check before the login answers 401 on purpose
+      if (msg.type() === 'error' && !/status of 401/.test(msg.text())) problems.push(`console: ${msg.text()}`);
+    });
+    page.on('response', (r) => {
+      if (r.url().includes('/api/printers/') && r.status() !== 200) problems.push(`${r.url()} answered ${r.status()}`);
+    });
+    await page.goto(t.dashboardUrl);
+    await page.fill('#username', 'tech');
+    await page.fill('#password', OPERATOR_PASSWORD);
+    await page.click('#login-button');
+    const printer = page.locator('.printer[data-printer="receipt-1"]');
+    await printer.locator('.pill', { hasText: 'online' }).waitFor({ timeout: 15_000 });
+    expect(await printer.locator('.empty').textContent()).toBe('Nothing printed yet.');
+
+    const pickup = (id: string, receipt: string, waybill: string, grams: number) =>
+      t.gateway.bus.emit('pickup-recorded', { id, kit: 'van-1', createdAt: new Date().toISOString(), clock: 'ntp', body: { receipt, waybill, taskId: 'T-101', customer: 'Acme', weights: { grams } } });
+    /** the image's natural width once the browser has decoded it; 0 when it is missing or broken */
+    const decodedWidth = async (printId: string) => {
+      const img = printer.locator('img.print');
+      await img.waitFor({ timeout: 15_000 });
+      await page.waitForFunction(
+        ({ id }) => {
+          const i = document.querySelector<HTMLImageElement>('.printer[data-printer="receipt-1"] img.print');
+          return !!i && (i.getAttribute('src') ?? '').includes(encodeURIComponent(id + '@')) && i.complete;
+        },
+        { id: printId },
+        { timeout: 15_000 },
+      );
+      expect(await img.getAttribute('data-broken')).toBeNull();
+      return img.evaluate((i: HTMLImageElement) => i.naturalWidth);
+    };
+
+    pickup('rec-dash-1', 'R-000201', 'RB123456785GB', 1234);
+    expect(await decodedWidth('rec-dash-1')).toBeGreaterThan(0);
+    const src1 = await printer.locator('img.print').getAttribute('src');
+    // the image comes from the gateway's printer route on the page's session cookie
+    const cookie = (await context.cookies()).find((c) => c.name === 'cg_dashboard')!;
+    const res = await fetch(new URL(src1!, t.httpUrl), { headers: { cookie: `${cookie.name}=${cookie.value}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    expect((await fetch(new URL(src1!, t.httpUrl))).status).toBe(401);
+
+    // out of paper: the alarm shows next to the printer, and the next receipt waits for paper
+    await sims.control('receipt-1', 'fault', { fault: 'paper-out' });
+    await printer.locator('.printer-alarm', { hasText: 'printer out of paper' }).waitFor({ timeout: 15_000 });
+    pickup('rec-dash-2', 'R-000202', '1Z999AA10123456784', 2210);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-printer-paper-out.png'), fullPage: true });
+    expect(await printer.locator('img.print').getAttribute('src')).toBe(src1);
+    await sims.control('receipt-1', 'clear', {});
+    expect(await decodedWidth('rec-dash-2')).toBeGreaterThan(0);
+    await expect.poll(() => printer.locator('.printer-alarm').count(), { timeout: 15_000 }).toBe(0);
+    expect(await printer.locator('img.print').getAttribute('src')).not.toBe(src1);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-printer.png'), fullPage: true });
+
+    // on a phone the receipt fits the screen
+    await page.setViewportSize({ width: 390, height: 844 });
+    await printer.scrollIntoViewIfNeeded();
+    const box = await printer.locator('img.print').boundingBox();
+    expect(box!.width).toBeGreaterThan(100);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-printer-mobile.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
   });
 });

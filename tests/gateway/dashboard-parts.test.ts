@@ -253,6 +253,18 @@ describe('LiveState', () => {
       lastError: { reason: 'NOT_JSON', at },
     });
   });
+
+  it("tells a printer's last print (which job, when) without its page, and nothing before the first", () => {
+    const st = new LiveState({ verdictsPerKit: 5, activity: 5 });
+    const page = { items: [{ t: 'text', text: 'Customer Acme' }] };
+    const [printed, idle] = st.devices([
+      summary('p1', 'van-1', { kind: 'printer', info: { alarms: [], lastPrint: { id: 'rec-1', kind: 'receipt', at: Date.parse(at), page } } }),
+      summary('p2', 'van-1', { kind: 'printer', info: { alarms: [], lastPrint: null } }),
+    ]);
+    expect(printed.lastPrint).toEqual({ id: 'rec-1', kind: 'receipt', at });
+    expect(JSON.stringify(printed)).not.toContain('Acme');
+    expect(idle).not.toHaveProperty('lastPrint');
+  });
 });
 
 describe('LiveState with raw bus messages', () => {

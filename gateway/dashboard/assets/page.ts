@@ -45,6 +45,10 @@ export const PAGE_HTML = `<!doctype html>
           </table>
         </div>
       </section>
+      <section id="printers-card" class="card" aria-labelledby="printers-h" hidden>
+        <h2 id="printers-h">Printers</h2>
+        <div id="printers" class="printers"></div>
+      </section>
       <div id="kits" class="kits"></div>
     </div>
     <aside class="col-side">

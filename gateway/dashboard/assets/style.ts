@@ -116,6 +116,13 @@ dl.kv dd { margin: 0; text-align: right; overflow-wrap: anywhere; }
 .a-text { grid-column: 2; color: var(--muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .activity li.empty { display: block; }
 
+.printers { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 400px)); gap: 12px; }
+.printer { display: flex; flex-direction: column; gap: 6px; min-width: 0; }
+.printer-head { display: flex; align-items: baseline; gap: 8px; flex-wrap: wrap; }
+.printer-alarms { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 4px; }
+.printer-alarms li { padding: 4px 8px; border-radius: 6px; background: var(--bad-bg); color: var(--bad); font-weight: 600; font-size: 12.5px; }
+.printer img.print { display: block; max-width: 100%; height: auto; background: #fff; border: 1px solid var(--line); border-radius: 4px; image-rendering: pixelated; }
+
 @media (max-width: 1000px) {
   .cols { grid-template-columns: minmax(0, 1fr); }
 }

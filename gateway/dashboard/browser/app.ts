@@ -37,6 +37,8 @@
     errors?: number;
     lastEvent?: DeviceEventView;
     lastError?: { reason: string; at: string };
+    /** a printer's last print; its page is the PNG at /api/printers/{id}/last-print.png */
+    lastPrint?: { id: string; kind: string; at: string };
   }
   interface VerdictEntry {
     kit: string;
@@ -83,6 +85,8 @@
   let S: View | null = null;
   let source: EventSource | null = null;
   let dirty = false;
+  /** each printer's image, kept across renders so a page is fetched once per print */
+  const printImages: Record<string, HTMLImageElement> = {};
 
   function $<T extends HTMLElement = HTMLElement>(id: string): T {
     return document.getElementById(id) as T;
@@ -262,6 +266,7 @@
     } else rv.hidden = true;
     renderAlarms(v);
     renderDevices(v);
+    renderPrinters(v);
     renderKits(v);
     renderJournal(st.journal);
     renderComponents(st);
@@ -335,6 +340,54 @@
       r.setAttribute('data-label', 'refused');
       add(tr, f, r);
       add(body, tr);
+    });
+  }
+
+  /** the image of a printer's last print, fetched again only when a new print is told */
+  function printImage(d: DeviceView, p: { id: string; kind: string; at: string }): HTMLImageElement {
+    const src = '/api/printers/' + encodeURIComponent(d.id) + '/last-print.png?print=' + encodeURIComponent(p.id + '@' + p.at);
+    let img = printImages[d.id];
+    if (!img) {
+      const made = document.createElement('img');
+      made.className = 'print';
+      made.addEventListener('load', () => made.removeAttribute('data-broken'));
+      made.addEventListener('error', () => {
+        made.setAttribute('data-broken', 'true');
+        schedule();
+      });
+      img = printImages[d.id] = made;
+    }
+    if (img.getAttribute('src') !== src) {
+      img.removeAttribute('data-broken');
+      img.alt = 'last print of ' + d.id + ': ' + p.kind + ' ' + p.id;
+      img.src = src;
+    }
+    return img;
+  }
+
+  function renderPrinters(v: View): void {
+    const box = clear($('printers'));
+    const list = Object.keys(v.devices).sort().map((id) => v.devices[id]).filter((d) => d.kind === 'printer');
+    $('printers-card').hidden = list.length === 0;
+    list.forEach((d) => {
+      const card = el('div', 'printer');
+      card.setAttribute('data-printer', d.id);
+      const cls = d.state === 'online' ? 'ok' : d.state === 'unavailable' ? 'bad' : d.state === 'connecting' ? 'warn' : 'off';
+      add(card, add(el('div', 'printer-head'), el('b', 'mono', d.id), el('span', 'pill small ' + cls, d.state), el('span', 'muted', d.kit)));
+      const alarms = v.alarms.filter((a) => a.source === d.id || a.source.indexOf(d.id + ':') === 0);
+      if (alarms.length) {
+        const ul = el('ul', 'printer-alarms');
+        alarms.forEach((a) => add(ul, el('li', 'printer-alarm', a.message + (a.since ? ' · since ' + clock(a.since) : ''))));
+        add(card, ul);
+      }
+      const p = d.lastPrint;
+      if (!p) add(card, el('p', 'empty', 'Nothing printed yet.'));
+      else {
+        const img = printImage(d, p);
+        add(card, el('div', 'muted', p.kind + ' ' + p.id + ' · ' + ago(p.at)), img);
+        if (img.getAttribute('data-broken')) add(card, el('p', 'bad-text', 'The last print could not be loaded.'));
+      }
+      add(box, card);
     });
   }
 
