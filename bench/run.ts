@@ -11,8 +11,9 @@ import { scanToVerdictBench } from './scan-to-verdict.js';
 import { vsNodeRedBench } from './vs-node-red.js';
 import { rulesBench } from './rules.js';
 import { loadModelBench } from './load-model.js';
+import { fieldBench } from './field.js';
 
-const benches: Bench[] = [scanToVerdictBench, vsNodeRedBench, loadModelBench, rulesBench, mqttHopBench, journalBench, drainBench, footprintBench];
+const benches: Bench[] = [scanToVerdictBench, vsNodeRedBench, loadModelBench, rulesBench, mqttHopBench, journalBench, drainBench, footprintBench, fieldBench];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -13,3 +13,7 @@ export { SpeedSmoother, DwellLearner } from './smoothing.js';
 export { ArrivalLog, timingOf } from './arrivals.js';
 export type { Arrival, ArrivalTiming, EtaError, OperatingFigures, StopVisit } from './arrivals.js';
 export { registerEtaMetrics } from './metrics.js';
+export { LearnedModel, defaultLearnedOptions, emptyLearnedState, parseLearnedState, roadClassOf, roadClasses } from './learned.js';
+export type { LearnedModelOptions, LearnedState, RoadClass } from './learned.js';
+export { naiveEtaErrors, naiveEtaMs, pointAt, replayEta, trackOfRecords } from './replay.js';
+export type { ReplayResult, TrackPoint } from './replay.js';
