@@ -149,7 +149,7 @@ export async function etaReplayBench(log: (line: string) => void): Promise<{ row
     const plain = await replayEta(day.track, day.tasks, { model: new StraightLineModel() });
     model.push(...r.errorsMin[HORIZON]);
     before.push(...plain.errorsMin[HORIZON]);
-    naive.push(...naiveEtaErrors(day.track, day.tasks, measured, { speedKmh: naiveKmh, horizonMin: HORIZON }));
+    naive.push(...naiveEtaErrors(day.track, day.tasks, r.arrivals, { speedKmh: naiveKmh, horizonMin: HORIZON, measure: (a) => measured.includes(a) }));
     log(`field: ${day.name}: ${measured.length} arrivals, MAE ${round(etaErrorStats(r.errorsMin[HORIZON])?.maeMin ?? NaN)} min`);
   }
   const m = etaErrorStats(model);

@@ -56,6 +56,9 @@ export function emptyLearnedState(): LearnedState {
   return { version: 1, speed: {}, dwell: {} };
 }
 
+/** a stop type is learned under its own name when it looks like one (a service name), else with all types */
+const stopTypeKey = /^[A-Za-z0-9][\w.-]{0,39}$/;
+
 const finitePositive = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x > 0;
 
 /** A state read from a file, checked cell by cell: anything malformed or beyond the bounds is left out. */
@@ -74,7 +77,7 @@ export function parseLearnedState(input: unknown, maxStopTypes = defaultLearnedO
   };
   const speedKey = /^(\*|[0-9]|1[0-9]|2[0-3]):(local|urban|arterial)$/;
   out.speed = cells(speed, (k) => speedKey.test(k), 25 * roadClasses.length);
-  out.dwell = cells(dwell, (k) => k.length > 0 && k.length <= 40, maxStopTypes + 1);
+  out.dwell = cells(dwell, (k) => k === '*' || stopTypeKey.test(k), maxStopTypes + 1);
   return out;
 }
 
@@ -118,8 +121,8 @@ export class LearnedModel implements EtaModel {
   observeDwell(type: string | undefined, dwellMs: number): void {
     if (!Number.isFinite(dwellMs) || dwellMs < 0) return;
     const ms = Math.min(dwellMs, this.o.maxDwellMs);
-    const key = type ?? '*';
-    if (key in this.s.dwell || Object.keys(this.s.dwell).length <= this.o.maxStopTypes) this.learn(this.s.dwell, key, ms);
+    const key = type !== undefined && stopTypeKey.test(type) ? type : '*';
+    if (Object.hasOwn(this.s.dwell, key) || Object.keys(this.s.dwell).length <= this.o.maxStopTypes) this.learn(this.s.dwell, key, ms);
     if (key !== '*') this.learn(this.s.dwell, '*', ms);
   }
 
@@ -132,9 +135,13 @@ export class LearnedModel implements EtaModel {
     return any && any.n >= this.o.minSamples ? any.v : undefined;
   }
 
+  /** the dwell learned for the type, else for all types, else the fallback */
   dwellMs(type: string | undefined, fallbackMs: number): number {
-    const cell = this.s.dwell[type ?? '*'];
-    return cell && cell.n >= this.o.minSamples ? cell.v : fallbackMs;
+    for (const key of [type, '*']) {
+      const cell = key !== undefined && Object.hasOwn(this.s.dwell, key) ? this.s.dwell[key] : undefined;
+      if (cell && cell.n >= this.o.minSamples) return cell.v;
+    }
+    return fallbackMs;
   }
 
   async estimate(req: EtaRequest): Promise<EtaLeg[]> {
@@ -157,7 +164,7 @@ export class LearnedModel implements EtaModel {
   }
 
   private learn(cells: Record<string, Cell>, key: string, value: number): void {
-    const c = cells[key];
+    const c = Object.hasOwn(cells, key) ? cells[key] : undefined;
     if (!c) cells[key] = { v: value, n: 1 };
     else {
       // the first few observations are averaged, then the EWMA takes over

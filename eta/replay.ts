@@ -104,15 +104,22 @@ export function naiveEtaMs(from: LatLon, at: number, stops: readonly LatLon[], s
 }
 
 /**
- * The naive ETA's errors on the same arrivals: for each arrival, from where the van was
+ * The naive ETA's errors on the same arrivals: for each arrival (all of the day's, so the
+ * stops already reached are known; `measure` picks those measured), from where the van was
  * `horizonMin` before it, through the stops not yet reached (in sequence) up to it.
  * Minutes, predicted − actual.
  */
-export function naiveEtaErrors(track: readonly TrackPoint[], tasks: readonly EtaTask[], arrivals: readonly Arrival[], options: { speedKmh: number; horizonMin: number }): number[] {
+export function naiveEtaErrors(
+  track: readonly TrackPoint[],
+  tasks: readonly EtaTask[],
+  arrivals: readonly Arrival[],
+  options: { speedKmh: number; horizonMin: number; measure?: (a: Arrival) => boolean },
+): number[] {
   const ordered = [...tasks].sort((a, b) => a.sequence - b.sequence);
   const arrivedAt = new Map(arrivals.map((a) => [a.taskId, Date.parse(a.arrivedAt)]));
   const out: number[] = [];
   for (const a of arrivals) {
+    if (options.measure && !options.measure(a)) continue;
     const actual = Date.parse(a.arrivedAt);
     const at = actual - options.horizonMin * 60_000;
     const here = pointAt(track, at);
