@@ -1,14 +1,17 @@
 /**
- * The barcode search in a camera image, within a time budget: zxing (TRY_HARDER, the parcel
- * formats) on a plan of views, cheapest and likeliest first — the image as it is, inverted
- * (light on dark), turned 90°; then each candidate region (blocks dense in edges), cropped,
- * turned so its edges line up with the axes, enlarged when its modules are small, and read
- * as it is, inverted, smoothed, sharpened, contrast-stretched and with the global-histogram
- * binarizer; then the whole image smoothed, halved and with the other binarizer. The first
- * result ends the search (zxing results carry their checksums: a read is a sure read),
- * unless every code is wanted: then the regions where nothing was found yet are searched
- * too. An attempt is not begun when the time it is expected to take would overrun the
- * budget (the first, a quick read of the image as it is, always is). Synchronous and CPU-bound: it runs in the image worker.
+ * The barcode search in a camera image, within a time budget: zxing (the parcel formats) on
+ * a plan of views, cheapest and likeliest first. Quick reads of the image as it is,
+ * inverted (light on dark) and turned 90°; then each candidate region (blocks dense in
+ * edges), cropped, turned so its edges line up with the axes, enlarged when its modules are
+ * small, and read as it is, inverted, smoothed, contrast-stretched, sharpened, with the
+ * global-histogram binarizer and with TRY_HARDER; then the whole image as zxing used plainly
+ * reads it (TRY_HARDER), smoothed, halved, with the other binarizer and stretched. A noisy
+ * photo is smoothed before all of it. The first result ends the search (zxing results carry
+ * their checksums: a read is a sure read), unless every code is wanted: then the rest of the
+ * picture, the codes read painted over, and the regions holding none of them are read
+ * too. A read is not begun when the time it is expected to take would overrun the budget
+ * (the first, a quick read of the whole image, always is). Synchronous and CPU-bound: it
+ * runs in the image worker.
  */
 import {
   BarcodeFormat, BinaryBitmap, DecodeHintType, GlobalHistogramBinarizer, HybridBinarizer, InvertedLuminanceSource,
@@ -143,10 +146,9 @@ export function searchBarcodes(lum: Uint8ClampedArray, width: number, height: nu
   const start = now();
   const readers = { quick: parcelReader(false), hard: parcelReader(true) };
   const pixels = width * height;
-  const original = fullView(lum, width, height);
   // a noisy photo is smoothed before anything else: every read of it is faster and surer
   const full = once(() => {
-    let v = original;
+    let v = fullView(lum, width, height);
     for (let k = 0; k < 2 && noiseLevel(v) > 5; k++) v = smooth(v);
     return v;
   });
@@ -161,11 +163,11 @@ export function searchBarcodes(lum: Uint8ClampedArray, width: number, height: nu
   const planRegions = (): void => {
     regionsPlanned = true;
     const map = edges();
-    candidateRegions(map, width, height, 3).forEach((box, i) => {
-      plan.push(...regionAttempts(full, box, dominantAngle(map, box), `region${i}`));
-    });
+    const regions = candidateRegions(map, width, height, 3).map((box, i) => regionAttempts(full, box, dominantAngle(map, box), `region${i}`));
+    plan.push(...regions.flat());
+    // the whole image: zxing used plainly (try-harder), then other views of it
     plan.push(
-      { name: 'plain', view: () => original, hard: true, pixels },
+      { name: 'plain', view: full, hard: true, pixels },
       { name: 'smoothed', view: once(() => smooth(full())), pixels },
       { name: 'halved', view: once(() => scale(full(), 0.5)), pixels: pixels / 4 },
       { name: 'global', view: full, binarizer: 'global', pixels },
@@ -176,7 +178,7 @@ export function searchBarcodes(lum: Uint8ClampedArray, width: number, height: nu
   const searchedRegions = new Set<Box>();
   let attempts = 0;
   // ms a pixel, learned from the reads made; the first guesses are this machine's warm figures doubled
-  const msPerPixel = { quick: 80e-6, hard: 800e-6 };
+  const msPerPixel = { quick: 80e-6, hard: 400e-6 };
   let budgetExhausted = false;
   for (let i = 0; ; i++) {
     if (i === plan.length && !regionsPlanned) planRegions();
@@ -208,9 +210,9 @@ export function searchBarcodes(lum: Uint8ClampedArray, width: number, height: nu
     // the codes read so far painted over: what is left of the picture is read again
     const covered = found.map((f) => aroundPoints(f.points));
     const rest = once(() => covered.reduce((v, box) => mask(v, box), full()));
-    plan.push({ name: `without${found.length}`, view: rest, pixels, rest: true });
     const restRegion = once(() => candidateRegions(edgeMap(rest()), width, height, 1)[0]);
-    plan.push({
+    // read next, before the regions left
+    plan.splice(i + 1, 0, { name: `without${found.length}`, view: rest, pixels, rest: true }, {
       name: `without${found.length}-region`, pixels: pixels / 2, rest: true,
       view: () => {
         const box = restRegion();

@@ -114,7 +114,7 @@ export function mask(v: View, box: Box): View {
   return { ...v, lum };
 }
 
-/** the box around `points` grown by `grow` of its larger side (at least `least` pixels) each way; a line of points (a 1D read) grows across it by `across` of its length */
+/** the box around `points` grown by `grow` of its larger side (at least `least` pixels) each way; a line of points (a 1D read) grows by half that along it and by `across` of its length across it */
 export function aroundPoints(points: readonly [number, number][], grow = 0.2, least = 12, across = 0.45): Box {
   const xs = points.map((p) => p[0]);
   const ys = points.map((p) => p[1]);
@@ -124,8 +124,10 @@ export function aroundPoints(points: readonly [number, number][], grow = 0.2, le
   const height = Math.max(...ys) - y;
   const side = Math.max(width, height);
   const flat = Math.min(width, height) < side * 0.2;
-  const gx = Math.max(least, side * (flat && width < height ? across : grow));
-  const gy = Math.max(least, side * (flat && height <= width ? across : grow));
+  // a 1D read grows little along its line (the quiet zone) and much across it (the bars' height)
+  const along = flat ? grow / 2 : grow;
+  const gx = Math.max(least, side * (flat && width < height ? across : along));
+  const gy = Math.max(least, side * (flat && height <= width ? across : along));
   return { x: x - gx, y: y - gy, width: width + 2 * gx, height: height + 2 * gy };
 }
 

@@ -26,7 +26,7 @@ export const folderRules: readonly FolderRule[] = [
   },
   {
     folder: 'eta',
-    holds: 'positions in, eta.update records out; arrival and ETA-error figures',
+    holds: 'positions in, eta.update records out; arrival and ETA-error figures; the learned model; replaying a track against the naive ETA',
     mayImport: ['core', 'devices', 'rules'],
   },
   {

@@ -54,7 +54,7 @@ describe('views of a luminance image', () => {
   });
 
   it('grows a 1D read (a line of points) across its length', () => {
-    expect(aroundPoints([[100, 50], [300, 50]])).toEqual({ x: 60, y: 50 - 90, width: 280, height: 180 });
+    expect(aroundPoints([[100, 50], [300, 50]])).toEqual({ x: 80, y: 50 - 90, width: 240, height: 180 });
   });
 
   it('measures sensor noise, not edges', async () => {
