@@ -13,8 +13,9 @@ import { rulesBench } from './rules.js';
 import { loadModelBench } from './load-model.js';
 import { fleetBench } from './fleet.js';
 import { receiptBench } from './receipt.js';
+import { fieldBench } from './field.js';
 
-const benches: Bench[] = [scanToVerdictBench, vsNodeRedBench, loadModelBench, rulesBench, receiptBench, mqttHopBench, journalBench, drainBench, footprintBench, fleetBench];
+const benches: Bench[] = [scanToVerdictBench, vsNodeRedBench, loadModelBench, rulesBench, receiptBench, mqttHopBench, journalBench, drainBench, footprintBench, fleetBench, fieldBench];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -15,3 +15,7 @@ export type { Arrival, ArrivalTiming, EtaError, OperatingFigures, StopVisit } fr
 export { registerEtaMetrics } from './metrics.js';
 export { KitWorkload } from './workload.js';
 export type { WorkloadOptions, WorkloadTask } from './workload.js';
+export { LearnedModel, defaultLearnedOptions, emptyLearnedState, parseLearnedState, roadClassOf, roadClasses } from './learned.js';
+export type { LearnedModelOptions, LearnedState, RoadClass } from './learned.js';
+export { naiveEtaErrors, naiveEtaMs, pointAt, replayEta, trackOfRecords } from './replay.js';
+export type { ReplayResult, TrackPoint } from './replay.js';

@@ -6,6 +6,8 @@ import { haversineM, type LatLon } from '../core/geo.js';
 
 export interface EtaStop extends LatLon {
   taskId: string;
+  /** the stop type (the task's service) a model may learn dwell by */
+  type?: string;
 }
 
 export interface EtaRequest {
@@ -37,6 +39,12 @@ export interface EtaLeg {
 export interface EtaModel {
   readonly name: string;
   estimate(req: EtaRequest): Promise<EtaLeg[]>;
+  /** told of every leg driven, from where the van left (or was first seen) to where it stopped */
+  observeLeg?(leg: { from: LatLon; to: LatLon; departedAt: number; arrivedAt: number }): void;
+  /** told of every stop's dwell, per task, by the type of its first task */
+  observeDwell?(type: string | undefined, dwellMs: number): void;
+  /** the dwell a task of this stop type is expected to take, when the model knows better than `fallbackMs` */
+  dwellMs?(type: string | undefined, fallbackMs: number): number;
 }
 
 /** Straight-line legs stretched by a road factor, driven at the planned speed. */

@@ -11,6 +11,8 @@ export interface EtaTask {
   address: { lat: number; lon: number };
   window: { from: string; to: string };
   sequence: number;
+  /** the stop type, e.g. the task's service: dwell may be learned by it */
+  service?: string;
 }
 
 /** What the ETA tracker planned for a kit: its legs over the open tasks, from a position of that time. */

@@ -40,6 +40,8 @@ interface Stop {
   taskIds: string[];
   arrivedAt: number;
   arrivals: Arrival[];
+  /** the stop type of its first task */
+  type: string | undefined;
 }
 
 interface KitState {
@@ -52,6 +54,8 @@ interface KitState {
   visited: Set<string>;
   stop: Stop | undefined;
   slowSince: number | undefined;
+  /** where and when the leg under way began: the last departure, or the first fix seen */
+  legStart: { at: { lat: number; lon: number }; t: number } | undefined;
   published: Map<string, { etaMs: number; at: number }>;
   history: Map<string, { etaMs: number; at: number }[]>;
   tasksDirty: boolean;
@@ -179,6 +183,7 @@ export class EtaTracker {
         visited: new Set(),
         stop: undefined,
         slowSince: undefined,
+        legStart: undefined,
         published: new Map(),
         history: new Map(),
         tasksDirty: false,
@@ -227,6 +232,7 @@ export class EtaTracker {
     const fix = res.fix;
     st.last = fix;
     st.device = device;
+    st.legStart ??= { at: { lat: fix.lat, lon: fix.lon }, t: fix.t };
     const tasks = this.openTasks(st);
     let cause: EvalCause = 'position';
     if (this.departure(st, fix)) cause = 'departure';
@@ -243,7 +249,9 @@ export class EtaTracker {
     if (!stop || haversineM(fix, stop.at) <= this.opts.geofenceM + this.opts.departMarginM) return false;
     const dwellMs = fix.t - stop.arrivedAt;
     st.dwell.observe(dwellMs / stop.taskIds.length);
+    this.model.observeDwell?.(stop.type, dwellMs / stop.taskIds.length);
     st.stop = undefined;
+    st.legStart = { at: { lat: fix.lat, lon: fix.lon }, t: fix.t };
     const offset = this.offsetMs() ?? 0;
     this.log.addVisit(
       {
@@ -288,7 +296,9 @@ export class EtaTracker {
       st.history.delete(t.id);
       return a;
     });
-    st.stop = { at: here[0].address, taskIds: here.map((t) => t.id), arrivedAt, arrivals };
+    st.stop = { at: here[0].address, taskIds: here.map((t) => t.id), arrivedAt, arrivals, type: here[0].service };
+    if (st.legStart) this.model.observeLeg?.({ from: st.legStart.at, to: here[0].address, departedAt: st.legStart.t, arrivedAt });
+    st.legStart = undefined;
     this.ports.log.info(
       { kit: st.kit, tasks: st.stop.taskIds, arrivedAt: iso(arrivedAt - offset), errors: arrivals.map((a) => a.errors) },
       'eta: arrived',
@@ -322,14 +332,15 @@ export class EtaTracker {
     const tasks = this.openTasks(st);
     const dwellMs = st.dwell.dwellMs();
     const stop = st.stop;
-    const startAt = stop ? Math.max(now, stop.arrivedAt + dwellMs * stop.taskIds.length) : now;
+    const stopDwellMs = stop ? (this.model.dwellMs?.(stop.type, dwellMs) ?? dwellMs) : dwellMs;
+    const startAt = stop ? Math.max(now, stop.arrivedAt + stopDwellMs * stop.taskIds.length) : now;
     const legs = await this.model.estimate({
       kit: st.kit,
       from: stop ? stop.at : { lat: last.lat, lon: last.lon },
       startAt,
       speedKmh: st.speed.planKmh(),
       dwellMs,
-      stops: tasks.map((t) => ({ taskId: t.id, lat: t.address.lat, lon: t.address.lon })),
+      stops: tasks.map((t) => ({ taskId: t.id, lat: t.address.lat, lon: t.address.lon, ...(t.service !== undefined ? { type: t.service } : {}) })),
     });
     const forced = st.tasksDirty;
     st.tasksDirty = false;

@@ -14,7 +14,7 @@ import { classifyWaybill } from '../devices/scanner/waybill.js';
 import { createTransports } from '../devices/transports/index.js';
 import { createSimRemoteBackends } from '../devices/transports/sim-remote.js';
 import { ClockMonitor } from '../clock/clock.js';
-import { EtaTracker, KitWorkload, type EtaTask } from '../eta/index.js';
+import { EtaTracker, KitWorkload, LearnedModel, type EtaTask } from '../eta/index.js';
 import { PickupPipeline } from '../rules/pipeline.js';
 import { ReplayedPickups } from '../rules/pickup-replay.js';
 import { TaskStore } from '../rules/tasks.js';
@@ -133,9 +133,12 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
   broker.overload.add({ name: 'pipeline', size: () => pipeline.underWay, bound: config.mqtt.overload.maxInFlight });
 
   const workload = new KitWorkload({ sink: journal, log: log.child({ component: 'workload' }), now });
+  const etaOptions = config.eta as { roadFactor?: number; maxDwellMs?: number };
+  const learnedModel = new LearnedModel({ roadFactor: etaOptions.roadFactor, maxDwellMs: etaOptions.maxDwellMs });
   const eta = new EtaTracker({
     sink: journal,
-    tasksFor: (kit): EtaTask[] => tasks.list(kit).map((t) => ({ id: t.id, kit: t.kit, address: t.address, window: t.window, sequence: t.sequence })),
+    model: learnedModel,
+    tasksFor: (kit): EtaTask[] => tasks.list(kit).map((t) => ({ id: t.id, kit: t.kit, address: t.address, window: t.window, sequence: t.sequence, service: t.service })),
     planned: (kit, plan) => void workload.planned(kit, plan),
     log: log.child({ component: 'eta' }),
     now,
@@ -166,11 +169,11 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
   mountDashboard(gateway, options.dashboard);
   gateway.add(new ClockComponent({ clock, bus, gpsDevices }));
   gateway.add(journal);
-  gateway.add(new EtaComponent({ eta, workload, bus, registry: metrics.registry, lockerDevices }));
+  gateway.add(new EtaComponent({ eta, workload, bus, registry: metrics.registry, lockerDevices, learned: { model: learnedModel, dataDir, log: log.child({ component: 'eta' }) } }));
   gateway.add(new TasksComponent({ tasks, answers, replayed, bus, broker, now }));
   gateway.add(new RulesComponent({ pipeline, bus, lockerDevices }));
   gateway.add(lockers);
-  gateway.add(new ImageComponent({ bus, broker, host: gateway, log: log.child({ component: 'images' }), registry: metrics.registry }));
+  gateway.add(new ImageComponent({ bus, broker, host: gateway, log: log.child({ component: 'images' }), registry: metrics.registry, budgetMs: config.images.budgetMs }));
   gateway.add(printers);
   gateway.add(new TelemetryComponent({ telemetry, bus, lockerDevices }));
   gateway.add(new SyncComponent({ config, journal, handlers: downlink, log: log.child({ component: 'sync' }), registry: metrics.registry, bus, now }));

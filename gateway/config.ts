@@ -136,6 +136,13 @@ export const configSchema = z.strictObject({
     .strictObject({ simStart: z.number(), realStart: z.number(), factor: z.number().positive().max(10_000) })
     .optional(),
   lockers: z.looseObject({}).prefault({}),
+  /** camera images (`events/image`), decoded in the image worker */
+  images: z
+    .strictObject({
+      /** the barcode search in one image begins no read that would end later than this, ms */
+      budgetMs: z.number().int().positive().max(5000).default(200),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

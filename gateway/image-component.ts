@@ -1,6 +1,6 @@
 /**
  * Camera images from terminals (`events/image`): decoded in a worker thread, off the hot
- * path of scans and verdicts; a barcode found becomes a `scan` event of the same device, a
+ * path of scans and verdicts; each barcode found becomes a `scan` event of the same device, a
  * failure is answered on the device's errors topic and counted. The decoder (and its
  * worker, the only place the barcode library loads) starts with the first image, so a
  * gateway whose devices send none never loads it.
@@ -24,6 +24,8 @@ export interface ImageComponentOptions {
   log: Logger;
   registry: Registry;
   maxBytes?: number;
+  /** the time budget of the barcode search in one image, ms */
+  budgetMs?: number;
 }
 
 export class ImageComponent implements Component {
@@ -49,7 +51,7 @@ export class ImageComponent implements Component {
   }
 
   private async decode(e: DeviceEvent<'image'>): Promise<void> {
-    this.decoder ??= import('../devices/scanner/image-decoder.js').then((module) => ({ module, decoder: module.createImageDecoder({ maxBytes: this.o.maxBytes }) }));
+    this.decoder ??= import('../devices/scanner/image-decoder.js').then((module) => ({ module, decoder: module.createImageDecoder({ maxBytes: this.o.maxBytes, budgetMs: this.o.budgetMs }) }));
     const { module, decoder } = await this.decoder;
     const bytes = module.imageBytesFromPayload(e.payload, this.o.maxBytes);
     const result = bytes instanceof CodecError ? bytes : await decoder.decode(bytes);
@@ -58,9 +60,12 @@ export class ImageComponent implements Component {
       this.o.broker.answerDevice(e.deviceId, result.code, result.message, { topic: topics.deviceEvent(e.deviceId, 'image') });
       return;
     }
-    this.results.inc({ result: 'scan' });
-    const scan = { ...scanPayload(module.scanOfImage(result)), source: 'image', ...(e.payload.at ? { at: e.payload.at } : {}) };
-    const problem = this.o.host.devices.publishEvent(e.deviceId, e.kit, 'scan', scan);
-    if (problem) this.o.log.warn({ device: e.deviceId, problem }, 'scan read from an image is not a valid scan event');
+    // every code in the photo is a scan of the device, the first as found first
+    for (const read of module.scansOfImage(result)) {
+      this.results.inc({ result: 'scan' });
+      const scan = { ...scanPayload(read), source: 'image', ...(e.payload.at ? { at: e.payload.at } : {}) };
+      const problem = this.o.host.devices.publishEvent(e.deviceId, e.kit, 'scan', scan);
+      if (problem) this.o.log.warn({ device: e.deviceId, problem }, 'scan read from an image is not a valid scan event');
+    }
   }
 }

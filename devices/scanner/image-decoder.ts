@@ -101,6 +101,8 @@ class WorkerImageDecoder implements ImageDecoder {
       maxBytes: options.maxBytes ?? imageDefaults.maxBytes,
       maxPixels: options.maxPixels ?? imageDefaults.maxPixels,
       tryRotated: options.tryRotated ?? imageDefaults.tryRotated,
+      budgetMs: options.budgetMs ?? imageDefaults.budgetMs,
+      all: options.all ?? imageDefaults.all,
     };
   }
 
@@ -196,8 +198,13 @@ class WorkerImageDecoder implements ImageDecoder {
 
 /** The scan fields of an image result, as a `scan` event carries them. */
 export function scanOfImage(result: ImageScan): ScanRead {
-  const { format: _format, image: _image, ...scan } = result;
+  const { format: _format, image: _image, others: _others, search: _search, ...scan } = result;
   return scan;
+}
+
+/** Every code of an image result as scans: the first, then the others in the order found. */
+export function scansOfImage(result: ImageScan): ScanRead[] {
+  return [scanOfImage(result), ...(result.others ?? []).map(({ format: _format, ...scan }) => scan)];
 }
 
 /** Base64 of an `events/image` payload -> bytes, checking the size before decoding the base64. */

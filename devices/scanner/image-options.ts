@@ -11,12 +11,20 @@ export interface ImageOptions {
   maxPixels?: number;
   /** also try the image turned by 90° when nothing is found (vertical 1D codes); default true */
   tryRotated?: boolean;
+  /** the search for barcodes begins no attempt that would end later than this, ms; default 200 */
+  budgetMs?: number;
+  /** report every code found in the image (the first is the scan, the rest `others`); default true */
+  all?: boolean;
 }
 
 export interface ImageScan extends ScanRead {
   /** the zxing format name, e.g. 'CODE_128' */
   format: string;
   image: { type: 'png' | 'jpeg'; width: number; height: number };
+  /** further codes in the same image */
+  others?: (ScanRead & { format: string })[];
+  /** how the search went: zxing reads tried and the time it took */
+  search?: { attempts: number; ms: number };
 }
 
-export const imageDefaults = { maxBytes: 5 * 1024 * 1024, maxPixels: 16_000_000, tryRotated: true } as const;
+export const imageDefaults = { maxBytes: 5 * 1024 * 1024, maxPixels: 16_000_000, tryRotated: true, budgetMs: 200, all: true } as const;

@@ -1,13 +1,12 @@
 /**
  * Barcodes in camera images (PROTOCOLS.md §4.4): PNG or JPEG bytes -> RGBA -> one
- * luminance byte per pixel (transparency composited on white) -> @zxing/library with
- * ASSUME_GS1, TRY_HARDER and the parcel formats. zxing gives no symbology identifier: it
+ * luminance byte per pixel (transparency composited on white) -> the search of
+ * image-search.ts (@zxing/library with ASSUME_GS1, TRY_HARDER and the parcel formats, tried
+ * several ways within a time budget). zxing gives no symbology identifier: it
  * is derived from the format (and from the `]C1` / leading GS zxing writes for GS1 data).
  * Synchronous and CPU-bound: production runs it in a worker (image-decoder.ts).
  */
-import {
-  BarcodeFormat, BinaryBitmap, DecodeHintType, HybridBinarizer, MultiFormatReader, NotFoundException, RGBLuminanceSource,
-} from '@zxing/library';
+import { BarcodeFormat } from '@zxing/library';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { CodecError, toHex } from '../codec.js';
@@ -15,15 +14,11 @@ import { aimOfSymbology, type Symbology } from './aim.js';
 import { GS } from './gs1.js';
 import { makeScan, type ScanRead } from './scan.js';
 import { imageDefaults, type ImageOptions, type ImageScan } from './image-options.js';
+import { searchBarcodes } from './image-search.js';
 
 const protocol = 'image';
 
 export { imageDefaults, type ImageOptions, type ImageScan } from './image-options.js';
-
-const formats = [
-  BarcodeFormat.CODE_128, BarcodeFormat.QR_CODE, BarcodeFormat.DATA_MATRIX,
-  BarcodeFormat.EAN_13, BarcodeFormat.ITF, BarcodeFormat.PDF_417,
-];
 
 const symbologyOfFormat: Partial<Record<BarcodeFormat, Symbology>> = {
   [BarcodeFormat.CODE_128]: 'code128',
@@ -125,29 +120,6 @@ export function readImage(bytes: Uint8Array, options: ImageOptions = {}): (Rgba 
   }
 }
 
-function rotate90(lum: Uint8ClampedArray, width: number, height: number): Uint8ClampedArray {
-  const out = new Uint8ClampedArray(lum.length);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out[x * height + (height - 1 - y)] = lum[y * width + x];
-  return out;
-}
-
-type ZxingResult = ReturnType<MultiFormatReader['decode']>;
-
-function zxingDecode(lum: Uint8ClampedArray, width: number, height: number): ZxingResult | undefined {
-  const hints = new Map<DecodeHintType, unknown>([
-    [DecodeHintType.TRY_HARDER, true],
-    [DecodeHintType.ASSUME_GS1, true],
-    [DecodeHintType.POSSIBLE_FORMATS, formats],
-  ]);
-  const reader = new MultiFormatReader();
-  try {
-    return reader.decode(new BinaryBitmap(new HybridBinarizer(new RGBLuminanceSource(lum, width, height))), hints);
-  } catch (e) {
-    if (e instanceof NotFoundException) return undefined;
-    throw e;
-  }
-}
-
 /** Builds the scan from zxing's text and format: `]C1` and a leading GS mark GS1 data. */
 export function scanOfResult(text: string, format: BarcodeFormat): ScanRead {
   let symbology = symbologyOfFormat[format];
@@ -163,18 +135,25 @@ export function scanOfResult(text: string, format: BarcodeFormat): ScanRead {
   return makeScan(data, text, aim === undefined ? { aim: false } : { aimId: aim });
 }
 
-/** Finds one barcode in PNG or JPEG bytes. No barcode is a CodecError with code NO_BARCODE. */
+/**
+ * Finds the barcodes in PNG or JPEG bytes, trying harder within the time budget
+ * (image-search.ts): the first is the scan, any further ones its `others`. No barcode is a
+ * CodecError with code NO_BARCODE.
+ */
 export function decodeImage(bytes: Uint8Array, options: ImageOptions = {}): ImageScan | CodecError {
+  const start = performance.now();
   const image = readImage(bytes, options);
   if (image instanceof CodecError) return image;
   const { width, height, type } = image;
   try {
     const lum = rgbaToLuminance(image);
-    let result = zxingDecode(lum, width, height);
-    if (result === undefined && (options.tryRotated ?? imageDefaults.tryRotated)) result = zxingDecode(rotate90(lum, width, height), height, width);
-    if (result === undefined) return new CodecError(protocol, 'NO_BARCODE', `no barcode found in the ${width}x${height} ${type}`, head(bytes));
-    const format = result.getBarcodeFormat();
-    return { ...scanOfResult(result.getText(), format), format: BarcodeFormat[format], image: { type, width, height } };
+    // the budget counts from the bytes' arrival: reading the image is part of it
+    const budgetMs = (options.budgetMs ?? imageDefaults.budgetMs) - (performance.now() - start);
+    const { found, attempts } = searchBarcodes(lum, width, height, { budgetMs, all: options.all ?? imageDefaults.all, tryRotated: options.tryRotated ?? imageDefaults.tryRotated });
+    const search = { attempts, ms: Math.round(performance.now() - start) };
+    if (found.length === 0) return new CodecError(protocol, 'NO_BARCODE', `no barcode found in the ${width}x${height} ${type} (${attempts} reads in ${search.ms} ms)`, head(bytes));
+    const [first, ...rest] = found.map((f) => ({ ...scanOfResult(f.text, f.format), format: BarcodeFormat[f.format] }));
+    return { ...first, image: { type, width, height }, ...(rest.length > 0 ? { others: rest } : {}), search };
   } catch (e) {
     return new CodecError(protocol, 'DECODE_FAILED', e instanceof Error ? e.message : String(e), head(bytes));
   }

@@ -26,7 +26,7 @@ export const folderRules: readonly FolderRule[] = [
   },
   {
     folder: 'eta',
-    holds: "positions in, eta.update and pickup.delay records out; arrival and ETA-error figures; the kits' workload (kit.workload records)",
+    holds: "positions in, eta.update and pickup.delay records out; arrival and ETA-error figures; the learned model; replaying a track against the naive ETA; the kits' workload (kit.workload records)",
     mayImport: ['core', 'devices', 'rules'],
   },
   {

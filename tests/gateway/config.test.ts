@@ -44,6 +44,13 @@ describe('config', () => {
     expect(problems[0]).toMatch(/^mqtt\.port: expected number/);
   });
 
+  it('takes the time budget of a camera image, 200 ms unless set, and names a wrong one', () => {
+    expect(parseConfig({}).images.budgetMs).toBe(200);
+    expect(parseConfig({ images: { budgetMs: 120 } }).images.budgetMs).toBe(120);
+    expect(problemsOf(() => parseConfig({ images: { budgetMs: 0 } }))[0]).toMatch(/^images\.budgetMs: /);
+    expect(problemsOf(() => parseConfig({ images: { budgetMS: 100 } }))[0]).toMatch(/^images/);
+  });
+
   it('names array paths of device problems and unknown keys', () => {
     const problems = problemsOf(() =>
       parseConfig({

@@ -35,7 +35,7 @@ describe('createImageDecoder: where decoding runs', () => {
     // mirror what tsc emits into dist/: the modules as .js side by side
     const out = path.join(root, 'tests/artifacts', `image-worker-${process.pid}`);
     const files = ['devices/codec.ts', 'devices/scanner/aim.ts', 'devices/scanner/gs1.ts', 'devices/scanner/scan.ts',
-      'devices/scanner/image.ts', 'devices/scanner/image-options.ts', 'devices/scanner/image-load.ts', 'devices/scanner/image-worker.ts', 'devices/scanner/image-decoder.ts'];
+      'devices/scanner/image.ts', 'devices/scanner/image-options.ts', 'devices/scanner/image-search.ts', 'devices/scanner/image-views.ts', 'devices/scanner/image-load.ts', 'devices/scanner/image-worker.ts', 'devices/scanner/image-decoder.ts'];
     for (const f of files) {
       const js = ts.transpileModule(readFileSync(path.join(root, f), 'utf8'), {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
