@@ -182,11 +182,13 @@ export class Broker {
       });
       httpServer.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
       this.servers.push(httpServer);
-      // ws loads only when a WebSocket port is configured
+      // ws loads only when a WebSocket port is configured; it is attached once the port is
+      // open, so a port in use is the listen error that names it (ws would rethrow it unheard)
       const { WebSocketServer, createWebSocketStream } = await import('ws');
-      this.wss = new WebSocketServer({ server: httpServer });
-      this.wss.on('connection', (socket, req) => handle(createWebSocketStream(socket), req as never));
       this.ports.ws = await listen(httpServer, config.mqtt.wsPort, config.mqtt.host, 'MQTT WebSocket');
+      this.wss = new WebSocketServer({ server: httpServer });
+      this.wss.on('error', (err) => log.warn({ err: err.message }, 'MQTT WebSocket server error'));
+      this.wss.on('connection', (socket, req) => handle(createWebSocketStream(socket), req as never));
     }
     if (config.mqtt.tls) {
       const [cert, key] = await Promise.all([readFile(config.mqtt.tls.cert), readFile(config.mqtt.tls.key)]);
