@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/p
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config, DeviceEntry } from '../gateway/config.js';
+import { configWarnings, type Config, type DeviceEntry } from '../gateway/config.js';
 import { lockHolder } from '../gateway/data-lock.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'fail';
@@ -217,7 +217,7 @@ export async function runDoctor(config: Config, who: Who): Promise<DoctorReport>
     guarded('libraries', () => checkLibraries(config)),
     guarded('clock', () => checkClock()),
   ]);
-  const checks = parts.flat();
+  const checks = [...configWarnings(config).map((w): CheckResult => ({ check: 'config', level: 'warn', message: `${w.path}: ${w.message}` })), ...parts.flat()];
   if (!checks.some((c) => c.check === 'devices')) checks.push({ check: 'devices', level: 'ok', message: 'no serial or HID device path in the config' });
   const fails = checks.filter((c) => c.level === 'fail').length;
   const warns = checks.filter((c) => c.level === 'warn').length;

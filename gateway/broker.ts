@@ -68,6 +68,8 @@ export class Broker {
   private readonly principals = new WeakMap<Client, Principal>();
   /** the principal of each connected client id: who published what the gateway's own subscriptions receive */
   private readonly connected = new Map<string, { client: Client; principal: Principal }>();
+  /** a device's live connections (a device may hold several): offline only when the last one goes */
+  private readonly deviceClients = new Map<string, Set<Client>>();
   /** per principal (not per connection: more connections get a device no more): its rate limit; bounded by the configured accounts */
   private readonly buckets = new Map<string, TokenBucket>();
   /** per client: its pace measured against the fair rate that holds while overloaded */
@@ -366,6 +368,11 @@ export class Broker {
         this.refuse(who.id, packet, 'invalid_payload', 'state: expected "online" or "offline"', 'state');
         return null;
       }
+      // "offline" (its last will, say) from one connection while another of the device is up is not the device's state
+      if (state === 'offline' && [...(this.deviceClients.get(who.id) ?? [])].some((c) => c !== client)) {
+        this.divert(packet);
+        return null;
+      }
       // the gateway owns a device's kit and kind: what the device claims is overwritten
       packet.payload = Buffer.from(JSON.stringify({ ...parsed, kind: who.kind, kit: who.kit }));
       return null;
@@ -469,6 +476,15 @@ export class Broker {
     if (who && connected) this.connected.set(client.id, { client, principal: who });
     else if (this.connected.get(client.id)?.client === client) this.connected.delete(client.id);
     if (who?.role !== 'device') return;
+    let clients = this.deviceClients.get(who.id);
+    if (connected) {
+      if (!clients) this.deviceClients.set(who.id, (clients = new Set()));
+      clients.add(client);
+    } else if (clients) {
+      clients.delete(client);
+      if (clients.size > 0) return; // another connection of the device is still up
+      this.deviceClients.delete(who.id);
+    }
     const state = connected ? 'online' : 'offline';
     const at = this.now();
     void this.publish(

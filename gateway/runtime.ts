@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Transports } from '../devices/transports/types.js';
 import type { ProtocolDefinition } from '../devices/driver.js';
 import { createTransports } from '../devices/transports/index.js';
-import type { Config } from './config.js';
+import { configWarnings, type Config } from './config.js';
 import { Broker, type Account } from './broker.js';
 import { DeviceManager } from './devices.js';
 import { EventBus, type Alarm } from './event-bus.js';
@@ -116,6 +116,7 @@ export class Gateway {
     await mkdir(dataDir, { recursive: true });
     await checkWritable(dataDir);
     this.lock = await lockDataDir(dataDir);
+    for (const w of configWarnings(config)) this.log.warn({ field: w.path }, w.message);
     if (this.lock.tookOver) this.log.warn({ file: this.lock.file, stale: this.lock.tookOver }, 'took over a stale lock of the data folder');
     this.state = await StateFile.open(path.join(dataDir, 'device-state.json'), { devices: {} });
     for (const c of this.components) c.attach?.();

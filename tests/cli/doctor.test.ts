@@ -101,12 +101,18 @@ describe('doctor', () => {
       ],
     });
     const r = await runDoctor(c, me);
+    expect(find(r, 'config')).toEqual([]);
     const devices = find(r, 'devices', 'fail').map((x) => x.message);
     expect(devices[0]).toBe('scale-1: /dev/courier/no-such-scale is not present: plug the device in, or see courier-gw devices for the paths this machine has');
     expect(devices[1]).toMatch(new RegExp(`^scale-2: permission denied on ${tty} for courier-gw \\(the device's group is \\S+\\): sudo usermod -aG \\S+ courier-gw`));
     // the same device for a user in its group is fine
     const inGroup: Who = { ...me, gids: [(await stat(tty)).gid] };
     expect(find(await runDoctor(c, inGroup), 'devices', 'ok').map((x) => x.message)).toEqual([`scale-2: ${tty} is present and courier-gw may open it`]);
+  });
+
+  it('warns of a device whose kit is not under kits, naming the field', async () => {
+    const c = await config({ kits: [{ id: 'van-1' }], devices: [{ id: 'terminal-1', kind: 'terminal', kit: 'van-2', credentials: { passwordHash: 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' } }] });
+    expect(find(await runDoctor(c, me), 'config', 'warn').map((x) => x.message)).toEqual(['devices[0].kit: kit "van-2" of device terminal-1 is not listed under kits: (van-1)']);
   });
 
   it('reads permission bits as the kernel does', () => {
