@@ -121,8 +121,11 @@ export function buildCli(): Command {
       .option('--dispatch-token <token>', "the gateway's token at dispatch")
       .option('--operator <name>', 'an operator (dashboard, /metrics, locker status)')
       .option('--operator-password-env <var>', "the operator's password from this environment variable; default prompted on a terminal, else a new one printed once")
+      .option('--tasks-file <file>', 'a local tasks file ({"tasks": [...]}, docs/examples/tasks.json), relative to the config file')
       .option('--mqtt-port <port>', 'MQTT TCP port', portArg)
+      .option('--ws-port <port>', 'MQTT over WebSocket port (off unless given)', portArg)
       .option('--http-port <port>', 'HTTP port', portArg)
+      .option('--host <host>', 'address to listen on (default every address)')
       .option('--force', 'replace an existing file')
       .action(async (opts: Record<string, unknown>) => {
         const { initCli } = await import('./init-cli.js');

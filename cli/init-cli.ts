@@ -15,8 +15,11 @@ interface InitFlags {
   dispatchToken?: string;
   operator?: string;
   operatorPasswordEnv?: string;
+  tasksFile?: string;
   mqttPort?: number;
+  wsPort?: number;
   httpPort?: number;
+  host?: string;
   force?: boolean;
 }
 
@@ -55,7 +58,10 @@ export async function initCli(raw: Record<string, unknown>): Promise<void> {
     dispatchToken: f.dispatchToken,
     operator,
     operatorPassword,
+    tasksFile: f.tasksFile,
     mqttPort: f.mqttPort,
+    wsPort: f.wsPort,
+    host: f.host,
     httpPort: f.httpPort,
     force: f.force,
   });

@@ -27,8 +27,14 @@ export interface InitOptions {
   operator?: string;
   operatorPassword?: string;
   devicePassword?: string;
+  /** a local tasks file (`{"tasks": [...]}`), relative to the config file */
+  tasksFile?: string;
   mqttPort?: number;
+  /** MQTT over WebSocket; off unless given */
+  wsPort?: number;
   httpPort?: number;
+  /** the address to listen on (default every address) */
+  host?: string;
   force?: boolean;
 }
 
@@ -82,11 +88,12 @@ export async function runInit(o: InitOptions): Promise<InitResult> {
   }
   const config: Record<string, unknown> = {
     gateway: { id: o.gatewayId, dataDir: o.dataDir },
-    mqtt: { port: o.mqttPort ?? 1883 },
-    http: { port: o.httpPort ?? 8080 },
+    mqtt: { ...(o.host ? { host: o.host } : {}), port: o.mqttPort ?? 1883, wsPort: o.wsPort ?? null },
+    http: { ...(o.host ? { host: o.host } : {}), port: o.httpPort ?? 8080 },
     ...(operators.length ? { operators } : {}),
     kits: [{ id: o.kit, ...(o.courier ? { courierId: o.courier } : {}) }],
     devices,
+    ...(o.tasksFile ? { tasks: { file: o.tasksFile } } : {}),
     dispatch: o.dispatchUrl ? { transport: 'http', url: o.dispatchUrl, ...(o.dispatchToken ? { token: o.dispatchToken } : {}) } : { transport: 'none' },
   };
   const text = `# courier-gw config written by courier-gw init; see the README for every key\n${stringify(config)}`;

@@ -30,8 +30,7 @@ work=/var/lib/courier-gw
 mqtt=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 http=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 CG_OP_PW=ci-operator courier-gw init -o "$work/ci.yaml" --force --gateway-id ci-van --kit ci-van --data-dir "$work" \
-  --mqtt-device terminal-1=terminal --operator tech --operator-password-env CG_OP_PW --mqtt-port "$mqtt" --http-port "$http" >/dev/null
-sed -i 's/^mqtt:$/mqtt:\n  host: 127.0.0.1\n  wsPort: null/; s/^http:$/http:\n  host: 127.0.0.1/' "$work/ci.yaml"
+  --mqtt-device terminal-1=terminal --operator tech --operator-password-env CG_OP_PW --host 127.0.0.1 --mqtt-port "$mqtt" --http-port "$http" >/dev/null
 chown courier-gw:courier-gw "$work/ci.yaml"
 set +e
 doctor=$(courier-gw doctor -c "$work/ci.yaml" --user courier-gw)
