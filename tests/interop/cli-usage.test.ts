@@ -163,7 +163,7 @@ describe('one gateway per data folder, status, locker status', () => {
   beforeAll(async () => {
     httpPort = await freePort();
     const config = await gatewayConfig('lock-a', { mqtt: await freePort(), http: httpPort }, './shared-data');
-    first = run(process.execPath, [cliPath, 'start', '-c', config], { env: { NO_COLOR: '1' } });
+    first = run(process.execPath, [cliPath, 'start', '-c', config, '--log-file', path.join(dir, 'logs', 'gateway.log')], { env: { NO_COLOR: '1' } });
     await first.waitFor(/gateway started/);
   });
   afterAll(async () => {
@@ -177,6 +177,26 @@ describe('one gateway per data folder, status, locker status', () => {
     expect(r.code).toBe(1);
     expect(r.output).toContain(`is in use by another gateway (pid ${first.child.pid}`);
     expect(r.output).toContain(path.join(dir, 'shared-data'));
+  });
+
+  it('--log-file writes the JSON lines to a rotated file too', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    let files: string[] = [];
+    for (let i = 0; i < 50 && !files.some((f) => /^gateway\..*log$/.test(f)); i++) {
+      files = await readdir(path.join(dir, 'logs')).catch(() => []);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const file = files.find((f) => /^gateway\.(\d{4}-\d{2}-\d{2}\.)?1\.log$/.test(f));
+    expect(file, files.join(', ')).toBeDefined();
+    let text = '';
+    for (let i = 0; i < 50 && !text.includes('gateway started'); i++) {
+      text = await readFile(path.join(dir, 'logs', file!), 'utf8');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const started = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; pid: number }).find((l) => l.msg === 'gateway started');
+    expect(started?.pid).toBe(first.child.pid);
+    // the file in use, by a fixed name
+    expect(files).toContain('current.log');
   });
 
   it('status speaks words on a terminal, JSON with --json', async () => {
