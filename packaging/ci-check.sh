@@ -19,7 +19,7 @@ done
 if grep -qE '/node_modules/(vitest|typescript|playwright-core)/' <<<"$contents"; then fail 'development packages in the package'; fi
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/courier-gw/gateway.yaml || fail 'the config is not a conffile'
 
-dpkg -i "$deb" >/dev/null
+dpkg -i --force-confdef --force-confold "$deb" >/dev/null
 systemd-analyze verify /lib/systemd/system/courier-gw.service
 echo "ci: package: installed; systemd-analyze verify ok"
 [ "$(courier-gw --version)" = "$(node -p 'require("./package.json").version')" ] || fail 'courier-gw --version'
