@@ -14,9 +14,12 @@ export interface LoggerOptions {
 
 export const redact = { paths: ['password', '*.password', 'token', '*.token', 'passwordHash', '*.passwordHash', 'authorization', '*.authorization'], censor: '[redacted]' };
 
-/** the rotated file of --log-file: daily and at 10 MB, 7 old files kept */
+/**
+ * the rotated file of --log-file: daily and at 10 MB, 7 old files kept (no current.log link:
+ * pino-roll makes it racing its own mkdir, and a failed link ends the process)
+ */
 export function logFileTarget(file: string, level: LevelWithSilent): TransportTargetOptions {
-  return { target: 'pino-roll', level, options: { file, frequency: 'daily', size: '10m', limit: { count: 7 }, mkdir: true, symlink: true } };
+  return { target: 'pino-roll', level, options: { file, frequency: 'daily', size: '10m', limit: { count: 7 }, mkdir: true } };
 }
 
 export function createLogger(level: LevelWithSilent = 'info', options: LoggerOptions | boolean = {}): Logger {
