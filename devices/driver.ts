@@ -130,7 +130,13 @@ export interface DecoderDefinition {
   name: string;
   /** one line for --help */
   summary: string;
-  /** 'hex' input is parsed with fromHex first; 'text' is passed as typed (\r \n \x1d escapes unescaped); 'file' is a path */
-  input: 'hex' | 'text' | 'file';
+  /**
+   * 'hex' input is parsed with fromHex first; 'text' is passed as typed (\r \n \x1d escapes
+   * unescaped); 'line' (a line protocol) takes either: spaced hex pairs ("53 54 2C"), or
+   * unspaced hex ending in 0D / 0A, are bytes, anything else is text; 'file' is a path
+   */
+  input: 'hex' | 'text' | 'line' | 'file';
+  /** an input that decodes, for --help (else the protocol's example) */
+  example?: string;
   decode(input: Uint8Array | string): unknown | CodecError | Promise<unknown | CodecError>;
 }

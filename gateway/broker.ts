@@ -68,6 +68,8 @@ export class Broker {
   private readonly principals = new WeakMap<Client, Principal>();
   /** the principal of each connected client id: who published what the gateway's own subscriptions receive */
   private readonly connected = new Map<string, { client: Client; principal: Principal }>();
+  /** a device's live connections (a device may hold several): offline only when the last one goes */
+  private readonly deviceClients = new Map<string, Set<Client>>();
   /** per principal (not per connection: more connections get a device no more): its rate limit; bounded by the configured accounts */
   private readonly buckets = new Map<string, TokenBucket>();
   /** per client: its pace measured against the fair rate that holds while overloaded */
@@ -182,11 +184,13 @@ export class Broker {
       });
       httpServer.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
       this.servers.push(httpServer);
-      // ws loads only when a WebSocket port is configured
+      // ws loads only when a WebSocket port is configured; it is attached once the port is
+      // open, so a port in use is the listen error that names it (ws would rethrow it unheard)
       const { WebSocketServer, createWebSocketStream } = await import('ws');
-      this.wss = new WebSocketServer({ server: httpServer });
-      this.wss.on('connection', (socket, req) => handle(createWebSocketStream(socket), req as never));
       this.ports.ws = await listen(httpServer, config.mqtt.wsPort, config.mqtt.host, 'MQTT WebSocket');
+      this.wss = new WebSocketServer({ server: httpServer });
+      this.wss.on('error', (err) => log.warn({ err: err.message }, 'MQTT WebSocket server error'));
+      this.wss.on('connection', (socket, req) => handle(createWebSocketStream(socket), req as never));
     }
     if (config.mqtt.tls) {
       const [cert, key] = await Promise.all([readFile(config.mqtt.tls.cert), readFile(config.mqtt.tls.key)]);
@@ -364,6 +368,11 @@ export class Broker {
         this.refuse(who.id, packet, 'invalid_payload', 'state: expected "online" or "offline"', 'state');
         return null;
       }
+      // "offline" (its last will, say) from one connection while another of the device is up is not the device's state
+      if (state === 'offline' && [...(this.deviceClients.get(who.id) ?? [])].some((c) => c !== client)) {
+        this.divert(packet);
+        return null;
+      }
       // the gateway owns a device's kit and kind: what the device claims is overwritten
       packet.payload = Buffer.from(JSON.stringify({ ...parsed, kind: who.kind, kit: who.kit }));
       return null;
@@ -467,6 +476,15 @@ export class Broker {
     if (who && connected) this.connected.set(client.id, { client, principal: who });
     else if (this.connected.get(client.id)?.client === client) this.connected.delete(client.id);
     if (who?.role !== 'device') return;
+    let clients = this.deviceClients.get(who.id);
+    if (connected) {
+      if (!clients) this.deviceClients.set(who.id, (clients = new Set()));
+      clients.add(client);
+    } else if (clients) {
+      clients.delete(client);
+      if (clients.size > 0) return; // another connection of the device is still up
+      this.deviceClients.delete(who.id);
+    }
     const state = connected ? 'online' : 'offline';
     const at = this.now();
     void this.publish(

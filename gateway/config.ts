@@ -148,6 +148,18 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type DeviceEntry = z.infer<typeof deviceSchema>;
 
+/**
+ * What a valid config may still get wrong, each naming the field: a device whose kit is not
+ * under `kits:` (its verdicts go to a kit no courier is on). Logged at start; doctor shows them.
+ */
+export function configWarnings(config: Config): { path: string; message: string }[] {
+  if (config.kits.length === 0) return [];
+  const kits = new Set(config.kits.map((k) => k.id));
+  return config.devices.flatMap((d, i) =>
+    kits.has(d.kit) ? [] : [{ path: `devices[${i}].kit`, message: `kit "${d.kit}" of device ${d.id} is not listed under kits: (${[...kits].join(', ')})` }],
+  );
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(readonly problems: { path: string; message: string }[], readonly file?: string) {

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Transports } from '../devices/transports/types.js';
 import type { ProtocolDefinition } from '../devices/driver.js';
 import { createTransports } from '../devices/transports/index.js';
-import type { Config } from './config.js';
+import { configWarnings, type Config } from './config.js';
 import { Broker, type Account } from './broker.js';
 import { DeviceManager } from './devices.js';
 import { EventBus, type Alarm } from './event-bus.js';
@@ -20,6 +20,7 @@ import { Metrics } from './metrics.js';
 import { StateFile } from './state-file.js';
 import { topics } from '../core/topics.js';
 import { createLogger } from './logger.js';
+import { lockDataDir, type DataDirLock } from './data-lock.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -65,6 +66,7 @@ export class Gateway {
   private readonly failed = new Map<string, string>();
   private readonly alarms = new Map<string, Alarm>();
   private statusTimer: NodeJS.Timeout | undefined;
+  private lock: DataDirLock | undefined;
   private readonly startedAt: number;
   readonly log: Logger;
 
@@ -113,6 +115,9 @@ export class Gateway {
     const dataDir = config.gateway.dataDir;
     await mkdir(dataDir, { recursive: true });
     await checkWritable(dataDir);
+    this.lock = await lockDataDir(dataDir);
+    for (const w of configWarnings(config)) this.log.warn({ field: w.path }, w.message);
+    if (this.lock.tookOver) this.log.warn({ file: this.lock.file, stale: this.lock.tookOver }, 'took over a stale lock of the data folder');
     this.state = await StateFile.open(path.join(dataDir, 'device-state.json'), { devices: {} });
     for (const c of this.components) c.attach?.();
     await this.broker.start();
@@ -154,6 +159,8 @@ export class Gateway {
     }
     await this.devices?.stop();
     await this.broker.stop();
+    await this.lock?.release().catch((err) => this.log.warn({ err }, 'lock release failed'));
+    this.lock = undefined;
     this.log.info('gateway stopped');
   }
 

@@ -20,7 +20,7 @@ export const decoders: DecoderDefinition[] = [
   {
     name: 'nmea',
     summary: 'NMEA 0183 sentences (GGA, RMC, VTG, GSA, GNS from any talker), checksum verified',
-    input: 'text',
+    input: 'line',
     decode: (input) => decodeNmeaText(typeof input === 'string' ? input : Buffer.from(input).toString('latin1')),
   },
 ];

@@ -34,7 +34,7 @@ export function describeLockboardFrame(bytes: Uint8Array): (KerongFrame & { lock
 
 export const lockboardDecoder: DecoderDefinition = {
   name: 'lockboard',
-  summary: 'a Kerong KR-CU16 lock-board frame (hex), e.g. "02 00 35 FE FF 01 00 03 38"',
+  summary: 'a Kerong KR-CU16 lock-board frame (hex)',
   input: 'hex',
   decode(input) {
     const bytes = typeof input === 'string' ? Buffer.from(input, 'latin1') : input;

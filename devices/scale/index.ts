@@ -88,6 +88,7 @@ export const decoders: DecoderDefinition[] = [
     name: 'ble-weight-feature',
     summary: 'BLE Weight Scale Feature (2A9E) value, hex',
     input: 'hex',
+    example: 'BF 01 00 00',
     decode(input) {
       const f = decodeWeightScaleFeature(bytesOf(input));
       return f instanceof CodecError ? f : { ...f, grams: null, stable: false };
@@ -95,8 +96,8 @@ export const decoders: DecoderDefinition[] = [
   },
   {
     name: 'mt-sics',
-    summary: 'Mettler Toledo MT-SICS reply line, text ("S S     100.00 g")',
-    input: 'text',
+    summary: 'Mettler Toledo MT-SICS reply line ("S S     100.00 g")',
+    input: 'line',
     decode(input) {
       const r = decodeMtSicsReply(typeof input === 'string' ? input : Buffer.from(input).toString('latin1'));
       if (r instanceof CodecError || r.type === 'weight') return r;
@@ -108,8 +109,8 @@ export const decoders: DecoderDefinition[] = [
   },
   {
     name: 'continuous-scale',
-    summary: 'continuous-output (CAS-style) scale line, hex (the lamp byte is binary)',
-    input: 'hex',
+    summary: 'continuous-output (CAS-style) scale line (a binary lamp byte as \\xC4 in text)',
+    input: 'line',
     decode: (input) => decodeContinuousLine(input),
   },
 ];

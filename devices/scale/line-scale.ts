@@ -80,8 +80,8 @@ export function defineLineScale(parts: LineScaleParts): LineScaleDefinition {
   });
   const ownDecoder: DecoderDefinition = {
     name: scale.name,
-    summary: `${scale.summary}; one line, text ("${scale.example}")`,
-    input: 'text',
+    summary: `${scale.summary}; one line ("${scale.example}")`,
+    input: 'line',
     decode: (input) => decodeLine(scale, typeof input === 'string' ? input : Buffer.from(input).toString('latin1')),
   };
   return { ...protocol, lineScale: scale, ownDecoder };

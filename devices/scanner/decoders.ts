@@ -79,6 +79,7 @@ export const scannerDecoders: DecoderDefinition[] = [
   {
     name: 'hid-keyboard',
     summary: 'boot keyboard reports as hex (8 bytes each, releases included; reports may be separated by commas)',
+    // hex, read by the keyboard decoder itself (reports separated by commas)
     input: 'text',
     decode: (input) => decodeKeyboardText(typeof input === 'string' ? input : Buffer.from(input).toString('latin1')),
   },
@@ -90,14 +91,15 @@ export const scannerDecoders: DecoderDefinition[] = [
   },
   {
     name: 'serial-scanner',
-    summary: 'one serial scanner line, e.g. "]C0RB123456785GB\\r\\n" (AIM id parsed, GS1 elements split)',
-    input: 'text',
+    summary: 'one serial scanner line (AIM id parsed, GS1 elements split)',
+    input: 'line',
     decode: (input) => decodeSerialScannerLine(typeof input === 'string' ? input : Buffer.from(input).toString('latin1')),
   },
   {
     name: 'image',
     summary: 'a PNG or JPEG file: Code 128, QR, Data Matrix, EAN-13, ITF, PDF417',
     input: 'file',
+    example: 'parcel-label.png',
     decode: (input) => decodeImageFile(typeof input === 'string' ? input : Buffer.from(input).toString('utf8')),
   },
 ];

@@ -279,5 +279,6 @@ export const waybillDecoder: DecoderDefinition = {
   name: 'waybill',
   summary: 'classify a waybill / parcel code: S10, SSCC/GS1-128, EAN-13, UPS 1Z, carrier schemes',
   input: 'text',
+  example: 'RB123456785GB',
   decode: (input) => classifyWaybill(typeof input === 'string' ? input : new TextDecoder().decode(input)),
 };

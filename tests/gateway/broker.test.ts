@@ -90,12 +90,15 @@ describe('embedded broker', () => {
     const got: string[] = [];
     spy.on('message', (topic) => got.push(topic));
     const op = await t.connect('tech', OPERATOR_PASSWORD);
-    const own = await collect(await t.connect('scanner-2', DEVICE_PASSWORD), 'cg/v1/devices/scanner-2/commands/#');
+    const scanner = await t.connect('scanner-2', DEVICE_PASSWORD);
+    const own = await collect(scanner, 'cg/v1/devices/scanner-2/commands/#');
     await op.publishAsync('cg/v1/devices/scanner-2/commands/feedback', JSON.stringify({ beep: 'ok' }), { qos: 1 });
     await own.next();
     await t.gateway.broker.publish('cg/v1/kits/van-018/verdicts', { x: 1 }, { qos: 1 });
     await new Promise((r) => setTimeout(r, 100));
     expect(got).toEqual([]);
+    // a connection left open would keep scanner-2 online for the next test (a device is offline when its last connection goes)
+    await Promise.all([scanner.endAsync(), spy.endAsync(), op.endAsync()]);
   });
 
   it('marks an MQTT device online on connect and offline when it drops, retained', async () => {

@@ -146,7 +146,6 @@ const refusals: { codec: string; input: string; error: string; note: string }[] 
   { codec: 'mt-sics', input: 'S S 12.0 parsecs', error: 'UNKNOWN_UNIT', note: 'unknown unit' },
   { codec: 'nmea', input: '$GPVTG,054.7,T,034.4,M,005.5,N,010.2,K*49', error: 'BAD_CHECKSUM', note: 'PROTOCOLS.md bad checksum' },
   { codec: 'lockboard', input: '02 14 31 03 4B', error: 'BAD_CHECKSUM', note: 'sum off by one' },
-  { codec: 'no-such-codec', input: '00', error: 'UNKNOWN_CODEC', note: 'unknown codec' },
 ];
 
 describe('courier-gw decode: PROTOCOLS.md vectors', () => {

@@ -1,13 +1,14 @@
 /** The scale decoders of `courier-gw decode`, fed as the CLI feeds them, on every PROTOCOLS.md vector. */
 import { describe, expect, it } from 'vitest';
-import { CodecError, fromHex } from '../../../devices/codec.js';
+import { CodecError } from '../../../devices/codec.js';
+import { decoderInput } from '../../../gateway/decode.js';
 import { decoders, protocols } from '../../../devices/scale/index.js';
 import { findDecoder, findProtocol } from '../../../devices/registry.js';
 
 async function decode(name: string, input: string): Promise<unknown> {
   const d = findDecoder(name);
   if (!d) throw new Error(`no decoder ${name}`);
-  const arg = d.input === 'hex' ? fromHex(input, name) : input;
+  const arg = decoderInput(d, input);
   if (arg instanceof CodecError) return arg;
   const out = await d.decode(arg);
   return out instanceof CodecError ? out : JSON.parse(JSON.stringify(out));
@@ -48,7 +49,8 @@ describe('scale decoders for courier-gw decode', () => {
     expect(await decode('hid-pos-scale', '03 04 02')).toMatchObject({ code: 'WRONG_LENGTH', protocol: 'hid-pos-scale' });
     expect(await decode('ble-weight', '02 86 38')).toMatchObject({ code: 'WRONG_LENGTH', protocol: 'ble-weight' });
     expect(await decode('mt-sics', 'S S 1 t')).toMatchObject({ code: 'UNKNOWN_UNIT', protocol: 'mt-sics' });
-    expect(await decode('continuous-scale', 'zz')).toMatchObject({ code: 'NOT_HEX' });
+    expect(await decode('continuous-scale', 'zz')).toMatchObject({ name: 'CodecError', protocol: 'continuous-scale' });
+    expect(await decode('continuous-scale', '53 54 2C 4')).toMatchObject({ name: 'CodecError', protocol: 'continuous-scale' });
   });
 
   it('registers four scale protocols with their transports and option schemas, and a decoder for each', () => {

@@ -2,19 +2,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CodecError, fromHex } from '../../../devices/codec.js';
+import { CodecError } from '../../../devices/codec.js';
 import { findDecoder } from '../../../devices/registry.js';
+import { decoderInput } from '../../../gateway/decode.js';
 import { splitKeyboardReports } from '../../../devices/scanner/decoders.js';
 import { onCanvas, renderBarcode, toPng } from './image-fixtures.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cg-decode-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** what the CLI does before calling decode: hex parsed for 'hex', text and file paths passed through */
+/** what the CLI does before calling decode (decoderInput: hex parsed, text unescaped, file paths passed through) */
 async function decode(name: string, input: string): Promise<unknown> {
   const d = findDecoder(name);
   if (!d) throw new Error(`no decoder ${name}`);
-  return d.decode(d.input === 'hex' ? (fromHex(input) as Uint8Array) : input);
+  const arg = decoderInput(d, input);
+  return arg instanceof Error ? arg : d.decode(arg);
 }
 
 describe('courier-gw decode, scanner decoders', () => {
