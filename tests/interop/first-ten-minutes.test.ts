@@ -76,13 +76,17 @@ describe("a technician's first ten minutes", () => {
     const gateway = runLine('courier-gw start -c gateway.yaml');
     await gateway.waitFor(/gateway started/, 20_000);
 
-    const sub = runLine('mosquitto_sub -p 1883 -u terminal-1 -P "$PW" -t cg/v1/kits/van-017/verdicts -C 1', pw);
+    const sub = runLine('mosquitto_sub -p 1883 -u terminal-1 -P "$PW" -t cg/v1/kits/van-017/verdicts -C 2', pw);
     await new Promise((r) => setTimeout(r, 700));
     const pub = await runLineToEnd(`mosquitto_pub -p 1883 -u terminal-1 -P "$PW" -t cg/v1/devices/terminal-1/events/scan -m '{"code":"RR123456785CN"}'`, pw);
     expect(pub.code, pub.output).toBe(0);
     expect(readme).toContain('scale-1 load grams=1210');
     scale.child.stdin!.write('scale-1 load grams=1210\n');
-    const verdict = JSON.parse(await sub.waitFor(/\{.*\}/, 20_000)) as { outcome: string; reasons: { code: string }[] };
+    // the scan waits for its weight first, as the README says
+    const pending = JSON.parse(await sub.waitFor(/\{[^\n]*"pending"[^\n]*\}/, 20_000)) as { message: string };
+    expect(pending).toMatchObject({ type: 'pending', waitingFor: 'weight', message: 'waiting for weight' });
+    expect(readme).toContain('a `pending` message, "waiting for weight"');
+    const verdict = JSON.parse(await sub.waitFor(/\{[^\n]*"outcome"[^\n]*\}/, 20_000)) as { outcome: string; reasons: { code: string }[] };
     // as the README says: task T1, the scale's 1210 g, review for want of a GPS position
     expect(verdict).toMatchObject({ taskId: 'T1', weight: { deviceId: 'scale-1', grams: 1210 }, outcome: 'needs-review', reasons: [{ code: 'OUT_OF_GEOFENCE' }] });
     expect(readme).toContain('`needs-review` with `OUT_OF_GEOFENCE`');
