@@ -22,6 +22,8 @@ export const binaryVectors: Record<string, Uint8Array[]> = {
   'continuous-scale': [hex('53 54 2C 47 53 2C 31 C4 2C 30 30 31 33 2E 35 30 30 20 6B 67 0D 0A'), Buffer.from('ST,GS,+  1.500kg\r\n', 'latin1'), Buffer.from('US,NT,1@,-0002.50 lb\r\n', 'latin1')],
   'hid-pos-scanner': [...encodeHidPosReports('RB123456785GB', { aim: ']C0' }), ...encodeHidPosReports('X'.repeat(120), { aim: ']Q1' })],
   lockboard: ['02 00 30 03 35', '02 00 31 03 36', '02 14 31 03 4A', '02 00 33 03 38', '02 00 35 FE FF 01 00 03 38', '02 F0 32 03 27'].map(hex),
+  // ESC/POS: init, centre, text, feed, cut; Code 128; the DLE EOT status requests; bold and size
+  escpos: ['1B 40 1B 61 01 48 69 0A 1D 56 42 03', '1D 6B 49 0D 7B 42 52 42 31 32 33 34 35 36 37 38 35', '10 04 01', '10 04 04 10 04 02', '1B 45 01 1D 21 11 41 0A 1B 64 02'].map(hex),
   'keyboard-report': ['RB1', 'x', '9!'].flatMap((code) => {
     const r = encodeKeyboardReports(code);
     return r instanceof Array ? r : [];
@@ -40,6 +42,12 @@ export const textVectors: Record<string, string[]> = {
     '$GPGSA,A,3,04,05,,09,12,,,24,,,,,2.5,1.3,2.1*39',
     '$GPGGA,092204.999,4250.5589,S,14718.5084,E,1,04,24.4,19.7,M,,,,0000*1F',
     '$GPVTG,054.7,T,034.4,M,005.5,N,010.2,K*49',
+  ],
+  tspl: [
+    'SIZE 50 mm,30 mm\r\nCLS\r\nTEXT 16,16,"3",0,1,1,1,"Hi"\r\nPRINT 1,1\r\n',
+    'SIZE 50 mm,30 mm\r\nGAP 2 mm,0\r\nCLS\r\nBARCODE 16,60,"128",80,1,0,2,2,"RB123456785GB"\r\nPRINT 1\r\n',
+    '\x1b!?',
+    'CLS\r\nTEXT 0,0,"2",0,1,1,"A \\"q\\" b"\r\n',
   ],
   gs1: [`00376123450000000016421276101151${GS}10LOT7`, '0109528765432103', `${GS}17250101${GS}10ABC`],
 };

@@ -129,6 +129,8 @@ const decoderInputs: Record<string, fc.Arbitrary<Uint8Array | string>> = {
   waybill: text('waybill', 48),
   nmea: fc.oneof({ arbitrary: text('nmea', 90), weight: 4 }, { arbitrary: fc.array(text('nmea', 90), { minLength: 2, maxLength: 3 }).map((l) => l.join('\r\n')), weight: 1 }),
   lockboard: binary('lockboard', 16),
+  escpos: binary('escpos', 64),
+  tspl: text('tspl', 160),
 };
 
 describe(`fuzz: ${RUNS} inputs per codec, ${SCHEMA_RUNS} per payload schema`, () => {
