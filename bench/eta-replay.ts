@@ -16,7 +16,7 @@ import type { EtaTask } from '../eta/options.js';
 import { naiveEtaErrors, replayEta, trackOfRecords, type TrackPoint } from '../eta/replay.js';
 import { etaErrorStats } from '../eta/error-stats.js';
 import { loadScenario } from '../simulators/scenario.js';
-import { seeded } from './hard-images.js';
+import { rng } from '../simulators/scenario.js';
 import { round, type BenchRow } from './harness.js';
 
 const KIT = 'van-1';
@@ -100,7 +100,7 @@ function trafficAt(hour: number): number {
 
 /** a field day: four clusters of five stops around the depot, main roads between them */
 function fieldDay(n: number): Day {
-  const rnd = seeded(9000 + n);
+  const rnd = rng(9000 + n);
   const depot = { lat: 52.52, lon: 13.405 };
   const t0 = Date.parse('2026-03-02T00:00:00Z') + n * 86_400_000 + (7 + Math.floor(rnd() * 5)) * 3_600_000;
   const stops: (LatLon & { service: string })[] = [];

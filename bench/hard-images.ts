@@ -10,6 +10,7 @@ import bwipjs from 'bwip-js';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { s10 } from '../simulators/waybills.js';
+import { rng } from '../simulators/scenario.js';
 
 /** one grey byte a pixel */
 export interface Grey {
@@ -33,18 +34,6 @@ export interface HardImage {
   /** every code in the photo, as the reader must report it */
   expected: string[];
   bytes: Uint8Array;
-}
-
-/** mulberry32: a small seeded generator, uniform in [0, 1) */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const between = (rnd: () => number, lo: number, hi: number): number => lo + (hi - lo) * rnd();
@@ -370,7 +359,7 @@ async function one(degradation: Degradation, i: number, rnd: () => number): Prom
 export async function hardImageCorpus(perDegradation: number, seed = 22): Promise<HardImage[]> {
   const out: HardImage[] = [];
   for (const degradation of degradations) {
-    const rnd = seeded(seed * 1000 + degradations.indexOf(degradation));
+    const rnd = rng(seed * 1000 + degradations.indexOf(degradation));
     for (let i = 0; i < perDegradation; i++) out.push(await one(degradation, i, rnd));
   }
   return out;

@@ -8,7 +8,8 @@ import { parcelReader, readView, searchBarcodes } from '../../../devices/scanner
 import {
   aroundPoints, candidateRegions, dominantAngle, edgeMap, fullView, mask, noiseLevel, rotate, scale, stretch, type View,
 } from '../../../devices/scanner/image-views.js';
-import { degradations, encodePng, hardImageCorpus, placement, renderLabel, scene, sensorNoise, seeded, type HardImage } from '../../../bench/hard-images.js';
+import { degradations, encodePng, hardImageCorpus, placement, renderLabel, scene, sensorNoise, type HardImage } from '../../../bench/hard-images.js';
+import { rng as seeded } from '../../../simulators/scenario.js';
 
 const roomy = { budgetMs: 60_000 };
 
