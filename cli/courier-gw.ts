@@ -257,24 +257,24 @@ export function buildCli(): Command {
 
   examples(
     program
-    .command('report')
-    .description("the day's figures from the journal on disk: on-time pickups, first-attempt success, exceptions by reason, ETA error against a naive baseline, pieces per stop, customer feedback")
-    .option('--day <day>', 'the day, YYYY-MM-DD (UTC); default today', (v) => {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v))) throw new UsageError('--day: expected a day YYYY-MM-DD');
-      return v;
-    })
-    .option('--html <file>', 'also write an HTML page with charts (no network needed to view it)')
-    .option('--data-dir <dir>', "the gateway's data folder (holding journal/)", './data')
-    .option('--json', 'print the figures as JSON instead of a table')
-    .option('--baseline-kmh <n>', "the naive baseline's constant speed", (v) => {
-      const n = Number(v);
-      if (!(n > 0 && n < 300)) throw new UsageError('--baseline-kmh: expected a speed in km/h (0-300)');
-      return n;
-    })
-    .action(async (opts: { day?: string; html?: string; dataDir: string; json?: boolean; baselineKmh?: number }) => {
-      const { runReport } = await import('./report.js');
-      await runReport(opts);
-    }),
+      .command('report')
+      .description("the day's figures from the journal on disk: on-time pickups, first-attempt success, exceptions by reason, ETA error against a naive baseline, pieces per stop, customer feedback")
+      .option('--day <day>', 'the day, YYYY-MM-DD (UTC); default today', (v) => {
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v))) throw new UsageError('--day: expected a day YYYY-MM-DD');
+        return v;
+      })
+      .option('--html <file>', 'also write an HTML page with charts (no network needed to view it)')
+      .option('--data-dir <dir>', "the gateway's data folder (holding journal/)", './data')
+      .option('--json', 'print the figures as JSON instead of a table')
+      .option('--baseline-kmh <n>', "the naive baseline's constant speed", (v) => {
+        const n = Number(v);
+        if (!(n > 0 && n < 300)) throw new UsageError('--baseline-kmh: expected a speed in km/h (0-300)');
+        return n;
+      })
+      .action(async (opts: { day?: string; html?: string; dataDir: string; json?: boolean; baselineKmh?: number }) => {
+        const { runReport } = await import('./report.js');
+        await runReport(opts);
+      }),
     ['courier-gw report --data-dir /var/lib/courier-gw', 'courier-gw report --day 2026-12-03 --html day.html', 'courier-gw report --json'],
   );
 
@@ -353,25 +353,25 @@ export function buildCli(): Command {
   );
   examples(
     sim
-    .command('fleet')
-    .description('N simulated gateways in this process (a real journal and MQTT bridge each) syncing to a broker cluster; prints a report')
-    .requiredOption('--gateways <n>', 'how many gateways', (v) => Number(v))
-    .requiredOption('--rate <r>', 'records a second per gateway', (v) => Number(v))
-    .requiredOption('--brokers <urls>', 'the MQTT URLs of the cluster nodes, comma-separated')
-    .option('--duration <s>', 'seconds to run (default: until Ctrl-C)', (v) => Number(v))
-    .option('--nats <urls>', 'also run the dispatch workers here, on these NATS URLs of the cluster')
-    .option('--workers <n>', 'dispatch workers with --nats (default 3)', (v) => Number(v))
-    .option('--dir <folder>', 'the gateways\' journals (default: a temp folder, removed at the end)')
-    .action(async (opts: { gateways: number; rate: number; brokers: string; duration?: number; nats?: string; workers?: number; dir?: string }) => {
-      const { runFleetCli } = await import('./sim-fleet.js');
-      const { createLogger } = await import('../gateway/logger.js');
-      try {
-        process.exitCode = await runFleetCli(opts, createLogger('warn'));
-      } catch (err) {
-        if (err instanceof Error && /^--/.test(err.message)) throw new UsageError(err.message);
-        throw err;
-      }
-    }),
+      .command('fleet')
+      .description('N simulated gateways in this process (a real journal and MQTT bridge each) syncing to a broker cluster; prints a report')
+      .requiredOption('--gateways <n>', 'how many gateways', numberArg)
+      .requiredOption('--rate <r>', 'records a second per gateway', numberArg)
+      .requiredOption('--brokers <urls>', 'the MQTT URLs of the cluster nodes, comma-separated')
+      .option('--duration <s>', 'seconds to run (default: until Ctrl-C)', numberArg)
+      .option('--nats <urls>', 'also run the dispatch workers here, on these NATS URLs of the cluster')
+      .option('--workers <n>', 'dispatch workers with --nats (default 3)', numberArg)
+      .option('--dir <folder>', 'the gateways\' journals (default: a temp folder, removed at the end)')
+      .action(async (opts: { gateways: number; rate: number; brokers: string; duration?: number; nats?: string; workers?: number; dir?: string }) => {
+        const { runFleetCli } = await import('./sim-fleet.js');
+        const { createLogger } = await import('../gateway/logger.js');
+        try {
+          process.exitCode = await runFleetCli(opts, createLogger('warn'));
+        } catch (err) {
+          if (err instanceof Error && /^--/.test(err.message)) throw new UsageError(err.message);
+          throw err;
+        }
+      }),
     ['courier-gw sim fleet --gateways 50 --rate 1 --brokers mqtt://127.0.0.1:1883 --duration 60'],
   );
   examples(
