@@ -5,8 +5,8 @@
  * bank), and an HID scale and scanner and a BLE scale, which are `unavailable` here.
  * Time from spawn to /healthz 200 (median of 3), RSS idle after 5 s, RSS while 1,000
  * scan + weight pairs/s arrive over MQTT from a worker, RSS with a journal backlog;
- * `courier-gw --help` (median of 5), RSS with 2,000 kits connected (three MQTT
- * connections each) making pairs at a courier's pace; beside it the floor (a bare Node
+ * `courier-gw --help` (median of 5), RSS with 2,000 kits connected (a scanner and a
+ * scale each, as the gateway counts its MQTT clients) making pairs at a courier's pace; beside it the floor (a bare Node
  * process with aedes and an http server answering /healthz, started and measured the same
  * way) and Node-RED 4 with the weigh-and-scan flow (spawn to connected to its broker, RSS
  * idle after 5 s).
@@ -18,7 +18,7 @@ import path from 'node:path';
 import { hashPasswordSync } from '../core/passwords.js';
 import { median, round, type Bench, type BenchRow } from './harness.js';
 import { writeBenchGatewayConfig } from './gateway-config.js';
-import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
+import { metricsOf, sample, startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { KitLoad } from './kit-load.js';
 import { freePort } from '../core/ports.js';
 import { startSocatPty, type SocatPty } from '../simulators/devices/pty.js';
@@ -102,9 +102,11 @@ async function measureKits(kits: number, seconds: number): Promise<{ rssMB: numb
   try {
     const load = await HumanLoad.start({ url: sys.url, kits: sys.kits, workers: 2, seed: 5, connectConcurrency: 16 });
     try {
+      // the connections as the gateway counts them (a kit's scanner and scale)
+      const connections = sample(await metricsOf(sys.gateway.httpUrl), 'cg_mqtt_clients_connected');
       const run = load.run({ mode: 'human', seconds });
       const rssMB = await peakRssDuring(sys.gateway, run);
-      return { rssMB, connections: kits * 3, pairs: (await run).sent };
+      return { rssMB, connections, pairs: (await run).sent };
     } finally {
       await load.close();
     }

@@ -16,3 +16,19 @@ export async function startGatewayProcess(configFile: string, httpPort: number, 
   await gw.start(timeoutMs);
   return gw;
 }
+
+/** the gateway's /metrics text, read with the bench's token; empty when it does not answer */
+export async function metricsOf(httpUrl: string): Promise<string> {
+  try {
+    const res = await fetch(`${httpUrl}/metrics`, { headers: { authorization: `Bearer ${BENCH_API_TOKEN}` }, signal: AbortSignal.timeout(3000) });
+    return res.status === 200 ? await res.text() : '';
+  } catch {
+    return '';
+  }
+}
+
+/** a sample of the Prometheus text, `name{labels}` as written; NaN when absent */
+export function sample(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : Number.NaN;
+}

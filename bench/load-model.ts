@@ -29,7 +29,7 @@ import { PASSWORD, pipelinePresent, startGatewaySystem, withPositions, type Gate
 import { benchKits, KitLoad } from './kit-load.js';
 import { ensureNodeRed, startNodeRedSystem } from './node-red.js';
 import { benchTasks } from './tasks-file.js';
-import { BENCH_API_TOKEN } from './gateway-config.js';
+import { metricsOf, sample } from './gateway-process.js';
 
 const P99_BOUND_MS = 50;
 const GOALS = { cpuMsPerPickup: 0.25, p99VerdictMs: 10, p99RecordedMs: 20, overloadP99Ms: 50, recoverS: 5, sustainedRatio: 5, p99Ratio: 1 / 3, cpuSpread: 0.2 };
@@ -46,21 +46,6 @@ interface Sizes {
   workers: number;
   /** kits offering the overload, beside the depot's */
   floodKits: number;
-}
-
-async function metricsOf(httpUrl: string): Promise<string> {
-  try {
-    const res = await fetch(`${httpUrl}/metrics`, { headers: { authorization: `Bearer ${BENCH_API_TOKEN}` }, signal: AbortSignal.timeout(3000) });
-    return res.status === 200 ? await res.text() : '';
-  } catch {
-    return '';
-  }
-}
-
-/** a sample of the Prometheus text, `name{labels}` as written; NaN when absent */
-function sample(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : Number.NaN;
 }
 
 async function healthStatus(httpUrl: string): Promise<string | undefined> {
