@@ -22,6 +22,13 @@ export interface FleetRunOptions {
   killNodeAtS: number;
   /** when it is started again; undefined: it stays down */
   restartNodeAtS?: number;
+  /**
+   * start it again only once every gateway that was on it has connected to another node
+   * (waiting at most this long past restartNodeAtS): on a loaded machine JetStream can take
+   * longer than the planned outage to elect new leaders, and a gateway would then simply
+   * come back to the restarted node, so the failover would not be shown
+   */
+  restartAfterFailoverMs?: number;
   /** when a dispatch worker is killed; undefined: none is */
   killWorkerAtS?: number;
   workers?: number;
@@ -44,6 +51,8 @@ export interface FleetRunResult extends FleetReport {
   workerBatches: number[];
   /** the killed node started again: when it took connections and when /healthz said it had caught up */
   restarted?: { acceptingMs: number; healthyMs?: number };
+  /** gateways still on the killed node when it was started again */
+  stillOnKilledNodeAtRestart?: number;
   /** mean JSON size of a stored record (its envelope included) */
   bytesPerRecord: number;
   /** from the first gateway's connect to the last one's */
@@ -84,6 +93,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunResult> {
     let onVictim = 0;
     let killedAt = 0;
     let restarted: { acceptingMs: number; healthyMs?: number } | undefined;
+    let stillOnKilledNodeAtRestart: number | undefined;
     const events: Promise<void>[] = [];
     const at = (s: number, what: () => Promise<void>): void => {
       events.push(sleep(s * 1000).then(what));
@@ -98,6 +108,11 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunResult> {
     });
     if (o.restartNodeAtS !== undefined) {
       at(o.restartNodeAtS, async () => {
+        if (o.restartAfterFailoverMs !== undefined) {
+          const until = Date.now() + o.restartAfterFailoverMs;
+          while (f.gatewaysOn(victim.mqttUrl) > 0 && Date.now() < until) await sleep(100);
+        }
+        stillOnKilledNodeAtRestart = f.gatewaysOn(victim.mqttUrl);
         restarted = await cluster.restart(victim.name);
         log(`fleet: node ${victim.name} started again: ${JSON.stringify(restarted)}`);
       });
@@ -131,6 +146,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetRunResult> {
       failoverAllMs,
       workerBatches: sum.workers.map((w) => w.batches),
       restarted,
+      stillOnKilledNodeAtRestart,
       connectSeconds,
       bytesPerRecord: count === 0 ? 0 : Math.round(bytes / count),
     };
