@@ -39,7 +39,7 @@ export class GatewayPipelineMetrics implements PipelineMetrics {
     this.rulesetRefused.inc();
   }
 
-  countRecord(kind: 'pickup.completed' | 'pickup.exception', result: string): void {
+  countRecord(kind: 'pickup.completed' | 'pickup.exception' | 'pickup.closed', result: string): void {
     this.records.inc({ kind, result });
     this.alarm.observe(kind, result);
   }

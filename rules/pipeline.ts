@@ -19,7 +19,7 @@ import { ReceiptCounter, type ReceiptSource } from './receipt.js';
 import { RuleSetManager, type LoadOutcome, type RuleSetSource } from './ruleset.js';
 import type { TaskStore } from './tasks.js';
 import type { Timers } from '../core/timers.js';
-import { exceptionRecord, type ExceptionInput, feedbackFor, pendingMessage, pickupRecord, verdictMessage, waitingFeedback, type VerdictContext } from './verdicts.js';
+import { stopRecord, type ExceptionInput, feedbackFor, pendingMessage, pickupRecord, verdictMessage, waitingFeedback, type VerdictContext } from './verdicts.js';
 
 /** The parcel k of a task's N (`of` null: any number). */
 export interface PieceOf {
@@ -38,7 +38,7 @@ export interface PipelineMetrics {
   countVerdict(outcome: Outcome): void;
   countRulesetRefused(): void;
   /** a record handed to the sink: ok, or refused with its reason */
-  countRecord?(kind: 'pickup.completed' | 'pickup.exception', result: 'ok' | string): void;
+  countRecord?(kind: 'pickup.completed' | 'pickup.exception' | 'pickup.closed', result: 'ok' | string): void;
 }
 
 export interface PipelineOptions {
@@ -314,16 +314,16 @@ export class PickupPipeline {
   private exception(kit: string, event: DeviceEvent<'exception'>): Promise<void> {
     const p = event.payload;
     const task = this.opts.tasks.get(p.taskId);
-    return this.recordException(kit, { deviceId: event.deviceId, taskId: p.taskId, reason: p.reason, note: p.note, deviceAt: p.at, receivedAt: event.receivedAt, task }, 'exception', async (recordId) => {
+    return this.recordStop(kit, { deviceId: event.deviceId, taskId: p.taskId, reason: p.reason, note: p.note, deviceAt: p.at, receivedAt: event.receivedAt, task }, 'exception', async (recordId) => {
       if (task) await this.opts.tasks.markException(p.taskId, { reason: p.reason, at: event.receivedAt, recordId });
       return { taskKnown: task !== undefined };
     });
   }
 
   /**
-   * The courier closes a stop: `done` for an any-number stop; `fewer-parcels` /
-   * `more-parcels` closes it short (or beyond) as a pickup.exception record. Answered
-   * `{type: "closed"}` on the verdicts topic.
+   * The courier closes a stop: `done` for an any-number stop, as a pickup.closed record;
+   * `fewer-parcels` / `more-parcels` closes it short (or beyond) as a pickup.exception
+   * record. Answered `{type: "closed"}` on the verdicts topic once the record is durable.
    */
   private async close(kit: string, event: DeviceEvent<'close'>): Promise<void> {
     const p = event.payload;
@@ -339,37 +339,37 @@ export class PickupPipeline {
     if (p.reason === 'done' && pieces.expected !== 'any') return refuse('PIECES_EXPECTED', `${pieces.expected} parcel(s) expected, ${pieces.done} recorded: close it with fewer-parcels or more-parcels`);
     if (p.reason === 'fewer-parcels' && pieces.expected === 'any') return refuse('ANY_NUMBER', 'the stop takes any number of parcels: close it with done');
     if (this.piecesInFlight.has(p.taskId)) return refuse('PIECE_UNDER_WAY', 'a parcel of the stop is being recorded: close it once it is answered');
-    if (p.reason === 'done') {
-      await this.opts.tasks.closeStop(p.taskId, { reason: 'done', at: event.receivedAt });
-      this.opts.publish(verdictTopic(kit), { type: 'closed', kit, taskId: p.taskId, reason: p.reason, recorded: true, pieces }, { qos: 1 });
-      this.opts.publish(feedbackTopic(event.deviceId), { beep: 'ok', light: 'green', text: `Stop closed: ${pieces.done} parcel(s).` }, { qos: 1 });
-      return;
-    }
     const reason = p.reason;
-    await this.recordException(kit, { deviceId: event.deviceId, taskId: p.taskId, reason, note: p.note, deviceAt: p.at, receivedAt: event.receivedAt, task, pieces }, 'closed', async (recordId) => {
+    await this.recordStop(kit, { deviceId: event.deviceId, taskId: p.taskId, reason, note: p.note, deviceAt: p.at, receivedAt: event.receivedAt, task, pieces }, 'closed', async (recordId) => {
       await this.opts.tasks.closeStop(p.taskId, { reason, at: event.receivedAt, recordId });
       return { pieces };
     });
   }
 
-  /** One pickup.exception record; the kit hears `{type: answer}` once it is durable (then `after` ran). */
-  private async recordException(kit: string, input: ExceptionInput, answer: 'exception' | 'closed', after: (recordId: string) => Promise<Record<string, unknown>>): Promise<void> {
+  /**
+   * One record of the stop: a pickup.exception, or a pickup.closed for a `done`. The kit
+   * hears `{type: answer}` once it is durable (then `after` ran).
+   */
+  private async recordStop(kit: string, input: ExceptionInput, answer: 'exception' | 'closed', after: (recordId: string) => Promise<Record<string, unknown>>): Promise<void> {
     const position = this.positions.get(kit);
-    const exceptionId = this.newId();
+    const kind = input.reason === 'done' ? 'pickup.closed' : 'pickup.exception';
+    const id = this.newId();
+    const what = kind === 'pickup.closed' ? 'Stop closed' : 'Exception';
     const ack = (payload: Record<string, unknown>): void =>
-      this.opts.publish(verdictTopic(kit), { type: answer, exceptionId, kit, taskId: input.taskId, reason: input.reason, ...payload }, { qos: 1 });
+      this.opts.publish(verdictTopic(kit), { type: answer, [kind === 'pickup.closed' ? 'closeId' : 'exceptionId']: id, kit, taskId: input.taskId, reason: input.reason, ...payload }, { qos: 1 });
     try {
-      const envelope = await this.opts.sink.append(exceptionRecord({ exceptionId, kit, input, position, now: this.now() }));
-      this.opts.metrics?.countRecord?.('pickup.exception', 'ok');
+      const envelope = await this.opts.sink.append(stopRecord({ kind, id, kit, input, position, now: this.now() }));
+      this.opts.metrics?.countRecord?.(kind, 'ok');
       const more = await after(envelope.id);
       ack({ recorded: true, recordId: envelope.id, ...more });
-      this.opts.publish(feedbackTopic(input.deviceId), { beep: 'ok', light: 'green', text: `Exception recorded: ${input.reason.replace(/-/g, ' ')}.` }, { qos: 1 });
+      const text = kind === 'pickup.closed' ? `Stop closed: ${input.pieces?.done ?? 0} parcel(s).` : `Exception recorded: ${input.reason.replace(/-/g, ' ')}.`;
+      this.opts.publish(feedbackTopic(input.deviceId), { beep: 'ok', light: 'green', text }, { qos: 1 });
     } catch (e) {
       const reason = refusalReason(e);
-      this.opts.metrics?.countRecord?.('pickup.exception', reason);
-      this.log.error({ err: e, kit, taskId: input.taskId, reason }, 'exception record refused');
+      this.opts.metrics?.countRecord?.(kind, reason);
+      this.log.error({ err: e, kit, taskId: input.taskId, reason }, `${kind} record refused`);
       ack({ recorded: false, reason, message: e instanceof Error ? e.message : String(e) });
-      this.opts.publish(feedbackTopic(input.deviceId), { beep: 'error', light: 'red', text: 'Exception not recorded: try again.' }, { qos: 1 });
+      this.opts.publish(feedbackTopic(input.deviceId), { beep: 'error', light: 'red', text: `${what} not recorded: try again.` }, { qos: 1 });
     }
   }
 

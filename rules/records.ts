@@ -6,6 +6,7 @@
 export type RecordKind =
   | 'pickup.completed'
   | 'pickup.exception'
+  | 'pickup.closed'
   | 'pickup.delay'
   | 'eta.update'
   | 'locker.event'

@@ -581,7 +581,7 @@ export class TaskStore {
       const kept = [...recent, ...answers];
       await writeFile(`${file}.tmp`, kept.map((m) => JSON.stringify(m)).join('\n') + (kept.length ? '\n' : ''));
       await rename(`${file}.tmp`, file);
-      this.opts.log.info({ before: kept, after: recent.length }, 'pickup log compacted');
+      this.opts.log.info({ before: lines.length, after: kept.length }, 'pickup log compacted');
     }
     this.pickupLog = await open(file, 'a');
   }

@@ -156,7 +156,7 @@ export function pickupRecord(ctx: VerdictContext, receipt: string, confirmed?: {
   };
 }
 
-/** What an exception record tells: an exception event, or a stop closed short. */
+/** What a stop record tells: an exception event, a stop closed short or beyond, or an any-number stop closed done. */
 export interface ExceptionInput {
   deviceId: string;
   taskId: string;
@@ -170,16 +170,21 @@ export interface ExceptionInput {
   pieces?: Pieces;
 }
 
-export function exceptionRecord(args: { exceptionId: string; kit: string; input: ExceptionInput; position?: KitPosition; now: number }): RecordInput {
+/**
+ * A `pickup.exception` (an exception at the stop, or a stop closed short / beyond) or a
+ * `pickup.closed` (an any-number stop the courier closed as done): the kit's stream, so
+ * dispatch reads it after the stop's pickups.
+ */
+export function stopRecord(args: { kind: 'pickup.exception' | 'pickup.closed'; id: string; kit: string; input: ExceptionInput; position?: KitPosition; now: number }): RecordInput {
   const { input, position } = args;
   const task = input.task;
   return {
-    kind: 'pickup.exception',
+    kind: args.kind,
     stream: args.kit,
     kit: args.kit,
     devices: [input.deviceId],
     body: {
-      exceptionId: args.exceptionId,
+      [args.kind === 'pickup.closed' ? 'closeId' : 'exceptionId']: args.id,
       taskId: input.taskId,
       taskKnown: task !== undefined,
       waybill: task?.waybill ?? null,

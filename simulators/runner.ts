@@ -399,7 +399,7 @@ async function outboxEmpty(httpUrl: string, auth: Record<string, string>): Promi
 }
 
 /** the kinds the runner's own steps write, one record per step it saw answered */
-const STEP_KINDS = ['pickup.completed', 'pickup.exception', 'locker.event', 'consent.missing', 'consent.given', 'customer.feedback'];
+const STEP_KINDS = ['pickup.completed', 'pickup.exception', 'pickup.closed', 'locker.event', 'consent.missing', 'consent.given', 'customer.feedback'];
 
 function keptAtDispatch(dispatch: DispatchSim): number {
   const sum = dispatch.summary();

@@ -11,6 +11,7 @@ export type Lane = 'live' | 'records' | 'bulk';
 export const laneOf: Record<RecordKind, Lane> = {
   'pickup.completed': 'records',
   'pickup.exception': 'records',
+  'pickup.closed': 'records',
   'locker.event': 'records',
   'locker.command': 'records',
   'consent.missing': 'records',

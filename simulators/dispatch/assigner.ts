@@ -6,7 +6,8 @@
  * from that kit sends it to the next best kit that has not turned it down (cancelled on
  * the first kit's gateway when the next is on another); `task.accepted` and the
  * `pickup.completed` of the task (of its last parcel, for a stop of several) or the
- * `pickup.exception` of a stop the courier closed short close the loop. The summary reports the time from each
+ * `pickup.exception` of a stop the courier closed short (or the `pickup.closed` of an
+ * any-number stop) close the loop. The summary reports the time from each
  * assignment to its accept, as dispatch sees it (the downlink and the sync included).
  */
 import { haversineM, type LatLon } from '../../core/geo.js';
@@ -226,8 +227,9 @@ export class Assigner {
   }
 }
 
-/** The record ends the stop: a pickup of its last parcel (k of N with k = N, or of a one-parcel task), or the exception of a stop closed short or beyond. */
+/** The record ends the stop: a pickup of its last parcel (k of N with k = N, or of a one-parcel task), the exception of a stop closed short or beyond, or an any-number stop closed done. */
 function stopDone(kind: string, body: Record<string, unknown>): boolean {
+  if (kind === 'pickup.closed') return true;
   const pieces = body.pieces as { piece?: unknown; of?: unknown; done?: unknown } | null | undefined;
   if (kind === 'pickup.completed') return pieces == null || (typeof pieces.of === 'number' && typeof pieces.piece === 'number' && pieces.piece >= pieces.of);
   return kind === 'pickup.exception' && pieces != null && typeof pieces.done === 'number';

@@ -141,7 +141,7 @@ describe('several parcels per stop', () => {
     expect(tasks.pieces('T3')).toEqual({ done: 2, expected: 3 });
   });
 
-  it('"any" number: pieces of null, the stop open until the courier closes it with done; wrong reasons are refused with a clear error', async () => {
+  it('"any" number: pieces of null, the stop open until the courier closes it with done (a pickup.closed record); wrong reasons are refused with a clear error', async () => {
     await tasks.upsert(task({ id: 'T3', waybill: undefined, declaredWeightGrams: undefined, expectedPieces: 'any' }));
     for (const n of [1, 2, 3, 4]) await pickUp(s10(n, 'RR', 'CN'));
     expect(pickups().map((r) => r.body.pieces)).toEqual([1, 2, 3, 4].map((piece) => ({ piece, of: null })));
@@ -152,8 +152,19 @@ describe('several parcels per stop', () => {
     expect(answers('closed').map((a) => a.error)).toEqual(['ANY_NUMBER', 'UNKNOWN_TASK']);
     send('close', { taskId: 'T3', reason: 'done' });
     await pipeline.whenIdle();
-    expect(answers('closed').at(-1)).toMatchObject({ recorded: true, pieces: { done: 4, expected: 'any' } });
+    const closed = records.filter((r) => r.kind === 'pickup.closed');
+    expect(closed).toHaveLength(1);
+    expect(closed[0]).toMatchObject({ stream: 'kit-1', kit: 'kit-1' });
+    expect(closed[0].body).toMatchObject({ taskId: 'T3', taskKnown: true, reason: 'done', pieces: { done: 4, expected: 'any' }, device: expect.any(String) });
+    expect(closed[0].body.closeId).toEqual(expect.any(String));
+    expect(answers('closed').at(-1)).toMatchObject({ recorded: true, recordId: expect.any(String), closeId: closed[0].body.closeId, pieces: { done: 4, expected: 'any' } });
     expect(records.filter((r) => r.kind === 'pickup.exception')).toEqual([]);
+    expect(tasks.isOpen('T3')).toBe(false);
+    // the close survives a restart through the marks log
+    await pipeline.stop();
+    await tasks.stop();
+    tasks = await openStore();
+    await startPipeline();
     expect(tasks.isOpen('T3')).toBe(false);
   });
 

@@ -64,7 +64,7 @@ describe('Assigner: the reference dispatch assigns by position and workload', ()
     expect(a.summary()).toMatchObject({ requests: 1, pickedUp: 1, declined: 1, unacknowledged: 1, reassigned: 2, assignToAcceptMs: { count: 1, median: 4200, max: 4200 } });
   });
 
-  it('a stop of several parcels is done with its last parcel, or when the courier closes it short', () => {
+  it('a stop of several parcels is done with its last parcel, when the courier closes it short, or when an any-number stop is closed done', () => {
     const { a, feeds } = setup();
     a.observe('gw', workload('k1', 51.451, -2.59));
     const three = a.request({ ...request('p3'), expectedPieces: 3 });
@@ -78,11 +78,17 @@ describe('Assigner: the reference dispatch assigns by position and workload', ()
     const any = a.request({ ...request('pa'), expectedPieces: 'any' });
     a.observe('gw', rec('task.accepted', 'k1', { taskId: 'pa' }));
     a.observe('gw', rec('pickup.completed', 'k1', { taskId: 'pa', pieces: { piece: 5, of: null } }));
-    // an exception at the stop is not its end; a close short is
+    // an exception at the stop is not its end; the courier's done is
     a.observe('gw', rec('pickup.exception', 'k1', { taskId: 'pa', reason: 'parcel-not-ready' }));
     expect(any.state).toBe('accepted');
-    a.observe('gw', rec('pickup.exception', 'k1', { taskId: 'pa', reason: 'fewer-parcels', pieces: { done: 5, expected: 'any' } }));
+    a.observe('gw', rec('pickup.closed', 'k1', { taskId: 'pa', reason: 'done', pieces: { done: 5, expected: 'any' } }));
     expect(any.state).toBe('picked-up');
+    const two = a.request({ ...request('p2'), expectedPieces: 2 });
+    a.observe('gw', rec('task.accepted', 'k1', { taskId: 'p2' }));
+    a.observe('gw', rec('pickup.completed', 'k1', { taskId: 'p2', pieces: { piece: 1, of: 2 } }));
+    expect(two.state).toBe('accepted');
+    a.observe('gw', rec('pickup.exception', 'k1', { taskId: 'p2', reason: 'fewer-parcels', pieces: { done: 1, expected: 2 } }));
+    expect(two.state).toBe('picked-up');
   });
 
   it('a kit at capacity takes no more; a request no kit can take stays unassigned, cancelled where it was', () => {
