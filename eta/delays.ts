@@ -3,7 +3,8 @@
  * past the task's window, becomes one `pickup.delay` record on the live lane (sent ahead of
  * any backlog) with the reason and the new ETA. Each cause is told once: a task's late ETA
  * once however many fixes follow, an exception once per reason; what was told is
- * forgotten with the task.
+ * forgotten with the task. What was told is a small state (open tasks with a notice only)
+ * the gateway keeps in its data folder, so a restart does not tell a customer twice.
  */
 import type { RecordInput } from '../rules/records.js';
 
@@ -50,6 +51,9 @@ export function delayRecord(n: DelayNotice): RecordInput {
   };
 }
 
+/** One notice told: kit, task, `cause:reason`. */
+export type ToldNotice = [kit: string, taskId: string, key: string];
+
 /** What was told, per kit: `taskId` + cause + reason. */
 export class DelayLedger {
   private readonly told = new Map<string, Map<string, Set<string>>>();
@@ -71,8 +75,35 @@ export class DelayLedger {
     this.told.get(kit)?.get(taskId)?.delete(`${cause}:${reason}`);
   }
 
-  forget(kit: string, taskId: string): void {
-    this.told.get(kit)?.delete(taskId);
+  /** true when something was told about the task */
+  forget(kit: string, taskId: string): boolean {
+    const byTask = this.told.get(kit);
+    if (!byTask?.delete(taskId)) return false;
+    if (byTask.size === 0) this.told.delete(kit);
+    return true;
+  }
+
+  entries(): ToldNotice[] {
+    const out: ToldNotice[] = [];
+    for (const [kit, byTask] of this.told) for (const [taskId, keys] of byTask) for (const key of keys) out.push([kit, taskId, key]);
+    return out;
+  }
+
+  /** what an earlier run told; entries of another form are skipped */
+  restore(entries: unknown): number {
+    if (!Array.isArray(entries)) return 0;
+    let n = 0;
+    for (const e of entries) {
+      if (!Array.isArray(e) || e.length !== 3 || !e.every((x) => typeof x === 'string')) continue;
+      const [kit, taskId, key] = e as ToldNotice;
+      let byTask = this.told.get(kit);
+      if (!byTask) this.told.set(kit, (byTask = new Map()));
+      let keys = byTask.get(taskId);
+      if (!keys) byTask.set(taskId, (keys = new Set()));
+      keys.add(key);
+      n++;
+    }
+    return n;
   }
 
   /** the task ids told about for the kit */

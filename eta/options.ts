@@ -93,6 +93,8 @@ export interface EtaTrackerPorts {
   tasksFor(kit: string): readonly EtaTask[];
   /** told each plan made for a kit (its legs over the open tasks), e.g. for the kit's workload */
   planned?(kit: string, plan: KitPlan): void;
+  /** what was told changed (a notice kept, or a task with notices gone): for keeping it across restarts */
+  toldChanged?(): void;
   log: Logger;
   now?: () => number;
   clock?: ClockView;

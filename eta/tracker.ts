@@ -21,7 +21,7 @@ import {
   type PositionRejectReason,
 } from './position-filter.js';
 import { DwellLearner, SpeedSmoother } from './smoothing.js';
-import { DelayLedger, delayRecord, type DelayNotice } from './delays.js';
+import { DelayLedger, delayRecord, type DelayNotice, type ToldNotice } from './delays.js';
 
 export type EtaUpdateReason = 'new' | 'tasks' | 'moved' | 'periodic';
 type EvalCause = 'position' | 'arrival' | 'departure' | 'tasks' | 'tick';
@@ -116,11 +116,21 @@ export class EtaTracker {
    * it; the other stops' ETAs do not move for it, so nothing is re-published now.
    */
   taskClosed(kit: string, taskId: string): void {
+    if (this.delays.forget(kit, taskId)) this.ports.toldChanged?.();
     const st = this.kits.get(kit);
     if (!st) return;
     st.published.delete(taskId);
     st.history.delete(taskId);
-    this.delays.forget(kit, taskId);
+  }
+
+  /** the delay notices told (open tasks only), to keep across a restart */
+  toldNotices(): ToldNotice[] {
+    return this.delays.entries();
+  }
+
+  /** what an earlier run told: those notices are not told again */
+  restoreTold(entries: unknown): number {
+    return this.delays.restore(entries);
   }
 
   /**
@@ -213,7 +223,9 @@ export class EtaTracker {
     );
     const ids = new Set(all.map((t) => t.id));
     for (const id of st.visited) if (!ids.has(id)) st.visited.delete(id);
-    for (const id of [...this.delays.tasks(st.kit)]) if (!ids.has(id)) this.delays.forget(st.kit, id);
+    let forgot = false;
+    for (const id of [...this.delays.tasks(st.kit)]) if (!ids.has(id)) forgot = this.delays.forget(st.kit, id) || forgot;
+    if (forgot) this.ports.toldChanged?.();
     for (const map of [st.published, st.history]) for (const id of map.keys()) if (!ids.has(id)) map.delete(id);
     return all
       .filter((t) => !st.visited.has(t.id))
@@ -381,6 +393,7 @@ export class EtaTracker {
     try {
       await this.ports.sink.append(delayRecord(n));
       this.counters.delays += 1;
+      this.ports.toldChanged?.();
       this.ports.log.info({ kit: n.kit, taskId: n.taskId, cause: n.cause, reason: n.reason }, 'eta: delay notice');
     } catch (err) {
       this.counters.refused += 1;

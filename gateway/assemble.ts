@@ -140,6 +140,7 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
     model: learnedModel,
     tasksFor: (kit): EtaTask[] => tasks.list(kit).map((t) => ({ id: t.id, kit: t.kit, address: t.address, window: t.window, sequence: t.sequence, service: t.service })),
     planned: (kit, plan) => void workload.planned(kit, plan),
+    toldChanged: () => etaComponent.toldChanged(),
     log: log.child({ component: 'eta' }),
     now,
     clock,
@@ -169,7 +170,8 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
   mountDashboard(gateway, options.dashboard);
   gateway.add(new ClockComponent({ clock, bus, gpsDevices }));
   gateway.add(journal);
-  gateway.add(new EtaComponent({ eta, workload, bus, registry: metrics.registry, lockerDevices, learned: { model: learnedModel, dataDir, log: log.child({ component: 'eta' }) } }));
+  const etaComponent = new EtaComponent({ eta, workload, bus, registry: metrics.registry, lockerDevices, learned: { model: learnedModel, dataDir, log: log.child({ component: 'eta' }) } });
+  gateway.add(etaComponent);
   gateway.add(new TasksComponent({ tasks, answers, replayed, bus, broker, now }));
   gateway.add(new RulesComponent({ pipeline, bus, lockerDevices }));
   gateway.add(lockers);

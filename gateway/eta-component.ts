@@ -4,7 +4,9 @@
  * figures on /metrics. The kits' workload follows the same task lists, parcels recorded at
  * stops that expect several, closed tasks, and the tracker's plans. What the learned model
  * learned (speeds per hour and road class, dwell per stop type: a bounded state) is kept in
- * the data folder (`eta-learned.json`), read at start, written every few minutes and at stop.
+ * the data folder (`eta-learned.json`), read at start, written every few minutes and at stop;
+ * the delay notices told for open tasks are kept in the same file as soon as they change,
+ * so a restart does not tell a customer twice.
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -26,10 +28,16 @@ export interface EtaComponentOptions {
 
 export const learnedStateFile = 'eta-learned.json';
 
+interface EtaState {
+  learned?: LearnedState;
+  /** delay notices told: [kit, taskId, cause:reason] */
+  told?: unknown;
+}
+
 export class EtaComponent implements Component {
   readonly name = 'eta';
   private registered = false;
-  private file: StateFile<{ learned?: LearnedState }> | undefined;
+  private file: StateFile<EtaState> | undefined;
   private saver: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: EtaComponentOptions) {}
@@ -39,8 +47,9 @@ export class EtaComponent implements Component {
     if (learned) {
       const file = path.join(learned.dataDir, learnedStateFile);
       try {
-        this.file = await StateFile.open<{ learned?: LearnedState }>(file, {});
+        this.file = await StateFile.open<EtaState>(file, {});
         learned.model.restore(this.file.data.learned);
+        eta.restoreTold(this.file.data.told);
       } catch (err) {
         // what was learned is worth keeping, not worth refusing to start over: the model starts empty
         learned.log.warn({ err, file }, 'eta: learned state not read; starting from the defaults');
@@ -78,6 +87,17 @@ export class EtaComponent implements Component {
     if (this.saver) clearInterval(this.saver);
     this.saver = undefined;
     await this.save();
+  }
+
+  /** the delay notices told changed: written at once (a notice is rare; a few bytes per open task told about) */
+  toldChanged(): void {
+    const { learned } = this.o;
+    if (!learned || !this.file) return;
+    void this.file
+      .update((d) => {
+        d.told = this.o.eta.toldNotices();
+      })
+      .catch((err: unknown) => learned.log.warn({ err }, 'eta: delay notices told not written'));
   }
 
   /** writes what the model learned (a few kB whatever the days driven) */

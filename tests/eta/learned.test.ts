@@ -182,6 +182,39 @@ describe('the learned state across a restart', () => {
     await c.stop();
   });
 
+  it('keeps the delay notices told for open tasks: a restart does not tell the customer twice; a task gone is forgotten in the file', async () => {
+    const window = { from: new Date(T0).toISOString(), to: new Date(T0 + 3_600_000).toISOString() };
+    let tasks: EtaTask[] = [{ id: 'A', kit: 'k', address: north(2000), window, sequence: 1 }];
+    const run = (): { c: EtaComponent; eta: EtaTracker; sink: MemorySink } => {
+      const sink = new MemorySink();
+      const model = new LearnedModel();
+      let c: EtaComponent | undefined;
+      const eta = new EtaTracker({ sink, tasksFor: (kit) => tasks.filter((t) => t.kit === kit), log: silentLog, model, options: { tickMs: 3_600_000 }, toldChanged: () => c?.toldChanged() });
+      const workload = new KitWorkload({ sink: new MemorySink(), log: silentLog });
+      c = new EtaComponent({ eta, workload, bus: new EventBus(silentLog), registry: new Registry(), lockerDevices: new Set(), learned: { model, dataDir: dir, log: silentLog } });
+      return { c, eta, sink };
+    };
+    const told = async (): Promise<unknown> => JSON.parse(await readFile(path.join(dir, learnedStateFile), 'utf8')).told;
+    const first = run();
+    await first.c.start();
+    await first.eta.exception('k', 'A', 'customer-absent', T0, 'app-1');
+    expect(first.sink.records.filter((r) => r.kind === 'pickup.delay')).toHaveLength(1);
+    await first.c.stop();
+    expect(await told()).toEqual([['k', 'A', 'exception:customer-absent']]);
+
+    const second = run();
+    await second.c.start();
+    await second.eta.exception('k', 'A', 'customer-absent', T0 + 60_000, 'app-1');
+    expect(second.sink.records.filter((r) => r.kind === 'pickup.delay')).toEqual([]);
+    await second.eta.exception('k', 'A', 'damaged', T0 + 60_000, 'app-1');
+    expect(second.sink.records.filter((r) => r.kind === 'pickup.delay').map((r) => r.body.reason)).toEqual(['damaged']);
+    // the task closes: what was told of it leaves the file
+    tasks = [];
+    second.eta.taskClosed('k', 'A');
+    await second.c.stop();
+    expect(await told()).toEqual([]);
+  });
+
   it('keeps the leg length out of the way of a van that barely moved', () => {
     const m = new LearnedModel();
     m.observeLeg({ from: north(0), to: north(50), departedAt: T0, arrivedAt: T0 + 60_000 });
