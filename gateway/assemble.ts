@@ -16,7 +16,7 @@ import { createSimRemoteBackends } from '../devices/transports/sim-remote.js';
 import { ClockMonitor } from '../clock/clock.js';
 import { EtaTracker, KitWorkload, LearnedModel, type EtaTask } from '../eta/index.js';
 import { PickupPipeline } from '../rules/pipeline.js';
-import { ReplayedPickups } from '../rules/pickup-replay.js';
+import { ReplayedTail } from '../rules/pickup-replay.js';
 import { TaskStore } from '../rules/tasks.js';
 import { TaskAnswers } from '../rules/assignments.js';
 import { topics } from '../core/topics.js';
@@ -61,7 +61,7 @@ export function assembleGateway(config: Config, options: AssembleOptions = {}): 
 
   // the journal stamps each record with the clock's quality, the clock writes clock.sync
   // records to the journal: the one pair that needs a late-bound function
-  const replayed = new ReplayedPickups();
+  const replayed = new ReplayedTail();
   const journal: JournalComponent = new JournalComponent({
     dataDir,
     gatewayId: config.gateway.id,

@@ -1,13 +1,13 @@
 /**
- * The task store as a gateway component: opened at start, seeded with the pickups the
- * journal replayed (a mark a crash lost), each kit's task list (each task with its state)
+ * The task store as a gateway component: opened at start, seeded with the pickups, answers
+ * and stop marks the journal replayed (a mark a crash lost), each kit's task list (each task with its state)
  * published retained on cg/v1/kits/{kit}/tasks whenever its task set changes, and one
  * task's state (accepted, declined, picked up, exception) retained on
  * cg/v1/kits/{kit}/tasks/{taskId}: a pickup or an answer costs one small message whatever
  * the length of the list. An empty retained message withdraws a state once a newer list
  * carries it. The courier's answers (`task` events) go to the task answers.
  */
-import type { ReplayedPickups } from '../rules/pickup-replay.js';
+import type { ReplayedTail } from '../rules/pickup-replay.js';
 import type { TaskAnswers } from '../rules/assignments.js';
 import type { TaskStore } from '../rules/tasks.js';
 import type { DeviceEvent } from '../devices/events.js';
@@ -20,7 +20,7 @@ export interface TasksComponentOptions {
   tasks: TaskStore;
   answers: TaskAnswers;
   /** filled while the journal opens, taken once at start */
-  replayed: ReplayedPickups;
+  replayed: ReplayedTail;
   bus: EventBus;
   broker: Broker;
   now: () => number;
@@ -46,7 +46,7 @@ export class TasksComponent implements Component {
       if (e.type === 'task') this.o.answers.handle(e as DeviceEvent<'task'>);
     });
     await store.start();
-    await store.seedPickups(this.o.replayed.take());
+    await store.seedMarks(this.o.replayed.take());
     this.o.answers.start();
   }
 

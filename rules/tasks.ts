@@ -24,6 +24,7 @@ import type { Logger } from 'pino';
 import { classifyWaybill } from '../devices/scanner/waybill.js';
 import { realTimers, type Timers } from '../core/timers.js';
 import { handovers } from './lockers/consent.js';
+import type { ReplayedMarks } from './pickup-replay.js';
 
 const isoTime = z.iso.datetime({ offset: true });
 
@@ -495,21 +496,49 @@ export class TaskStore {
   }
 
   /**
-   * Pickups found in the journal at start: a crash between a record's append and its mark
-   * must not let the same parcel be recorded twice. Marks missing here are added.
+   * Marks what the journal kept but a crash kept from being marked: pickups (the ones it
+   * already has are kept), answers to the assignment a task still has, stop closes and
+   * exceptions of tasks it knows. Returns how many marks were added.
    */
-  async seedPickups(marks: readonly PickupMark[]): Promise<number> {
-    const missing = marks.filter((m) => !this.pickups.has(m.waybill));
-    if (missing.length === 0) return 0;
+  async seedMarks(replayed: ReplayedMarks): Promise<number> {
+    const lines: string[] = [];
     const kits = new Set<string>();
+    const missing = replayed.pickups.filter((m) => !this.pickups.has(m.waybill));
     for (const m of missing) {
       const kit = this.applyPickup(m);
       if (kit !== undefined) kits.add(kit);
+      lines.push(JSON.stringify(m));
     }
-    await this.appendMarks(missing.map((m) => `${JSON.stringify(m)}\n`).join(''));
+    let answers = 0;
+    for (const a of replayed.answers) {
+      const t = this.byId.get(a.taskId);
+      if (!t || t.assignedAt !== a.assignedAt || t.response) continue;
+      t.response = a.mark;
+      lines.push(JSON.stringify({ taskId: a.taskId, assignedAt: a.assignedAt, response: a.mark } satisfies AnswerLine));
+      kits.add(t.task.kit);
+      answers++;
+    }
+    let stops = 0;
+    for (const m of replayed.stops) {
+      const t = this.byId.get(m.taskId);
+      if (!t) continue;
+      if ('close' in m) {
+        if (t.closed) continue;
+        t.closed = m.close;
+        lines.push(JSON.stringify({ taskId: m.taskId, closed: m.close } satisfies CloseLine));
+      } else {
+        if (t.exceptions.some((e) => e.recordId === m.exception.recordId)) continue;
+        t.exceptions.push(m.exception);
+        lines.push(JSON.stringify({ taskId: m.taskId, exception: m.exception } satisfies ExceptionLine));
+      }
+      kits.add(t.task.kit);
+      stops++;
+    }
+    if (lines.length === 0) return 0;
+    await this.appendMarks(lines.map((l) => `${l}\n`).join(''));
     for (const kit of kits) this.publish(kit);
-    this.opts.log.warn({ added: missing.length }, 'pickups recorded before a crash but not marked: marked now');
-    return missing.length;
+    this.opts.log.warn({ pickups: missing.length, answers, stops }, 'records kept before a crash but not marked: marked now');
+    return lines.length;
   }
 
   private applyPickup(mark: PickupMark): string | undefined {

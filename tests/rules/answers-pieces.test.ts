@@ -115,4 +115,43 @@ describe('TaskStore: answers to a stop of several parcels', () => {
     expect(stateOfList('A')).toMatchObject({ piecesDone: 1, expectedPieces: 3 });
     expect(store.awaitingAnswer()).toEqual([]);
   });
+
+  it('after a crash: an answer, a close and an exception the journal kept but the marks log lacks are marked at start, once, and survive the next restart', async () => {
+    const first = await open();
+    const assignedAt = now;
+    await first.upsert(task({ id: 'TA', waybill: undefined }));
+    await first.upsert(task({ id: 'TC', waybill: undefined, expectedPieces: 'any' }));
+    await first.upsert(task({ id: 'TX', waybill: undefined }));
+    await first.stop();
+    stores.splice(0);
+    const store = await open();
+    expect(store.awaitingAnswer().map((a) => a.taskId).sort()).toEqual(['TA', 'TC', 'TX']);
+    const replayed = {
+      pickups: [],
+      answers: [
+        { taskId: 'TA', assignedAt, mark: { response: 'accepted' as const, at: now + 5000, deviceId: 'app-1' } },
+        // an answer to an earlier assignment of the task is not this one's
+        { taskId: 'TX', assignedAt: assignedAt - 60_000, mark: { response: 'declined' as const, at: now, reason: 'too-far' } },
+      ],
+      stops: [
+        { taskId: 'TC', close: { reason: 'done' as const, at: now + 6000, recordId: 'R-close' } },
+        { taskId: 'TX', exception: { reason: 'customer-absent', at: now + 7000, recordId: 'R-exc' } },
+        { taskId: 'T-unknown', exception: { reason: 'damaged', at: now, recordId: 'R-none' } },
+      ],
+    };
+    expect(await store.seedMarks(replayed)).toBe(3);
+    expect(await store.seedMarks(replayed)).toBe(0);
+    expect(store.stateOf('TA')).toBe('accepted');
+    expect(store.isOpen('TC')).toBe(false);
+    expect(store.stateOf('TX')).toBe('exception');
+    expect(store.exceptions('TX')).toEqual([{ reason: 'customer-absent', at: now + 7000, recordId: 'R-exc' }]);
+    expect(store.awaitingAnswer().map((a) => a.taskId).sort()).toEqual(['TX']);
+    await store.stop();
+    stores.splice(0);
+    const again = await open();
+    expect(again.stateOf('TA')).toBe('accepted');
+    expect(again.isOpen('TC')).toBe(false);
+    expect(again.exceptions('TX')).toHaveLength(1);
+    expect(await again.seedMarks(replayed)).toBe(0);
+  });
 });

@@ -165,10 +165,14 @@ describe('TaskStore', () => {
     const s = store();
     await s.start();
     await s.markPickedUp({ waybill: 'RB123456785GB', kit: 'kit-1', verdictId: 'V0', receipt: 'R0', at: 1 });
-    const added = await s.seedPickups([
-      { waybill: 'RB123456785GB', kit: 'kit-1', verdictId: 'OTHER', receipt: 'RX', at: 2 },
-      { waybill: 'RR123456785CN', kit: 'kit-1', verdictId: 'V1', receipt: 'R1', at: 3 },
-    ]);
+    const added = await s.seedMarks({
+      pickups: [
+        { waybill: 'RB123456785GB', kit: 'kit-1', verdictId: 'OTHER', receipt: 'RX', at: 2 },
+        { waybill: 'RR123456785CN', kit: 'kit-1', verdictId: 'V1', receipt: 'R1', at: 3 },
+      ],
+      answers: [],
+      stops: [],
+    });
     expect(added).toBe(1);
     expect(s.pickedUp('RB123456785GB')?.verdictId).toBe('V0');
     expect(s.pickedUp('RR123456785CN')?.verdictId).toBe('V1');
