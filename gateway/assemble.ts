@@ -16,7 +16,7 @@ import { createSimRemoteBackends } from '../devices/transports/sim-remote.js';
 import { ClockMonitor } from '../clock/clock.js';
 import { EtaTracker, KitWorkload, LearnedModel, type EtaTask } from '../eta/index.js';
 import { PickupPipeline } from '../rules/pipeline.js';
-import { ReplayedTail } from '../rules/pickup-replay.js';
+import { ReplayedTail } from '../rules/marks-replay.js';
 import { TaskStore } from '../rules/tasks.js';
 import { TaskAnswers } from '../rules/assignments.js';
 import { topics } from '../core/topics.js';

@@ -7,7 +7,7 @@
  * the length of the list. An empty retained message withdraws a state once a newer list
  * carries it. The courier's answers (`task` events) go to the task answers.
  */
-import type { ReplayedTail } from '../rules/pickup-replay.js';
+import type { ReplayedTail } from '../rules/marks-replay.js';
 import type { TaskAnswers } from '../rules/assignments.js';
 import type { TaskStore } from '../rules/tasks.js';
 import type { DeviceEvent } from '../devices/events.js';

@@ -24,7 +24,7 @@ import type { Logger } from 'pino';
 import { classifyWaybill } from '../devices/scanner/waybill.js';
 import { realTimers, type Timers } from '../core/timers.js';
 import { handovers } from './lockers/consent.js';
-import type { ReplayedMarks } from './pickup-replay.js';
+import type { ReplayedMarks } from './marks-replay.js';
 
 const isoTime = z.iso.datetime({ offset: true });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerOf, pickupMarkOf, ReplayedTail, stopMarkOf, type ReplayedRecord } from '../../rules/pickup-replay.js';
+import { answerOf, pickupMarkOf, ReplayedTail, stopMarkOf, type ReplayedRecord } from '../../rules/marks-replay.js';
 import { answerRecord } from '../../rules/assignments.js';
 import { stopRecord } from '../../rules/verdicts.js';
 import type { RecordInput } from '../../rules/records.js';
