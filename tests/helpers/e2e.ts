@@ -3,7 +3,8 @@
  * of MQTT-native devices (scanner, scale, GPS) that makes pickups and follows the kit's
  * verdicts, valid UPU S10 waybills, and pickup tasks near one address.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { stringify as toYaml } from 'yaml';
@@ -58,6 +59,38 @@ export class GatewayChild extends GatewayProcess {
   override health<T = Health>(): Promise<{ status: number; body: T }> {
     return super.health<T>();
   }
+}
+
+/** A work folder, a data folder in it and the compiled gateway on free loopback ports. */
+export interface E2eGateway {
+  workDir: string;
+  dataDir: string;
+  gatewayId: string;
+  ports: GatewayPorts;
+  gateway: GatewayChild;
+}
+
+/**
+ * Makes a work folder and configures the compiled gateway `gw-{name}` in it: its id, data
+ * folder, MQTT (no WebSocket) and HTTP listeners on free loopback ports, then what `config`
+ * returns for the work folder (kits, devices, dispatch, tasks, ...). The folder's removal
+ * and the gateway's stop go to `cleanups` (run last first). The gateway is not started.
+ */
+export async function configureGateway(name: string, cleanups: (() => Promise<unknown>)[], config: (workDir: string) => Record<string, unknown> | Promise<Record<string, unknown>>): Promise<E2eGateway> {
+  const workDir = await mkdtemp(path.join(os.tmpdir(), `cg-e2e-${name}-`));
+  cleanups.push(() => rm(workDir, { recursive: true, force: true }));
+  const dataDir = path.join(workDir, 'data');
+  const gatewayId = `gw-${name}`;
+  const ports = { mqtt: await freePort(), http: await freePort() };
+  const file = await writeGatewayConfig(workDir, {
+    gateway: { id: gatewayId, dataDir, logLevel: 'info' },
+    mqtt: { host: '127.0.0.1', port: ports.mqtt, wsPort: null },
+    http: { host: '127.0.0.1', port: ports.http },
+    ...(await config(workDir)),
+  });
+  const gateway = new GatewayChild(file, ports, path.join(workDir, 'gateway.log'));
+  cleanups.push(() => gateway.stop());
+  return { workDir, dataDir, gatewayId, ports, gateway };
 }
 
 export interface Health {

@@ -8,12 +8,9 @@
  * the assignment-to-accept times.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { hashPassword } from '../../core/passwords.js';
 import { startDispatchSim } from '../../simulators/dispatch/index.js';
-import { freePort, GatewayChild, Kit, PICKUP_ADDRESS, s10, until, Watcher, writeGatewayConfig } from '../helpers/e2e.js';
+import { configureGateway, Kit, PICKUP_ADDRESS, s10, until, Watcher } from '../helpers/e2e.js';
 
 const PASSWORD = 'e2e-device-secret';
 const TOKEN = 'e2e-dispatch-token';
@@ -32,23 +29,14 @@ const dev = (id: string, kit: string, kind: string) => ({ id, kind, kit, transpo
 
 describe('dispatch assigns, the courier answers, the van picks up (two vans)', () => {
   it('request -> assign -> decline -> reassign -> accept -> ETA -> pickup -> receipt; an unanswered one reassigned too', async () => {
-    const workDir = await mkdtemp(path.join(os.tmpdir(), 'cg-e2e-loop-'));
-    cleanups.push(() => rm(workDir, { recursive: true, force: true }));
     const dispatch = await startDispatchSim({ token: TOKEN });
     cleanups.push(() => dispatch.close());
-    const ports = { mqtt: await freePort(), http: await freePort() };
-    const gatewayId = 'gw-loop';
-    const file = await writeGatewayConfig(workDir, {
-      gateway: { id: gatewayId, dataDir: path.join(workDir, 'data'), logLevel: 'info' },
-      mqtt: { host: '127.0.0.1', port: ports.mqtt, wsPort: null },
-      http: { host: '127.0.0.1', port: ports.http },
+    const { gateway, gatewayId } = await configureGateway('loop', cleanups, () => ({
       kits: [{ id: 'kit-1' }, { id: 'kit-2' }],
       devices: [...Kit.devices('kit-1', passwordHash), dev('app-1', 'kit-1', 'app'), dev('app-2', 'kit-2', 'app'), dev('gps-2', 'kit-2', 'gps')],
       dispatch: { transport: 'http', url: dispatch.url, token: TOKEN },
       tasks: { unacknowledgedMs: WAIT_MS },
-    });
-    const gateway = new GatewayChild(file, ports, path.join(workDir, 'gateway.log'));
-    cleanups.push(() => gateway.stop());
+    }));
     await gateway.start();
 
     const van1 = new Kit(gateway.mqttUrl, 'kit-1', PASSWORD);

@@ -8,12 +8,9 @@
  * backlog, and gets consent.missing, consent.given and the locker event.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { startDispatchSim, type DispatchSim } from '../../simulators/dispatch/index.js';
-import { authFetch, DEVICE_PASSWORD, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
-import { ptyPair, type PtyPair } from '../helpers/pty.js';
+import type { DispatchSim } from '../../simulators/dispatch/index.js';
+import { DEVICE_PASSWORD, type TestGateway } from '../helpers/gateway.js';
+import { startLockerRig, type LockerRig } from '../helpers/locker-rig.js';
 import { countBytes, LockBoardPeer, PeerPort } from '../helpers/device-peer.js';
 import { s10, until, Watcher } from '../helpers/e2e.js';
 
@@ -27,8 +24,7 @@ type Msg = { topic: string; payload: unknown };
 type Feedback = { result: string; text: string; reasons?: string[]; compartment?: string };
 type Show = { screen: string; compartment?: string; scores?: number[]; complaints?: string[] };
 
-let dir: string;
-let pair: PtyPair;
+let rig: LockerRig;
 let port: PeerPort;
 let board: LockBoardPeer;
 let dispatch: DispatchSim;
@@ -53,40 +49,23 @@ const task = (id: string, waybill: string, extra: Record<string, unknown>) => ({
 });
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'cg-e2e-consent-'));
-  pair = await ptyPair(dir, 'rs485');
-  port = await PeerPort.open(pair.peer, 19200);
-  board = new LockBoardPeer(port, { boards: [1], lockedBit: 0, user: { closeAfterMs: 800, parcel: 'put' } });
-  dispatch = await startDispatchSim({ token: TOKEN });
-  t = await startTestGateway({
-    gateway: { id: 'gw-consent' },
-    kits: [{ id: 'branch-1' }, { id: 'van-9' }],
-    devices: [
-      {
-        id: 'bank-1', kind: 'locker', kit: 'branch-1', protocol: 'kerong-cu16',
-        transport: { type: 'serial', path: pair.device, baudRate: 19200 },
-        lockedBit: 0, pollMs: 100,
-        compartments: [
-          { id: 'A01', board: 1, lock: 1, size: 'S' },
-          { id: 'A02', board: 1, lock: 2, size: 'S' },
-        ],
-      },
-      { id: 'terminal-1', kind: 'terminal', kit: 'branch-1', transport: { type: 'mqtt' }, credentials: { passwordHash: testHash() }, lockerBank: 'bank-1' },
+  rig = await startLockerRig({
+    name: 'consent',
+    dispatchToken: TOKEN,
+    kits: [{ id: 'van-9' }],
+    compartments: [
+      { id: 'A01', board: 1, lock: 1, size: 'S' },
+      { id: 'A02', board: 1, lock: 2, size: 'S' },
     ],
-    dispatch: { transport: 'http', url: dispatch.url, token: TOKEN },
-  }, { dataDir: dir });
+  });
+  ({ port, board, dispatch, t } = rig);
   terminal = new Watcher(t.mqttUrl, 'terminal-1', DEVICE_PASSWORD, ['cg/v1/devices/terminal-1/commands/#', 'cg/v1/devices/terminal-1/errors'], 'e2e-consent-terminal');
   await terminal.ready();
 });
 
 afterAll(async () => {
   await terminal?.close();
-  board?.stop();
-  await t?.stop();
-  await dispatch?.close();
-  await port?.close();
-  await pair?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await rig?.close();
 });
 
 describe('consent before a locker and customer feedback, over MQTT', () => {
@@ -99,10 +78,7 @@ describe('consent before a locker and customer feedback, over MQTT', () => {
         { id: 'k2', kind: 'consent.code', waybill: LOCKER, code: CONSENT_CODE, expiresAt: new Date(Date.now() + 3_600_000).toISOString() },
       ],
     });
-    await until(async () => {
-      const h = (await (await authFetch(`${t.httpUrl}/healthz`)).json()) as { components: { sync: { applied?: number } } };
-      return h.components.sync.applied === 3;
-    }, 'the tasks and the consent code applied', 10_000);
+    await rig.applied(3, 'the tasks and the consent code applied');
     dispatch.setFaults({ down: true });
   });
 

@@ -8,15 +8,12 @@
  * and in the gateway status.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { toHex } from '../../devices/codec.js';
 import type { JournalComponent } from '../../gateway/journal-component.js';
 import type { RecordEnvelope } from '../../cloud-sync/journal/records.js';
-import { startDispatchSim, type DispatchSim } from '../../simulators/dispatch/index.js';
-import { authFetch, DEVICE_PASSWORD, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
-import { ptyPair, type PtyPair } from '../helpers/pty.js';
+import type { DispatchSim } from '../../simulators/dispatch/index.js';
+import { authFetch, DEVICE_PASSWORD, metricValue, OPERATOR_PASSWORD, operatorHash, type TestGateway } from '../helpers/gateway.js';
+import { startLockerRig, type LockerRig } from '../helpers/locker-rig.js';
 import { countBytes, LockBoardPeer, PeerPort, sleep } from '../helpers/device-peer.js';
 import { s10, until, Watcher } from '../helpers/e2e.js';
 
@@ -32,8 +29,7 @@ type Feedback = { result: string; text: string; reasons?: string[]; compartment?
 type Show = { screen: string; compartment?: string; compartments?: string[]; until?: string };
 type Alarm = { kind: string; source: string; message: string };
 
-let dir: string;
-let pair: PtyPair;
+let rig: LockerRig;
 let port: PeerPort;
 let board: LockBoardPeer;
 let dispatch: DispatchSim;
@@ -62,31 +58,19 @@ async function bankStatus(): Promise<{ compartments: { id: string; status: strin
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'cg-e2e-locker-'));
-  pair = await ptyPair(dir, 'rs485');
-  port = await PeerPort.open(pair.peer, 19200);
-  // the user closes a door 800 ms after it opened, putting a parcel in
-  board = new LockBoardPeer(port, { boards: [1], lockedBit: 0, user: { closeAfterMs: 800, parcel: 'put' } });
-  dispatch = await startDispatchSim({ token: TOKEN });
-  t = await startTestGateway({
-    gateway: { id: 'gw-locker' },
-    operators: [{ username: 'tech', passwordHash: operatorHash() }],
-    kits: [{ id: 'branch-1' }],
-    devices: [
-      {
-        id: 'bank-1', kind: 'locker', kit: 'branch-1', protocol: 'kerong-cu16',
-        transport: { type: 'serial', path: pair.device, baudRate: 19200 },
-        lockedBit: 0, pollMs: 100, doorOpenAlarmMs: DOOR_OPEN_ALARM_MS,
-        compartments: [
-          { id: 'A01', board: 1, lock: 1, size: 'S' },
-          { id: 'A02', board: 1, lock: 2, size: 'S' },
-          { id: 'A03', board: 1, lock: 3, size: 'M' },
-        ],
-      },
-      { id: 'terminal-1', kind: 'terminal', kit: 'branch-1', transport: { type: 'mqtt' }, credentials: { passwordHash: testHash() }, lockerBank: 'bank-1', hasScale: true },
+  rig = await startLockerRig({
+    name: 'locker',
+    dispatchToken: TOKEN,
+    config: { operators: [{ username: 'tech', passwordHash: operatorHash() }] },
+    bank: { doorOpenAlarmMs: DOOR_OPEN_ALARM_MS },
+    compartments: [
+      { id: 'A01', board: 1, lock: 1, size: 'S' },
+      { id: 'A02', board: 1, lock: 2, size: 'S' },
+      { id: 'A03', board: 1, lock: 3, size: 'M' },
     ],
-    dispatch: { transport: 'http', url: dispatch.url, token: TOKEN },
-  }, { dataDir: dir });
+    terminal: { hasScale: true },
+  });
+  ({ port, board, dispatch, t } = rig);
   terminal = new Watcher(t.mqttUrl, 'terminal-1', DEVICE_PASSWORD, ['cg/v1/devices/terminal-1/commands/#'], 'e2e-terminal-1');
   watch = new Watcher(t.mqttUrl, 'tech', OPERATOR_PASSWORD, ['cg/v1/devices/bank-1/events/locker', 'cg/v1/gateway/status'], 'e2e-watch');
   op = new Watcher(t.mqttUrl, 'tech', OPERATOR_PASSWORD, ['cg/v1/devices/bank-1/status'], 'e2e-operator');
@@ -95,12 +79,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([terminal, watch, op].map((c) => c?.close()));
-  board?.stop();
-  await t?.stop();
-  await dispatch?.close();
-  await port?.close();
-  await pair?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await rig?.close();
 });
 
 describe('locker bank and terminal end to end', () => {
@@ -110,10 +89,7 @@ describe('locker bank and terminal end to end', () => {
       gatewayId: 'gw-locker',
       items: [{ id: 'code-1', kind: 'collection.code', bank: 'bank-1', courier: 'courier-7', code: CODE, expiresAt: new Date(Date.now() + 3_600_000).toISOString() }],
     });
-    await until(async () => {
-      const h = (await (await authFetch(`${t.httpUrl}/healthz`)).json()) as { components: { sync: { applied?: number } } };
-      return h.components.sync.applied === 1;
-    }, 'the collection code applied', 10_000);
+    await rig.applied(1, 'the collection code applied');
     // from here dispatch is down, so the flows' records stay in the journal to be read
     dispatch.setFaults({ down: true });
   });

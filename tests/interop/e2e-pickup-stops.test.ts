@@ -4,13 +4,12 @@
  * Only the bus and dispatch are looked at.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hashPassword } from '../../core/passwords.js';
 import { startDispatchSim, type DispatchSim } from '../../simulators/dispatch/index.js';
 import { metricValue } from '../helpers/gateway.js';
-import { freePort, GatewayChild, Kit, PICKUP_ADDRESS, pickupTask, s10, until, Watcher, writeGatewayConfig } from '../helpers/e2e.js';
+import { configureGateway, Kit, PICKUP_ADDRESS, pickupTask, s10, until, Watcher, type GatewayChild } from '../helpers/e2e.js';
 
 const PASSWORD = 'e2e-stops-secret';
 const TOKEN = 'e2e-stops-dispatch';
@@ -40,8 +39,6 @@ describe('pickups as couriers make them, over MQTT', () => {
 
   beforeAll(async () => {
     const passwordHash = await hashPassword(PASSWORD);
-    const workDir = await mkdtemp(path.join(os.tmpdir(), 'cg-e2e-stops-'));
-    cleanups.push(() => rm(workDir, { recursive: true, force: true }));
     const now = Date.now();
     const far = { text: 'far away', lat: PICKUP_ADDRESS.lat + 0.5, lon: PICKUP_ADDRESS.lon };
     const tasks = [
@@ -52,24 +49,20 @@ describe('pickups as couriers make them, over MQTT', () => {
       // 55 km away and due within a minute: its ETA is past the window from the first fix
       { ...pickupTask(KIT, 'T-LATE', s10(61_000_009), 500, 9), address: far, window: { from: new Date(now - 3_600_000).toISOString(), to: new Date(now + 60_000).toISOString() } },
     ];
-    const tasksFile = path.join(workDir, 'tasks.json');
-    await writeFile(tasksFile, JSON.stringify({ tasks }));
     dispatch = await startDispatchSim({ token: TOKEN, faults: { down: true } });
     cleanups.push(() => dispatch.close());
-    const ports = { mqtt: await freePort(), http: await freePort() };
-    const file = await writeGatewayConfig(workDir, {
-      gateway: { id: 'gw-stops', dataDir: path.join(workDir, 'data'), logLevel: 'info' },
-      mqtt: { host: '127.0.0.1', port: ports.mqtt, wsPort: null },
-      http: { host: '127.0.0.1', port: ports.http },
-      kits: [{ id: KIT }],
-      operators: [{ username: 'tech', passwordHash }],
-      devices: Kit.devices(KIT, passwordHash),
-      dispatch: { transport: 'http', url: dispatch.url, token: TOKEN },
-      tasks: { file: tasksFile },
-      rules: { pairingWindowMs: WINDOW_MS },
-    });
-    gateway = new GatewayChild(file, ports, path.join(workDir, 'gateway.log'));
-    cleanups.push(() => gateway.stop());
+    ({ gateway } = await configureGateway('stops', cleanups, async (workDir) => {
+      const tasksFile = path.join(workDir, 'tasks.json');
+      await writeFile(tasksFile, JSON.stringify({ tasks }));
+      return {
+        kits: [{ id: KIT }],
+        operators: [{ username: 'tech', passwordHash }],
+        devices: Kit.devices(KIT, passwordHash),
+        dispatch: { transport: 'http', url: dispatch.url, token: TOKEN },
+        tasks: { file: tasksFile },
+        rules: { pairingWindowMs: WINDOW_MS },
+      };
+    }));
     await gateway.start();
     kit = new Kit(gateway.mqttUrl, KIT, PASSWORD);
     cleanups.push(() => kit.close());

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { hashPassword } from '../../core/passwords.js';
 import { startDispatchSim, type DispatchSim } from '../../simulators/dispatch/index.js';
-import { deadLetters, freePort, GatewayChild, Kit, pickupTask, s10, until, Watcher, writeGatewayConfig, type PickupResult } from '../helpers/e2e.js';
+import { configureGateway, deadLetters, Kit, pickupTask, s10, until, Watcher, type GatewayChild, type PickupResult } from '../helpers/e2e.js';
 
 const PASSWORD = 'e2e-device-secret';
 const TOKEN = 'e2e-dispatch-token';
@@ -39,25 +39,15 @@ interface Setup {
 }
 
 async function setup(name: string, extra: Record<string, unknown>, dispatchDown: boolean): Promise<Setup> {
-  const workDir = await mkdtemp(path.join(os.tmpdir(), `cg-e2e-${name}-`));
-  const dataDir = path.join(workDir, 'data');
   const dispatch = await startDispatchSim({ token: TOKEN, faults: { down: dispatchDown } });
-  const ports = { mqtt: await freePort(), http: await freePort() };
-  const gatewayId = `gw-${name}`;
-  const file = await writeGatewayConfig(workDir, {
-    gateway: { id: gatewayId, dataDir, logLevel: 'info' },
-    mqtt: { host: '127.0.0.1', port: ports.mqtt, wsPort: null },
-    http: { host: '127.0.0.1', port: ports.http },
+  cleanups.push(() => dispatch.close());
+  const { workDir, dataDir, gateway, gatewayId } = await configureGateway(name, cleanups, () => ({
     kits: [{ id: KIT }],
     operators: [{ username: 'tech', passwordHash }],
     devices: Kit.devices(KIT, passwordHash),
     dispatch: { transport: 'http', url: dispatch.url, token: TOKEN },
     ...extra,
-  });
-  const gateway = new GatewayChild(file, ports, path.join(workDir, 'gateway.log'));
-  cleanups.push(() => rm(workDir, { recursive: true, force: true }));
-  cleanups.push(() => dispatch.close());
-  cleanups.push(() => gateway.stop());
+  }));
   return { workDir, dataDir, gateway, dispatch, gatewayId };
 }
 

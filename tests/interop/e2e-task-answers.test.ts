@@ -8,12 +8,9 @@
  * reaches dispatch as kit.workload.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { hashPassword } from '../../core/passwords.js';
 import { startDispatchSim } from '../../simulators/dispatch/index.js';
-import { freePort, GatewayChild, pickupTask, s10, until, Watcher, writeGatewayConfig } from '../helpers/e2e.js';
+import { configureGateway, pickupTask, s10, until, Watcher } from '../helpers/e2e.js';
 
 const PASSWORD = 'e2e-device-secret';
 const TOKEN = 'e2e-dispatch-token';
@@ -35,16 +32,9 @@ type TaskList = { kit: string; tasks: { id: string; state: string }[] };
 
 describe('the courier answers each assignment (MQTT black box)', () => {
   it('accept -> task.accepted, decline with a reason -> task.declined, no answer -> task.unacknowledged', async () => {
-    const workDir = await mkdtemp(path.join(os.tmpdir(), 'cg-e2e-answers-'));
-    cleanups.push(() => rm(workDir, { recursive: true, force: true }));
     const dispatch = await startDispatchSim({ token: TOKEN });
     cleanups.push(() => dispatch.close());
-    const ports = { mqtt: await freePort(), http: await freePort() };
-    const gatewayId = 'gw-answers';
-    const file = await writeGatewayConfig(workDir, {
-      gateway: { id: gatewayId, dataDir: path.join(workDir, 'data'), logLevel: 'info' },
-      mqtt: { host: '127.0.0.1', port: ports.mqtt, wsPort: null },
-      http: { host: '127.0.0.1', port: ports.http },
+    const { gateway, gatewayId } = await configureGateway('answers', cleanups, () => ({
       kits: [{ id: KIT }, { id: 'kit-2' }],
       operators: [{ username: 'tech', passwordHash }],
       devices: [
@@ -53,9 +43,7 @@ describe('the courier answers each assignment (MQTT black box)', () => {
       ],
       dispatch: { transport: 'http', url: dispatch.url, token: TOKEN },
       tasks: { unacknowledgedMs: WAIT_MS },
-    });
-    const gateway = new GatewayChild(file, ports, path.join(workDir, 'gateway.log'));
-    cleanups.push(() => gateway.stop());
+    }));
     await gateway.start();
 
     const app = new Watcher(gateway.mqttUrl, 'app-1', PASSWORD, [`cg/v1/kits/${KIT}/#`, 'cg/v1/devices/app-1/errors', 'cg/v1/devices/app-1/commands/#']);
