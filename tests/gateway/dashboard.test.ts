@@ -41,10 +41,20 @@ describe('dashboard HTTP side', () => {
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     const html = await page.text();
     expect(html).toContain('<script src="app.js" defer></script>');
+    expect(html).toContain('<script src="uplot.js" defer></script>');
     const js = await (await api('/app.js')).text();
     const css = await (await api('/app.css')).text();
+    // the chart library comes from the gateway too (its licence header names its home page)
+    const chartsJs = await api('/uplot.js');
+    expect(chartsJs.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const chartLib = (await chartsJs.text()).replace(/\/\*![\s\S]*?\*\//, '');
+    const chartCss = await (await api('/uplot.css')).text();
     expect(() => new vm.Script(js)).not.toThrow();
-    for (const text of [html, js, css]) expect(text).not.toMatch(/https?:\/\//);
+    expect(() => new vm.Script(chartLib)).not.toThrow();
+    expect(chartLib).toContain('uPlot');
+    expect(chartCss).toContain('.uplot');
+    // the SVG namespace is a name, not an address
+    for (const text of [html, js, css, chartLib, chartCss]) expect(text.split('http://www.w3.org/2000/svg').join('')).not.toMatch(/https?:\/\//);
     expect((await api('/nothing-here')).status).toBe(404);
   });
 
