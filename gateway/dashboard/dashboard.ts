@@ -286,8 +286,19 @@ export class Dashboard {
     if (!get) return sendJson(res, 405, { error: 'use GET' }, { allow: 'GET' });
     if (sub === '/api/session') return sendJson(res, 200, { username: session.username, expiresAt: new Date(this.sessions.expiresAt(session)).toISOString() });
     if (sub === '/api/snapshot') return sendJson(res, 200, this.snapshot(session.username));
+    if (sub.startsWith('/api/devices/')) return this.devicePage(res, decodeURIComponent(sub.slice('/api/devices/'.length)));
     if (sub === '/api/stream') return req.method === 'GET' ? this.openStream(req, res, token, session) : sendJson(res, 405, { error: 'use GET' }, { allow: 'GET' });
     return sendJson(res, 404, { error: 'not found', path: url.pathname });
+  }
+
+  /** one device for its page: its recent bus messages (redacted) and, for a driver-run device, the raw frames its transport carried */
+  private devicePage(res: http.ServerResponse, id: string): void {
+    const known = this.gateway.config.devices.some((d) => d.id === id);
+    if (!known) return sendJson(res, 404, { error: 'no such device', device: id });
+    // a locker terminal's bytes may carry the collection codes typed on it: never shown raw
+    const withheld = this.scanners.has(id);
+    const raw = withheld ? undefined : this.gateway.devices?.frames(id);
+    sendJson(res, 200, { id, messages: this.state.deviceMessages(id), frames: raw ? raw.frames : null, framesTotal: raw ? raw.total : 0, ...(withheld ? { framesWithheld: 'a terminal may carry collection codes' } : {}) });
   }
 
   private async login(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -186,6 +186,8 @@ interface KitState {
 }
 
 const ROOT = `${TOPIC_ROOT}/`;
+/** bus messages kept per device for its page */
+const DEVICE_MESSAGES = 20;
 
 export class LiveState {
   private readonly kits = new Map<string, KitState>();
@@ -197,6 +199,8 @@ export class LiveState {
   /** newest ETA per kit and task (bounded by the kits' stops) */
   private readonly etas = new Map<string, Map<string, EtaView>>();
   private readonly exceptions: ExceptionView[] = [];
+  /** per device: its last messages on the bus (status, events, errors, commands), raw until shown */
+  private readonly byDevice = new Map<string, BusEntry[]>();
   /** per device: the state it was last told in, and when (wall clock) */
   private readonly seen = new Map<string, { state: string; at: string }>();
 
@@ -241,6 +245,12 @@ export class LiveState {
     } else if (m.topic === topics.gatewayStatus()) {
       this.status = m;
     }
+    if (parts[0] === 'devices' && parts[1]) {
+      let list = this.byDevice.get(parts[1]);
+      if (!list) this.byDevice.set(parts[1], (list = []));
+      list.push(m);
+      if (list.length > DEVICE_MESSAGES * 2) list.splice(0, list.length - DEVICE_MESSAGES);
+    }
     this.recent.push(m);
     if (this.recent.length > this.o.activity * 2) this.recent.splice(0, this.recent.length - this.o.activity);
   }
@@ -260,6 +270,11 @@ export class LiveState {
       this.exceptions.unshift({ kit, taskId, customer: text(b.customer), waybill: text(b.waybill), reason: text(b.reason) ?? 'unknown', note: text(b.note), at: r.createdAt });
       if (this.exceptions.length > (this.o.exceptions ?? 50)) this.exceptions.length = this.o.exceptions ?? 50;
     } else if (r.kind === 'pickup.completed') this.etas.get(kit)?.delete(taskId);
+  }
+
+  /** the device's last messages on the bus, newest last */
+  deviceMessages(id: string): BusMessage[] {
+    return (this.byDevice.get(id) ?? []).slice(-DEVICE_MESSAGES).map((m) => m.toJSON());
   }
 
   /** what changes without a bus message of its own */

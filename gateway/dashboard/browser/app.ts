@@ -519,13 +519,19 @@
     }
   }
 
-  function stateCell(d: DeviceView): HTMLElement {
+  /** the alarms raised by a device (its id, or a part of it: `bank-1/A3`, `printer-1:paper`) */
+  function alarmsOf(alarms: AlarmView[], id: string): AlarmView[] {
+    return alarms.filter((a) => a.source === id || a.source.indexOf(id + ':') === 0 || a.source.indexOf(id + '/') === 0);
+  }
+
+  function stateCell(d: DeviceView, alarms: AlarmView[]): HTMLElement {
     const td = el('td', 'state');
     const cls = d.state === 'online' ? 'ok' : d.state === 'unavailable' ? 'bad' : d.state === 'connecting' ? 'warn' : 'off';
     add(td, el('span', 'pill ' + cls, d.state));
     if (d.state !== 'online' && d.reason) add(td, el('div', 'reason', d.reason));
     const since = d.seenSince || d.since;
     if (since) add(td, el('div', 'muted', (d.state === 'online' ? 'connected ' : 'since ') + ago(since)));
+    alarmsOf(alarms, d.id).forEach((a) => add(td, el('div', 'reason dev-alarm', a.message)));
     return td;
   }
 
@@ -552,7 +558,7 @@
       add(tr,
         add(el('td', 'id'), deviceLink(d.id), el('div', 'muted', d.kind + (d.protocol ? ' · ' + d.protocol : '') + (d.transport ? ' · ' + d.transport : ''))),
         el('td', 'kit', d.kit),
-        stateCell(d),
+        stateCell(d, v.alarms),
         d.lastEvent ? add(el('td', 'reading'), el('div', 'mono', reading(d.lastEvent)), el('div', 'muted', d.lastEvent.type + ' · ' + ago(d.lastEvent.at)))
           : el('td', 'reading muted', '—'));
       const faults = sum(d.faults);
@@ -1019,18 +1025,59 @@
       el('dt', '', 'refused'), el('dd', '', String(d.errors || 0) + (d.lastError ? ' · ' + d.lastError.reason : '')));
     const fl = d.faults || {};
     Object.keys(fl).forEach((k) => add(dl, el('dt', '', 'fault ' + k), el('dd', 'warn-text', String(fl[k]))));
-    v.alarms.filter((a) => a.source === d.id || a.source.indexOf(d.id + ':') === 0 || a.source.indexOf(d.id + '/') === 0).forEach((a) =>
+    alarmsOf(v.alarms, d.id).forEach((a) =>
       add(dl, el('dt', 'bad-text', a.kind), el('dd', 'bad-text', a.message)));
-    add(box, dl, el('h3', '', 'Recent messages on the bus'));
+    add(box, dl);
+    const info = deviceInfo && deviceInfo.id === d.id ? deviceInfo : null;
+    if (info && info.frames) {
+      add(box, el('h3', '', 'Raw frames (' + info.framesTotal + ' since start, the last ' + info.frames.length + ')'));
+      const fl2 = el('ol', 'frames raw-frames');
+      info.frames.slice().reverse().forEach((f) =>
+        add(fl2, add(el('li', 'frame f-' + f.dir), el('span', 'muted', clock(new Date(f.at).toISOString()) + ' · ' + (f.dir === 'in' ? 'from the device' : 'to the device') + ' · ' + f.bytes + ' bytes'),
+          el('pre', 'raw', f.text), el('pre', 'raw muted', f.hex.replace(/(..)/g, '$1 ').trim()))));
+      if (!info.frames.length) add(fl2, el('li', 'empty', 'No frame yet.'));
+      add(box, fl2);
+    } else if (info && info.framesWithheld) add(box, el('p', 'muted', 'Raw frames are not shown: ' + info.framesWithheld + '.'));
+    add(box, el('h3', '', 'Recent messages on the bus'));
     const ol = el('ol', 'frames');
-    v.activity.filter((m) => topicDevice(m.topic) === d.id).slice().reverse().slice(0, 20).forEach((m) =>
+    (info ? info.messages : []).slice().reverse().forEach((m) =>
       add(ol, add(el('li'), el('span', 'muted', clock(m.at) + ' · ' + topicLabel(m.topic)), el('pre', 'raw', JSON.stringify(m.payload)))));
-    if (!ol.firstChild) add(ol, el('li', 'empty', 'Nothing from this device since the page opened.'));
+    if (!ol.firstChild) add(ol, el('li', 'empty', info ? 'Nothing from this device yet.' : 'Loading…'));
     add(box, ol);
+  }
+  interface DeviceInfo {
+    id: string;
+    messages: BusMessage[];
+    frames: { dir: 'in' | 'out'; at: number; hex: string; text: string; bytes: number }[] | null;
+    framesTotal: number;
+    framesWithheld?: string;
+  }
+  let deviceInfo: DeviceInfo | null = null;
+  let deviceTimer: number | undefined;
+  /** the shown device's frames and messages, fetched while its page is open */
+  function loadDevice(): void {
+    const id = shownDevice;
+    if (!id) return;
+    fetch('api/devices/' + encodeURIComponent(id), { credentials: 'same-origin' })
+      .then((r) => (r.ok ? (r.json() as Promise<DeviceInfo>) : null))
+      .then((info) => {
+        if (info && info.id === shownDevice) {
+          deviceInfo = info;
+          schedule();
+        }
+      }, () => undefined);
   }
   function route(): void {
     const m = /^#device\/(.+)$/.exec(location.hash);
     shownDevice = m ? decodeURIComponent(m[1]) : '';
+    if (deviceTimer !== undefined) clearInterval(deviceTimer);
+    deviceTimer = undefined;
+    deviceInfo = null;
+    if (shownDevice) {
+      loadDevice();
+      deviceTimer = window.setInterval(loadDevice, 2000);
+      window.scrollTo(0, 0);
+    }
     schedule();
   }
 
