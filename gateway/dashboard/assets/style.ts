@@ -110,6 +110,9 @@ dl.kv { display: grid; grid-template-columns: auto 1fr; gap: 2px 12px; margin: 0
 dl.kv dt { color: var(--muted); }
 dl.kv dd { margin: 0; text-align: right; overflow-wrap: anywhere; }
 .component { margin-top: 10px; padding-top: 8px; border-top: 1px solid var(--line); }
+.activity { max-height: 460px; overflow-y: auto; }
+.component summary { cursor: pointer; font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); }
+.component[open] summary { margin-bottom: 4px; }
 .activity li { display: grid; grid-template-columns: auto minmax(0, 1fr); gap: 0 8px; padding: 3px 0; border-bottom: 1px solid var(--line); font-size: 12px; }
 .activity li:last-child { border-bottom: 0; }
 .a-topic { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: 11.5px; }

@@ -942,7 +942,8 @@
     Object.keys(st).sort().forEach((name) => {
       const part = st[name];
       if (name === 'alarms' || name === 'journal' || !isObj(part)) return;
-      const c = add(el('div', 'component'), el('h3', '', name));
+      // each component folded, its name and first figure in view: the panel stays short
+      const c = add(el('details', 'component'), add(el('summary'), el('b', '', name)));
       const dl = el('dl', 'kv');
       const rows = flat(part, '', []);
       if (rows.length === 0) add(dl, el('dt', 'muted', 'running'), el('dd', ''));
