@@ -147,6 +147,11 @@ describe('dashboard during a scenario, in chromium', () => {
         // the exception names its task, its customer and the reason
         const exception = p.locator('#exceptions .exception').first();
         expect(await exception.textContent()).toMatch(/customer absent.*T02.*customer-2/);
+        // the review the courier confirmed (stop 4, heavier than declared) shows as confirmed, with its receipt
+        const confirmed = p.locator('.kit .verdict[data-outcome="confirmed"]', { hasText: 'far from what the customer declared' });
+        expect(await confirmed.count()).toBe(1);
+        expect(await confirmed.locator('.recorded').textContent()).toMatch(/^receipt /);
+        expect(await p.locator('.kit .verdict[data-outcome="needs-review"] .recorded:not(.no)').count()).toBe(0);
         // the charts fill in bucket by bucket: wait for the last one to carry the day's end
         await p.waitForTimeout(2500);
         await checkPage(p);
