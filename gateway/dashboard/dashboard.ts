@@ -175,7 +175,6 @@ export class Dashboard {
       this.figures.add(r);
       this.state.record(r);
     });
-    void this.figures.seed((each) => readJournal(this.gateway.config.gateway.dataDir, each), this.log);
     this.timers = [
       setInterval(() => this.heartbeat(), this.o.heartbeatMs),
       setInterval(() => {
@@ -255,6 +254,8 @@ export class Dashboard {
 
   private snapshot(operator: string): Snapshot {
     const { config } = this.gateway;
+    // the journal's earlier records of the day are read once, for the first browser
+    void this.figures.seed((each) => readJournal(config.gateway.dataDir, each), this.log);
     return this.state.snapshot({
       gatewayId: config.gateway.id,
       operator,

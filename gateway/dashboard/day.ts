@@ -3,8 +3,9 @@
  * code the demo summary and `courier-gw report` run) over the day's records of the kinds it
  * reads. Each record the journal keeps is added as it comes (O(1), at most `maxRecords`
  * kept, the oldest dropped first); the figures are computed when a browser asks, at most
- * once per `cacheMs` and only after something changed. At start the day's records already
- * in the journal are read once, in the background, so a restart mid-day keeps the figures.
+ * once per `cacheMs` and only after something changed. The day's records already in the
+ * journal are read once, in the background, when the first browser asks, so a restart
+ * mid-day keeps the figures.
  */
 import type { Logger } from 'pino';
 import { REPORT_KINDS, computeReport, dayOf, type DayReport, type ReportRecord } from '../../report/figures.js';
@@ -23,9 +24,8 @@ export interface DayFiguresOptions {
 
 export class DayFigures {
   private day = '';
-  private records: ReportRecord[] = [];
-  /** records kept while the journal is read at start: merged by id once it is */
-  private early: KeptRecord[] | undefined;
+  private records: KeptRecord[] = [];
+  private seeding: Promise<void> | undefined;
   private changed = true;
   private cached: { at: number; report: DayReport } | undefined;
   private readonly maxRecords: number;
@@ -38,43 +38,41 @@ export class DayFigures {
     this.now = o.now ?? Date.now;
   }
 
-  /** Reads the day's records already in the journal (the newest day found), then keeps what came meanwhile. */
-  async seed(read: (each: (r: KeptRecord) => void) => Promise<unknown>, log?: Logger): Promise<void> {
-    this.early = [];
+  /**
+   * Reads the day's records already in the journal (the newest day found) once, the first
+   * time it is called, and merges those kept meanwhile by id. Until a browser asks, the
+   * journal is not read at all: a gateway starting on a large backlog starts as fast.
+   */
+  seed(read: (each: (r: KeptRecord) => void) => Promise<unknown>, log?: Logger): Promise<void> {
+    return (this.seeding ??= this.read(read, log));
+  }
+
+  private async read(read: (each: (r: KeptRecord) => void) => Promise<unknown>, log?: Logger): Promise<void> {
     const seeded = new DayFigures({ maxRecords: this.maxRecords });
-    const ids = new Set<string>();
     try {
-      await read((r) => {
-        if (!REPORT_KINDS.has(r.kind)) return;
-        const before = seeded.day;
-        seeded.add(r);
-        if (seeded.day !== before) ids.clear();
-        if (seeded.day === dayOf(r.createdAt)) ids.add(r.id);
-      });
+      await read((r) => seeded.add(r));
     } catch (err) {
-      log?.warn({ err }, 'dashboard: the day figures start from now: the journal was not read');
+      log?.warn({ err }, 'dashboard: the day figures count from the start of the gateway: the journal was not read');
+      return;
     }
-    const early = this.early;
-    this.early = undefined;
-    this.day = seeded.day;
-    this.records = seeded.records;
-    for (const r of early) if (!ids.has(r.id)) this.add(r);
+    const ids = new Set(seeded.records.map((r) => r.id));
+    const live = this.records;
+    this.day = '';
+    this.records = [];
+    for (const r of seeded.records) this.add(r);
+    for (const r of live) if (!ids.has(r.id)) this.add(r);
     this.changed = true;
   }
 
   add(r: KeptRecord): void {
     if (!REPORT_KINDS.has(r.kind)) return;
-    if (this.early) {
-      this.early.push(r);
-      return;
-    }
     const day = dayOf(r.createdAt);
     if (day < this.day) return;
     if (day > this.day) {
       this.day = day;
       this.records = [];
     }
-    this.records.push({ kind: r.kind, createdAt: r.createdAt, kit: r.kit, body: r.body });
+    this.records.push({ id: r.id, kind: r.kind, createdAt: r.createdAt, kit: r.kit, body: r.body });
     // dropping half at once keeps adding O(1) amortised
     if (this.records.length > this.maxRecords) this.records = this.records.slice(this.records.length - Math.floor(this.maxRecords / 2));
     this.changed = true;

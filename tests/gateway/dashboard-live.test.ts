@@ -83,6 +83,21 @@ describe('DayFigures', () => {
     expect(f.report()!.eta.samples).toBe(1);
   });
 
+  it('read the journal only once, when first asked, merging what was kept before by id', async () => {
+    const f = new DayFigures({ cacheMs: 0 });
+    f.add(day[0]!);
+    f.add(day[3]!);
+    let reads = 0;
+    const read = async (each: (r: KeptRecord) => void) => {
+      reads++;
+      for (const r of day.slice(0, 3)) each(r);
+    };
+    await Promise.all([f.seed(read), f.seed(read)]);
+    await f.seed(read);
+    expect(reads).toBe(1);
+    expect(f.report()).toEqual(computeReport(day.slice(0, 4), { day: '2026-03-02' }));
+  });
+
   it('start the next day afresh, pass older days over, and keep at most maxRecords', () => {
     const f = new DayFigures({ cacheMs: 0, maxRecords: 10 });
     f.add(day[0]!);
