@@ -850,7 +850,11 @@
       li.setAttribute('data-task', r.id);
       let cls = 'off';
       let verdict = 'no ETA yet';
-      if (e) {
+      if (r.status === 'exception') {
+        // the last try failed: its ETA is of that try
+        cls = 'bad';
+        verdict = r.detail;
+      } else if (e) {
         const t = Date.parse(e.eta);
         if (r.to && t > Date.parse(r.to)) { cls = 'bad'; verdict = 'late ' + Math.round((t - Date.parse(r.to)) / 60000) + ' min'; }
         else if (r.from && t < Date.parse(r.from)) { cls = 'warn'; verdict = 'early'; }
