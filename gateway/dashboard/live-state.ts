@@ -166,7 +166,7 @@ export interface LiveStateOptions {
   activity: number;
   /** the charts' time bucket; default 10 s */
   chartBucketMs?: number;
-  /** positions kept per GPS unit; default 500 */
+  /** positions kept per GPS unit (past it the track is thinned to half); default 500 */
   trackPoints?: number;
   /** exceptions kept; default 50 */
   exceptions?: number;
@@ -293,8 +293,8 @@ export class LiveState {
     // a van standing still adds nothing
     if (last && Math.abs(last[0] - p.lat) < 2e-5 && Math.abs(last[1] - p.lon) < 2e-5) return;
     t.push([p.lat, p.lon, now]);
-    const max = this.o.trackPoints ?? 500;
-    if (t.length > max * 1.5) t.splice(0, t.length - max);
+    // full: every other point goes (the newest stays), so the whole day's route keeps its shape in a bounded track
+    if (t.length > (this.o.trackPoints ?? 500)) this.tracks.set(device, halve(t));
   }
 
   devices(list: readonly DeviceSummary[]): DeviceView[] {
@@ -407,6 +407,13 @@ export class LiveState {
     }
     return k;
   }
+}
+
+/** every other point, the last one kept */
+export function halve<T>(points: readonly T[]): T[] {
+  const out: T[] = [];
+  for (let i = (points.length - 1) % 2; i < points.length; i += 2) out.push(points[i]!);
+  return out;
 }
 
 function lastError(m: BusEntry): { reason: string; at: string } {

@@ -136,7 +136,10 @@ describe('LiveState route, ETAs and exceptions', () => {
     st.apply(raw('cg/v1/devices/gps-1/events/position', { lat: 'north', lon: 13.4 }), T0 + 300);
     const snap = st.snapshot({ gatewayId: 'gw', operator: 'tech', at, devices: [gps], alarms: [], kits: [{ id: 'van-1' }] });
     const track = snap.kits[0]!.track!;
-    expect(track.length).toBeLessThanOrEqual(30);
+    expect(track.length).toBeLessThanOrEqual(20);
+    expect(track.length).toBeGreaterThan(5);
+    // thinned, not cut: the day's first stretch is still there, and the newest point
+    expect(track[0]![0]).toBeLessThan(52.5 + 10 * 0.001);
     expect(track.at(-1)).toEqual([52.5 + 99 * 0.001, 13.4, T0 + 99]);
   });
 

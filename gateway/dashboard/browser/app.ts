@@ -309,7 +309,8 @@
     const last = tr[tr.length - 1];
     if (last && Math.abs(last[0] - pt[0]) < 2e-5 && Math.abs(last[1] - pt[1]) < 2e-5) return;
     tr.push(pt);
-    if (tr.length > MAX_TRACK * 1.5) tr.splice(0, tr.length - MAX_TRACK);
+    // as the gateway does: thinned to every other point when full, the newest kept
+    if (tr.length > MAX_TRACK) k.track = tr.filter((_, i) => (tr.length - 1 - i) % 2 === 0);
   }
 
   function onLive(u: LiveUpdate): void {
@@ -461,7 +462,7 @@
           cursor: { show: true },
           scales: { x: { time: true }, rate: { auto: true } },
           axes: [
-            { stroke: '#7a8591', grid: { stroke: 'rgba(128,128,128,.15)' } },
+            { stroke: '#7a8591', grid: { stroke: 'rgba(128,128,128,.15)' }, space: 70, values: (_u: uPlot, splits: number[]) => splits.map((x) => clock(new Date(x * 1000).toISOString())) },
             { stroke: '#7a8591', grid: { stroke: 'rgba(128,128,128,.15)' }, size: 50, label: d.unit, labelSize: 14 },
             ...(d.unit2 ? [{ scale: 'rate', side: 1, stroke: '#7a8591', grid: { show: false }, size: 44, label: d.unit2, labelSize: 14 } as uPlot.Axis] : []),
           ],
