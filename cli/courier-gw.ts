@@ -394,11 +394,13 @@ export function buildCli(): Command {
       .description('the reference dispatch, a gateway and a simulated van running the van-day scenario fast, with a summary')
       .option('--speed <n>', 'simulated seconds per real second', numberArg)
       .option('--keep', 'keep the work folder')
-      .action(async (opts: { speed?: number; keep?: boolean }) => {
+      .option('--stay', 'keep the gateway, dispatch and the dashboard running after the summary until Ctrl-C')
+      .option('--password <password>', 'the dashboard password of operator tech (default: a random one, printed)')
+      .action(async (opts: { speed?: number; keep?: boolean; stay?: boolean; password?: string }) => {
         const { runScenarioCli } = await import('../simulators/cli.js');
         process.exitCode = await runScenarioCli('van-day', { ...opts, demo: true });
       }),
-    ['courier-gw demo', 'courier-gw demo --speed 120 --keep'],
+    ['courier-gw demo', 'courier-gw demo --speed 120 --keep', 'courier-gw demo --stay --password demo-pass'],
   );
 
   // the codec list comes from the device registry: loaded only when the decode command runs or shows its help

@@ -11,6 +11,7 @@ import type { CommandResult, DeviceConfig, DeviceState, Driver, DriverContext, P
 import { CodecError } from '../devices/codec.js';
 import { findProtocol } from '../devices/registry.js';
 import type { Transports } from '../devices/transports/types.js';
+import { FrameRing, tapTransports, type RawFrame } from '../devices/transports/tap.js';
 import type { Config } from './config.js';
 import type { Broker } from './broker.js';
 import type { CommandIssuer, EventBus } from './event-bus.js';
@@ -38,6 +39,8 @@ interface Entry {
   config: DeviceConfig;
   driver?: Driver;
   summary: DeviceSummary;
+  /** the last raw frames its serial line or HID handle carried (driver-run devices) */
+  frames?: FrameRing;
 }
 
 export interface DeviceManagerOptions {
@@ -146,6 +149,12 @@ export class DeviceManager {
     return this.entries.get(id)?.driver;
   }
 
+  /** the device's last raw frames, oldest first; undefined for an unknown or MQTT-native device */
+  frames(id: string): { total: number; frames: RawFrame[] } | undefined {
+    const ring = this.entries.get(id)?.frames;
+    return ring ? { total: ring.total, frames: ring.list() } : undefined;
+  }
+
   /** Runs a command on a driver-run device; MQTT-native devices get their commands straight from the broker. */
   async command(id: string, name: string, payload: Record<string, unknown>): Promise<CommandResult> {
     const e = this.entries.get(id);
@@ -207,13 +216,14 @@ export class DeviceManager {
   private context(e: Entry, log: Logger): DriverContext {
     const id = e.config.id;
     const store = this.o.state;
+    e.frames = new FrameRing(32);
     return {
       device: e.config,
       log,
       emit: <T extends EventType>(type: T, payload: EventPayload<T>) => this.emitEvent(e, type, payload),
       status: (state, detail) => this.setStatus(e, state, detail),
       fault: (kind, error, detail) => this.fault(e, kind, error, detail),
-      transports: this.o.transports,
+      transports: tapTransports(this.o.transports, e.frames, Date.now),
       state: {
         get: <T>(key: string) => store.data.devices[id]?.[key] as T | undefined,
         set: (key: string, value: unknown) =>

@@ -51,6 +51,8 @@ export interface GatewayEvents {
   'task-state': { kit: string; taskId: string; state: TaskState | null };
   /** a pickup's record is durable (the kit hears `recorded: true` now): the record as kept */
   'pickup-recorded': { id: string; kit: string; createdAt: string; clock: string; body: Record<string, unknown> };
+  /** any record the journal kept (after its append resolved): the dashboard's day figures, ETAs and exceptions follow these */
+  'record-kept': { id: string; kind: string; kit?: string; createdAt: string; body: Record<string, unknown> };
   /** a message the gateway published (verdicts, commands, tasks): the dashboard follows these */
   published: { topic: string; payload: unknown };
 }

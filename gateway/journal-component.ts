@@ -114,7 +114,10 @@ export class JournalComponent implements Component, RecordSink {
 
   append(input: RecordInput): Promise<RecordEnvelope> {
     if (!this.journal) return Promise.reject(new RecordRefusedError('CLOSED', 'the journal is not open'));
-    return this.journal.append(input);
+    return this.journal.append(input).then((env) => {
+      this.o.bus.emit('record-kept', { id: env.id, kind: env.kind, kit: env.kit, createdAt: env.createdAt, body: env.body });
+      return env;
+    });
   }
 
   /** the open journal as the sync link reads it; throws before start */

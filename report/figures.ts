@@ -14,6 +14,9 @@ export interface ReportRecord {
   body: Record<string, unknown>;
 }
 
+/** the record kinds computeReport reads; every other kind is passed over */
+export const REPORT_KINDS: ReadonlySet<string> = new Set(['pickup.completed', 'pickup.exception', 'eta.update', 'position.track', 'customer.feedback', 'consent.missing']);
+
 export interface ReportOptions {
   /** YYYY-MM-DD: only records created that day (UTC); absent: every record given */
   day?: string;

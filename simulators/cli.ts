@@ -7,6 +7,10 @@ export interface ScenarioCliOptions {
   speed?: number;
   keep?: boolean;
   demo?: boolean;
+  /** keep gateway, dispatch and the dashboard running after the summary until SIGINT / SIGTERM */
+  stay?: boolean;
+  /** the dashboard operator's password (user tech) */
+  password?: string;
 }
 
 function line(s = ''): void {
@@ -38,15 +42,41 @@ export function formatSummary(name: string, r: ScenarioReport): string {
 export async function runScenarioCli(name: string, opts: ScenarioCliOptions): Promise<number> {
   const scenario = await loadScenario(name);
   const t0 = Date.now();
+  const summary = (report: ScenarioReport) => {
+    line();
+    line(formatSummary(scenario.name, report));
+    if (opts.keep || !report.ok) line(`work folder: ${report.workDir}`);
+  };
   const report = await runScenario({
     scenario,
     speed: opts.speed,
     keep: opts.keep,
     ports: opts.demo ? { http: 8080, mqtt: 1883 } : undefined,
+    operatorPassword: opts.password,
     log: (l) => line(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${l}`),
+    hold: opts.stay
+      ? async (r) => {
+          summary(r);
+          line();
+          line(`staying up: dashboard ${r.httpUrl}/dashboard/ (user tech); Ctrl-C stops the gateway and dispatch`);
+          const signal = await untilSignal();
+          line(`${signal}: stopping`);
+        }
+      : undefined,
   });
-  line();
-  line(formatSummary(scenario.name, report));
-  if (opts.keep || !report.ok) line(`work folder: ${report.workDir}`);
+  if (!opts.stay) summary(report);
   return report.ok ? 0 : 1;
+}
+
+/** Resolves at the first SIGINT or SIGTERM (named), the handlers removed again. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
 }

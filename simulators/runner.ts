@@ -32,6 +32,13 @@ export interface ScenarioRunOptions {
   keep?: boolean;
   /** fixed ports (the demo shows the dashboard URL); 0 picks free ones */
   ports?: { mqtt?: number; http?: number; ws?: number | null };
+  /** the dashboard operator's (`tech`) password; default a random one, printed in the log */
+  operatorPassword?: string;
+  /**
+   * called with the report while the gateway, dispatch and devices still run; they are
+   * stopped when it resolves (the demo's --stay waits for Ctrl-C here)
+   */
+  hold?: (report: ScenarioReport) => Promise<void>;
 }
 
 export interface ScenarioReport {
@@ -60,7 +67,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   // the runner reads /metrics and the operator view of /healthz with its own API token
   const apiToken = randomBytes(18).toString('base64url');
   const auth = { authorization: `Bearer ${apiToken}` };
-  const passwords = { app: randomBytes(9).toString('base64url'), scale: randomBytes(9).toString('base64url'), gps: randomBytes(9).toString('base64url'), operator: randomBytes(6).toString('base64url'), terminal: randomBytes(9).toString('base64url') };
+  const passwords = { app: randomBytes(9).toString('base64url'), scale: randomBytes(9).toString('base64url'), gps: randomBytes(9).toString('base64url'), operator: options.operatorPassword ?? randomBytes(6).toString('base64url'), terminal: randomBytes(9).toString('base64url') };
   const [appHash, scaleHash, gpsHash, operatorHash, terminalHash, apiTokenHash] = await Promise.all([hashPassword(passwords.app), hashPassword(passwords.scale), hashPassword(passwords.gps), hashPassword(passwords.operator), hashPassword(passwords.terminal), hashPassword(apiToken)]);
 
   const dispatch: DispatchSim = await startDispatchSim({ port: 0, host: '127.0.0.1', token });
@@ -131,7 +138,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   let stopTimers = false;
   try {
     await gateway.start();
-    log(`gateway up; dashboard ${httpUrl}/dashboard/ (user tech, password ${passwords.operator})`);
+    log(`gateway up; dashboard ${httpUrl}/dashboard/ (user tech, password ${options.operatorPassword === undefined ? passwords.operator : 'as given'})`);
     const app = new KitApp(mqttUrl, 'app-1', passwords.app, s.kit, { answerTasks: true });
     const gps = new MqttDevice(mqttUrl, 'gps-1', passwords.gps);
     devices.push(app, gps);
@@ -265,7 +272,9 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     const heard = new Set(lockerResult?.reasons ?? []);
     for (const want of s.expect.terminalReasons) if (!heard.has(want)) failures.push(`expected the terminal to be answered with ${want}, heard ${[...heard].join(', ') || 'nothing'}`);
     failures.push(...(await checkDeviceExpectations(s, httpUrl, auth, dispatch, visits)));
-    return { ok: failures.length === 0, failures, figures, workDir, httpUrl, realSeconds: Math.round((Date.now() - t0) / 100) / 10 };
+    const report: ScenarioReport = { ok: failures.length === 0, failures, figures, workDir, httpUrl, realSeconds: Math.round((Date.now() - t0) / 100) / 10 };
+    await options.hold?.(report);
+    return report;
   } finally {
     stopTimers = true;
     await Promise.all(devices.map((d) => d.close()));

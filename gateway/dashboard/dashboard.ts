@@ -5,16 +5,21 @@
  * alarms and the config.
  */
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { Gateway } from '../runtime.js';
 import { hashPassword, verifyPassword } from '../../core/passwords.js';
 import { topicFilters } from '../../core/topics.js';
+import { defaultEtaOptions } from '../../eta/index.js';
+import { readJournal } from '../../cloud-sync/journal/read.js';
 import { BusEntry, LiveState, type Snapshot } from './live-state.js';
 import { LoginThrottle, SessionStore, type Session } from './sessions.js';
 import { SseStream } from './sse.js';
 import { secretScanners, type SecretScanners } from './redact.js';
 import { BodyError, clearedCookie, readCookie, readFields, redirect, sameOrigin, sendJson, sendText, sessionCookie, SECURITY_HEADERS } from './http-helpers.js';
+import { DayFigures } from './day.js';
 import { PAGE_HTML } from './assets/page.js';
 import { PAGE_JS } from './assets/script.js';
 import { PAGE_CSS } from './assets/style.js';
@@ -48,8 +53,10 @@ export interface DashboardOptions {
   maxStreams?: number;
   /** keep-alive comment and session check on every stream; default 15 s */
   heartbeatMs?: number;
-  /** how often device counters (faults, last reading) are re-sent when they changed; default 2 s */
+  /** how often device counters (faults, last reading), the charts and the day's figures are re-sent when they changed; default 2 s */
   deviceRefreshMs?: number;
+  /** the charts' time bucket; default 10 s (an hour of them is kept) */
+  chartBucketMs?: number;
   /** verdicts kept per kit for new browsers; default 50 */
   verdictsPerKit?: number;
   /** bus messages kept for new browsers; default 100 */
@@ -60,6 +67,14 @@ export interface DashboardOptions {
 }
 
 const COOKIE = 'cg_dashboard';
+
+/** the chart library's files (uPlot, from its package), read at the first page that asks */
+const library = new Map<string, Promise<string>>();
+function chartLibrary(file: string): Promise<string> {
+  let text = library.get(file);
+  if (!text) library.set(file, (text = readFile(createRequire(import.meta.url).resolve(`uplot/dist/${file}`), 'utf8')));
+  return text;
+}
 const BUS_FEED = topicFilters.all;
 
 interface Client {
@@ -81,6 +96,8 @@ export class Dashboard {
   private unsubscribe: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
   private lastDevices = '';
+  private lastLive = '';
+  private readonly figures = new DayFigures();
   private dummyHash: Promise<string> | undefined;
   private stopped = false;
   private readonly scanners: SecretScanners;
@@ -103,6 +120,7 @@ export class Dashboard {
       deviceRefreshMs: options.deviceRefreshMs ?? 2_000,
       verdictsPerKit: options.verdictsPerKit ?? 50,
       activity: options.activity ?? 100,
+      chartBucketMs: options.chartBucketMs ?? 10_000,
       secureCookie: options.secureCookie ?? gateway.http.secure,
     };
     this.log = gateway.log.child({ component: 'dashboard' });
@@ -124,7 +142,16 @@ export class Dashboard {
       maxKeys: 10_000,
       now: this.now,
     });
-    this.state = new LiveState({ verdictsPerKit: this.o.verdictsPerKit, activity: this.o.activity, scanners: this.scanners });
+    const sim = (gateway.config as { simulation?: { factor?: unknown } }).simulation;
+    const eta = gateway.config.eta as { geofenceM?: unknown };
+    this.state = new LiveState({
+      verdictsPerKit: this.o.verdictsPerKit,
+      activity: this.o.activity,
+      chartBucketMs: this.o.chartBucketMs,
+      scanners: this.scanners,
+      geofenceM: typeof eta.geofenceM === 'number' ? eta.geofenceM : defaultEtaOptions.geofenceM,
+      clockFactor: typeof sim?.factor === 'number' && sim.factor > 0 ? sim.factor : 1,
+    });
   }
 
   /** Registers the routes on the gateway's HTTP side. */
@@ -144,7 +171,18 @@ export class Dashboard {
   async start(): Promise<void> {
     this.stopped = false;
     this.unsubscribe = this.gateway.broker.subscribe(BUS_FEED, (topic, payload) => this.onMessage(topic, payload), { retained: true });
-    this.timers = [setInterval(() => this.heartbeat(), this.o.heartbeatMs), setInterval(() => this.refreshDevices(), this.o.deviceRefreshMs)];
+    this.gateway.bus.on('dashboard', 'record-kept', (r) => {
+      this.figures.add(r);
+      this.state.record(r);
+    });
+    this.timers = [
+      setInterval(() => this.heartbeat(), this.o.heartbeatMs),
+      setInterval(() => {
+        this.sampleJournal();
+        this.refreshDevices();
+        this.refreshLive();
+      }, this.o.deviceRefreshMs),
+    ];
     for (const t of this.timers) t.unref();
   }
 
@@ -156,6 +194,7 @@ export class Dashboard {
     this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    this.gateway.bus.off('dashboard');
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     for (const c of this.clients) c.stream.close();
@@ -171,7 +210,7 @@ export class Dashboard {
 
   private onMessage(topic: string, raw: Buffer): void {
     const message = new BusEntry(topic, raw, this.now(), this.scanners);
-    this.state.apply(message);
+    this.state.apply(message, Date.now());
     if (this.clients.size === 0) return;
     const json = JSON.stringify(message);
     for (const c of this.clients) c.stream.sendSerialized('bus', json);
@@ -196,8 +235,27 @@ export class Dashboard {
     for (const c of this.clients) c.stream.sendSerialized('devices', text);
   }
 
+  /** the journal's backlog and acknowledged count for the charts */
+  private sampleJournal(): void {
+    const s = this.gateway.components.find((c) => c.name === 'journal')?.status?.() as { depth?: Record<string, number>; acked?: number } | undefined;
+    if (!s?.depth) return;
+    const backlog = Object.values(s.depth).reduce((a, b) => a + b, 0);
+    this.state.series.journal(Date.now(), backlog, typeof s.acked === 'number' ? s.acked : 0);
+  }
+
+  /** the charts, the day's figures, ETAs and exceptions, re-sent when they changed */
+  private refreshLive(): void {
+    if (this.clients.size === 0) return;
+    const text = JSON.stringify(this.state.live(Date.now(), this.figures.report()));
+    if (text === this.lastLive) return;
+    this.lastLive = text;
+    for (const c of this.clients) c.stream.sendSerialized('live', text);
+  }
+
   private snapshot(operator: string): Snapshot {
     const { config } = this.gateway;
+    // the journal's earlier records of the day are read once, for the first browser
+    void this.figures.seed((each) => readJournal(config.gateway.dataDir, each), this.log);
     return this.state.snapshot({
       gatewayId: config.gateway.id,
       operator,
@@ -205,6 +263,8 @@ export class Dashboard {
       devices: this.gateway.devices?.list() ?? [],
       alarms: this.gateway.activeAlarms(),
       kits: config.kits,
+      now: Date.now(),
+      figures: this.figures.report(),
     });
   }
 
@@ -216,6 +276,8 @@ export class Dashboard {
     if (get && (sub === '/' || sub === '/index.html')) return sendText(res, 200, 'text/html', PAGE_HTML);
     if (get && sub === '/app.js') return sendText(res, 200, 'text/javascript', PAGE_JS);
     if (get && sub === '/app.css') return sendText(res, 200, 'text/css', PAGE_CSS);
+    if (get && sub === '/uplot.js') return sendText(res, 200, 'text/javascript', await chartLibrary('uPlot.iife.min.js'));
+    if (get && sub === '/uplot.css') return sendText(res, 200, 'text/css', await chartLibrary('uPlot.min.css'));
     if (sub === '/api/login') return req.method === 'POST' ? this.login(req, res) : sendJson(res, 405, { error: 'use POST' }, { allow: 'POST' });
     if (sub === '/api/logout') return req.method === 'POST' ? this.logout(req, res) : sendJson(res, 405, { error: 'use POST' }, { allow: 'POST' });
     if (!sub.startsWith('/api/')) return sendJson(res, 404, { error: 'not found', path: url.pathname });
@@ -225,8 +287,19 @@ export class Dashboard {
     if (!get) return sendJson(res, 405, { error: 'use GET' }, { allow: 'GET' });
     if (sub === '/api/session') return sendJson(res, 200, { username: session.username, expiresAt: new Date(this.sessions.expiresAt(session)).toISOString() });
     if (sub === '/api/snapshot') return sendJson(res, 200, this.snapshot(session.username));
+    if (sub.startsWith('/api/devices/')) return this.devicePage(res, decodeURIComponent(sub.slice('/api/devices/'.length)));
     if (sub === '/api/stream') return req.method === 'GET' ? this.openStream(req, res, token, session) : sendJson(res, 405, { error: 'use GET' }, { allow: 'GET' });
     return sendJson(res, 404, { error: 'not found', path: url.pathname });
+  }
+
+  /** one device for its page: its recent bus messages (redacted) and, for a driver-run device, the raw frames its transport carried */
+  private devicePage(res: http.ServerResponse, id: string): void {
+    const known = this.gateway.config.devices.some((d) => d.id === id);
+    if (!known) return sendJson(res, 404, { error: 'no such device', device: id });
+    // a locker terminal's bytes may carry the collection codes typed on it: never shown raw
+    const withheld = this.scanners.has(id);
+    const raw = withheld ? undefined : this.gateway.devices?.frames(id);
+    sendJson(res, 200, { id, messages: this.state.deviceMessages(id), frames: raw ? raw.frames : null, framesTotal: raw ? raw.total : 0, ...(withheld ? { framesWithheld: 'a terminal may carry collection codes' } : {}) });
   }
 
   private async login(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -10,6 +10,8 @@ import type { DeviceSummary } from '../devices.js';
 import type { Alarm } from '../event-bus.js';
 import { parsePayload, redact, redactDevice, type SecretScanners } from './redact.js';
 import { TOPIC_ROOT, topics } from '../../core/topics.js';
+import { Series, type SeriesView } from './series.js';
+import type { DayReport } from '../../report/figures.js';
 
 export interface BusMessage {
   topic: string;
@@ -71,9 +73,35 @@ export interface VerdictEntry {
   verdict: unknown;
 }
 
+/** one position of the kit's track: lat, lon, wall-clock ms */
+export type TrackPoint = [number, number, number];
+
+/** the newest ETA the gateway recorded for one stop */
+export interface EtaView {
+  taskId: string;
+  eta: string;
+  distanceM?: number;
+  at: string;
+}
+
+/** a pickup exception as recorded: the task, its customer and the reason */
+export interface ExceptionView {
+  kit: string;
+  taskId: string;
+  customer: string | null;
+  waybill: string | null;
+  reason: string;
+  note: string | null;
+  at: string;
+}
+
 export interface KitView {
   id: string;
   courierId?: string;
+  /** recent positions of the kit's GPS units, oldest first (bounded) */
+  track?: TrackPoint[];
+  /** the newest ETA per open stop */
+  etas?: EtaView[];
   tasks: unknown;
   tasksAt?: string;
   /** single tasks' states told since the list (`cg/v1/kits/{kit}/tasks/{taskId}`), by task id */
@@ -98,6 +126,8 @@ export interface DeviceView {
   lastError?: { reason: string; at: string };
   /** a printer's last print (its page is at /api/printers/{id}/last-print.png) */
   lastPrint?: { id: string; kind: string; at: string };
+  /** when the dashboard saw the device come to its state, wall clock (a simulated gateway clock aside) */
+  seenSince?: string;
 }
 
 export interface AlarmView {
@@ -118,11 +148,31 @@ export interface Snapshot {
   alarms: AlarmView[];
   /** newest last */
   activity: BusMessage[];
+  /** the chart series (wall clock) */
+  series: SeriesView;
+  /** the day's figures (report/figures.ts), null before the first record */
+  figures: DayReport | null;
+  /** the newest exceptions first (bounded) */
+  exceptions: ExceptionView[];
+  /** the stop's geofence radius, metres */
+  geofenceM: number;
 }
+
+/** what the periodic `live` stream event carries: the parts that change without a bus message of their own */
+export type LiveUpdate = Pick<Snapshot, 'series' | 'figures' | 'exceptions'> & { etas: Record<string, EtaView[]> };
 
 export interface LiveStateOptions {
   verdictsPerKit: number;
   activity: number;
+  /** the charts' time bucket; default 10 s */
+  chartBucketMs?: number;
+  /** positions kept per GPS unit (past it the track is thinned to half); default 500 */
+  trackPoints?: number;
+  /** exceptions kept; default 50 */
+  exceptions?: number;
+  geofenceM?: number;
+  /** the gateway's clock runs this many times faster than the wall (a simulation); default 1 */
+  clockFactor?: number;
   /** locker terminals, whose scans may be collection codes */
   scanners?: SecretScanners;
 }
@@ -136,23 +186,41 @@ interface KitState {
 }
 
 const ROOT = `${TOPIC_ROOT}/`;
+/** bus messages kept per device for its page */
+const DEVICE_MESSAGES = 20;
 
 export class LiveState {
   private readonly kits = new Map<string, KitState>();
   private readonly errors = new Map<string, { count: number; last?: BusEntry }>();
   private readonly recent: BusEntry[] = [];
   private status: BusEntry | undefined;
+  readonly series: Series;
+  private readonly tracks = new Map<string, TrackPoint[]>();
+  /** newest ETA per kit and task (bounded by the kits' stops) */
+  private readonly etas = new Map<string, Map<string, EtaView>>();
+  private readonly exceptions: ExceptionView[] = [];
+  /** per device: its last messages on the bus (status, events, errors, commands), raw until shown */
+  private readonly byDevice = new Map<string, BusEntry[]>();
+  /** per device: the state it was last told in, and when (wall clock) */
+  private readonly seen = new Map<string, { state: string; at: string }>();
 
-  constructor(private readonly o: LiveStateOptions) {}
+  constructor(private readonly o: LiveStateOptions) {
+    this.series = new Series({ bucketMs: o.chartBucketMs });
+  }
 
-  /** Folds one bus message in (raw, or already redacted). */
-  apply(message: BusMessage | BusEntry): void {
+  /** Folds one bus message in (raw, or already redacted); `now` is the wall clock, ms. */
+  apply(message: BusMessage | BusEntry, now = Date.now()): void {
     const m = BusEntry.of(message);
     if (!m.topic.startsWith(ROOT)) return;
     const parts = m.topic.slice(ROOT.length).split('/');
     if (parts[0] === 'kits' && parts[1] && (parts.length === 3 || (parts.length === 4 && parts[2] === 'tasks'))) {
       const kit = this.kit(parts[1]);
       if (parts[2] === 'verdicts') {
+        const v = m.payload as { type?: unknown; outcome?: unknown; timings?: { scanToVerdictMs?: unknown } } | null;
+        if (v?.type === 'verdict' && typeof v.outcome === 'string') {
+          const ms = v.timings?.scanToVerdictMs;
+          this.series.verdict(now, v.outcome, typeof ms === 'number' ? ms / (this.o.clockFactor ?? 1) : undefined);
+        }
         kit.verdicts.unshift(m);
         // room for each verdict's 'recorded' follow-up
         if (kit.verdicts.length > this.o.verdictsPerKit * 2) kit.verdicts.length = this.o.verdictsPerKit * 2;
@@ -168,16 +236,71 @@ export class LiveState {
       e.count += 1;
       e.last = m;
       this.errors.set(parts[1], e);
+      this.series.refused(now);
+    } else if (parts[0] === 'devices' && parts[1] && parts[2] === 'events' && parts[3] === 'position') {
+      this.position(parts[1], m.payload, now);
+    } else if (parts[0] === 'devices' && parts[1] && parts[2] === 'status' && parts.length === 3) {
+      const state = (m.payload as { state?: unknown } | null)?.state;
+      if (typeof state === 'string' && this.seen.get(parts[1])?.state !== state) this.seen.set(parts[1], { state, at: new Date(now).toISOString() });
     } else if (m.topic === topics.gatewayStatus()) {
       this.status = m;
+    }
+    if (parts[0] === 'devices' && parts[1]) {
+      let list = this.byDevice.get(parts[1]);
+      if (!list) this.byDevice.set(parts[1], (list = []));
+      list.push(m);
+      if (list.length > DEVICE_MESSAGES * 2) list.splice(0, list.length - DEVICE_MESSAGES);
     }
     this.recent.push(m);
     if (this.recent.length > this.o.activity * 2) this.recent.splice(0, this.recent.length - this.o.activity);
   }
 
+  /** Folds one record the journal kept in: ETAs and exceptions. */
+  record(r: { kind: string; kit?: string; createdAt: string; body: Record<string, unknown> }): void {
+    const b = r.body;
+    const kit = r.kit ?? (typeof b.kit === 'string' ? b.kit : undefined);
+    const taskId = typeof b.taskId === 'string' ? b.taskId : undefined;
+    if (!kit || !taskId) return;
+    if (r.kind === 'eta.update' && typeof b.eta === 'string') {
+      let m = this.etas.get(kit);
+      if (!m) this.etas.set(kit, (m = new Map()));
+      m.set(taskId, { taskId, eta: b.eta, ...(typeof b.distanceM === 'number' ? { distanceM: b.distanceM } : {}), at: r.createdAt });
+    } else if (r.kind === 'pickup.exception') {
+      const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+      this.exceptions.unshift({ kit, taskId, customer: text(b.customer), waybill: text(b.waybill), reason: text(b.reason) ?? 'unknown', note: text(b.note), at: r.createdAt });
+      if (this.exceptions.length > (this.o.exceptions ?? 50)) this.exceptions.length = this.o.exceptions ?? 50;
+    } else if (r.kind === 'pickup.completed') this.etas.get(kit)?.delete(taskId);
+  }
+
+  /** the device's last messages on the bus, newest last */
+  deviceMessages(id: string): BusMessage[] {
+    return (this.byDevice.get(id) ?? []).slice(-DEVICE_MESSAGES).map((m) => m.toJSON());
+  }
+
+  /** what changes without a bus message of its own */
+  live(now: number, figures: DayReport | null): LiveUpdate {
+    const etas: Record<string, EtaView[]> = {};
+    for (const [kit, m] of this.etas) etas[kit] = [...m.values()];
+    return { series: this.series.view(now), figures, exceptions: [...this.exceptions], etas };
+  }
+
+  private position(device: string, payload: unknown, now: number): void {
+    const p = payload as { lat?: unknown; lon?: unknown } | null;
+    if (typeof p?.lat !== 'number' || typeof p.lon !== 'number' || !Number.isFinite(p.lat) || !Number.isFinite(p.lon)) return;
+    let t = this.tracks.get(device);
+    if (!t) this.tracks.set(device, (t = []));
+    const last = t.at(-1);
+    // a van standing still adds nothing
+    if (last && Math.abs(last[0] - p.lat) < 2e-5 && Math.abs(last[1] - p.lon) < 2e-5) return;
+    t.push([p.lat, p.lon, now]);
+    // full: every other point goes (the newest stays), so the whole day's route keeps its shape in a bounded track
+    if (t.length > (this.o.trackPoints ?? 500)) this.tracks.set(device, halve(t));
+  }
+
   devices(list: readonly DeviceSummary[]): DeviceView[] {
     return list.map((d) => {
       const e = this.errors.get(d.id);
+      const seen = this.seen.get(d.id);
       const reason = d.detail?.reason;
       return {
         id: d.id,
@@ -193,6 +316,7 @@ export class LiveState {
         errors: e?.count ?? 0,
         ...(e?.last ? { lastError: lastError(e.last) } : {}),
         ...lastPrint(d.info),
+        ...(seen && seen.state === d.state ? { seenSince: seen.at } : {}),
       };
     });
   }
@@ -204,7 +328,16 @@ export class LiveState {
     devices: readonly DeviceSummary[];
     alarms: readonly Alarm[];
     kits: readonly { id: string; courierId?: string }[];
+    /** wall clock, ms; default now */
+    now?: number;
+    figures?: DayReport | null;
   }): Snapshot {
+    const live = this.live(input.now ?? Date.now(), input.figures ?? null);
+    const tracks = new Map<string, TrackPoint[]>();
+    for (const d of input.devices) {
+      const t = this.tracks.get(d.id);
+      if (t) tracks.set(d.kit, [...(tracks.get(d.kit) ?? []), ...t]);
+    }
     const ids = new Set<string>([...input.kits.map((k) => k.id), ...input.devices.map((d) => d.kit), ...this.kits.keys()]);
     const kits = [...ids].sort().map((id): KitView => {
       const s = this.kits.get(id);
@@ -213,6 +346,8 @@ export class LiveState {
       return {
         id,
         ...(courierId ? { courierId } : {}),
+        ...(tracks.has(id) ? { track: tracks.get(id)!.sort((a, b) => a[2] - b[2]) } : {}),
+        ...(live.etas[id] ? { etas: live.etas[id] } : {}),
         tasks: s?.tasks?.payload ?? null,
         ...(s?.tasks ? { tasksAt: s.tasks.at } : {}),
         ...taskStates,
@@ -229,6 +364,10 @@ export class LiveState {
       status: isObject(status) ? status : null,
       alarms: input.alarms.map((a) => ({ kind: a.kind, source: a.source, message: a.message, since: new Date(a.at).toISOString() })),
       activity: this.recent.slice(-this.o.activity).map((m) => m.toJSON()),
+      series: live.series,
+      figures: live.figures,
+      exceptions: live.exceptions,
+      geofenceM: this.o.geofenceM ?? 75,
     };
   }
 
@@ -250,8 +389,14 @@ export class LiveState {
       if (typeof id === 'string') byId.set(id, entry);
     }
     out.reverse();
-    if (out.length > this.o.verdictsPerKit) out.length = this.o.verdictsPerKit;
-    return out;
+    // a scan's 'pending' (waiting for weight) entry gives way to its verdict
+    const decided = new Set(out.map((e) => (e.verdict as { type?: unknown; pairId?: unknown } | null)).filter((v) => v?.type === 'verdict').map((v) => v?.pairId));
+    const shown = out.filter((e) => {
+      const v = e.verdict as { type?: unknown; pairId?: unknown } | null;
+      return !(v?.type === 'pending' && decided.has(v.pairId));
+    });
+    if (shown.length > this.o.verdictsPerKit) shown.length = this.o.verdictsPerKit;
+    return shown;
   }
 
   private kit(id: string): KitState {
@@ -262,6 +407,13 @@ export class LiveState {
     }
     return k;
   }
+}
+
+/** every other point, the last one kept */
+export function halve<T>(points: readonly T[]): T[] {
+  const out: T[] = [];
+  for (let i = (points.length - 1) % 2; i < points.length; i += 2) out.push(points[i]!);
+  return out;
 }
 
 function lastError(m: BusEntry): { reason: string; at: string } {

@@ -22,7 +22,7 @@ export const folderRules: readonly FolderRule[] = [
   {
     folder: 'gateway',
     holds: 'the runtime: config, the embedded broker with device auth and ACL, the device manager, HTTP (health, metrics, dashboard), the components and their start order',
-    mayImport: ['core', 'devices', 'rules', 'cloud-sync', 'eta', 'clock', 'telemetry'],
+    mayImport: ['core', 'devices', 'rules', 'cloud-sync', 'eta', 'clock', 'telemetry', 'report'],
   },
   {
     folder: 'eta',

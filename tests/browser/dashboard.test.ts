@@ -136,6 +136,30 @@ describe('dashboard in chromium', () => {
     await page.locator('#alarms .alarm', { hasText: 'door A3 open for 6 min' }).waitFor();
     await expect.poll(() => page.textContent('.lanes')).toContain('27');
 
+    // the bus activity: one device's messages only, then paused while more come
+    await page.selectOption('#bus-device', 'gps-1');
+    await expect.poll(async () => (await page.$$eval('#activity .a-topic', (els) => els.map((e) => e.textContent ?? ''))).every((x) => x.startsWith('devices/gps-1/'))).toBe(true);
+    expect(await page.locator('#activity .a-topic').count()).toBeGreaterThan(0);
+    await page.selectOption('#bus-device', '');
+    await page.selectOption('#bus-kind', 'errors');
+    await expect.poll(() => page.$$eval('#activity .a-topic', (els) => els.map((e) => e.textContent))).toEqual(['devices/scale-1/errors']);
+    await page.selectOption('#bus-kind', '');
+    await page.click('#bus-pause');
+    const before = await page.locator('#activity li').allTextContents();
+    await gps.publishAsync('cg/v1/devices/gps-1/events/position', JSON.stringify({ lat: 52.5301, lon: 13.4201, speedKmh: 12, fix: '3d' }), { qos: 1 });
+    await page.locator('tr[data-device="gps-1"] .reading', { hasText: '52.53010' }).waitFor();
+    expect(await page.locator('#activity li').allTextContents()).toEqual(before);
+    await page.click('#bus-pause');
+    await page.locator('#activity .a-text', { hasText: '52.53010' }).first().waitFor();
+
+    // a device's own page: its state and its messages on the bus
+    await page.click('tr[data-device="scale-1"] a.dev-link');
+    await page.locator('#device-page-title', { hasText: 'scale-1' }).waitFor();
+    await page.locator('#device-page .frames pre', { hasText: '"grams":1234' }).waitFor();
+    expect(await page.textContent('#device-page')).toContain('refused1');
+    await page.click('#device-close');
+    await page.locator('#device-page').waitFor({ state: 'hidden' });
+
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-mobile.png'), fullPage: true });

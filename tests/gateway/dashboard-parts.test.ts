@@ -271,13 +271,15 @@ describe('LiveState with raw bus messages', () => {
   const at = '2024-05-17T09:30:00.000Z';
   const raw = (topic: string, payload: unknown) => new BusEntry(topic, Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)), at);
 
-  it('parses nothing while folding messages in, and only what a snapshot shows', () => {
+  it('parses nothing while folding messages in but each verdict once (for the charts), and only what a snapshot shows', () => {
     const st = new LiveState({ verdictsPerKit: 2, activity: 2 });
     const parse = vi.spyOn(JSON, 'parse');
     try {
       for (let i = 0; i < 100; i++) st.apply(raw('cg/v1/kits/van-1/tasks', { tasks: [{ id: `T${i}` }] }));
-      for (let i = 0; i < 100; i++) st.apply(raw('cg/v1/kits/van-1/verdicts', { type: 'verdict', verdictId: `v${i}` }));
       expect(parse).not.toHaveBeenCalled();
+      for (let i = 0; i < 100; i++) st.apply(raw('cg/v1/kits/van-1/verdicts', { type: 'verdict', verdictId: `v${i}` }));
+      expect(parse).toHaveBeenCalledTimes(100);
+      parse.mockClear();
       const snap = st.snapshot({ gatewayId: 'gw', operator: 'tech', at, devices: [], alarms: [], kits: [] });
       expect(snap.kits[0]!.tasks).toEqual({ tasks: [{ id: 'T99' }] });
       expect(snap.kits[0]!.verdicts.map((v) => (v.verdict as { verdictId: string }).verdictId)).toEqual(['v99', 'v98']);

@@ -41,10 +41,20 @@ describe('dashboard HTTP side', () => {
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     const html = await page.text();
     expect(html).toContain('<script src="app.js" defer></script>');
+    expect(html).toContain('<script src="uplot.js" defer></script>');
     const js = await (await api('/app.js')).text();
     const css = await (await api('/app.css')).text();
+    // the chart library comes from the gateway too (its licence header names its home page)
+    const chartsJs = await api('/uplot.js');
+    expect(chartsJs.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const chartLib = (await chartsJs.text()).replace(/\/\*![\s\S]*?\*\//, '');
+    const chartCss = await (await api('/uplot.css')).text();
     expect(() => new vm.Script(js)).not.toThrow();
-    for (const text of [html, js, css]) expect(text).not.toMatch(/https?:\/\//);
+    expect(() => new vm.Script(chartLib)).not.toThrow();
+    expect(chartLib).toContain('uPlot');
+    expect(chartCss).toContain('.uplot');
+    // the SVG namespace is a name, not an address
+    for (const text of [html, js, css, chartLib, chartCss]) expect(text.split('http://www.w3.org/2000/svg').join('')).not.toMatch(/https?:\/\//);
     expect((await api('/nothing-here')).status).toBe(404);
   });
 
@@ -248,6 +258,43 @@ describe('dashboard live stream', () => {
     expect((await s.next((e) => e.event === 'expired')).data).toEqual({ reason: 'session expired' });
     await s.ended;
     expect((await api('/api/session', { headers: { cookie } })).status).toBe(401);
+  });
+
+  it("answers a device's page with its recent messages, redacted, and never a terminal's raw frames", async () => {
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0 } });
+    const cookie = await login(t.httpUrl);
+    expect((await api('/api/devices/term-1')).status).toBe(401);
+    expect((await api('/api/devices/nope', { headers: { cookie } })).status).toBe(404);
+    const term = await t.connect('term-1', DEVICE_PASSWORD);
+    const scanner = await t.connect('scanner-1', DEVICE_PASSWORD);
+    await term.publishAsync('cg/v1/devices/term-1/events/code', JSON.stringify({ code: '482913', bank: 'bank-A' }), { qos: 1 });
+    await scanner.publishAsync('cg/v1/devices/scanner-1/events/scan', JSON.stringify({ code: 'RB123456785GB' }), { qos: 1 });
+    type Page = { id: string; messages: { topic: string; payload: unknown }[]; frames: unknown[] | null; framesWithheld?: string };
+    const page = async (id: string) => (await (await api(`/api/devices/${id}`, { headers: { cookie } })).json()) as Page;
+    await expect.poll(async () => (await page('scanner-1')).messages.map((m) => m.topic)).toContain('cg/v1/devices/scanner-1/events/scan');
+    const sc = await page('scanner-1');
+    // an MQTT-native device has no transport of the gateway's to tap
+    expect(sc.frames).toBeNull();
+    expect(sc.messages.every((m) => m.topic.startsWith('cg/v1/devices/scanner-1/'))).toBe(true);
+    const tp = await page('term-1');
+    expect(tp.framesWithheld).toBeDefined();
+    expect(tp.messages.find((m) => m.topic.endsWith('/events/code'))!.payload).toEqual({ code: '•••', bank: 'bank-A' });
+    expect(JSON.stringify(tp)).not.toContain('482913');
+  });
+
+  it("sends the day's figures, ETAs and exceptions from the records the journal keeps", async () => {
+    t = await startDashboardGateway({}, { dashboard: { failureDelayMs: 0, deviceRefreshMs: 20 } });
+    const s = await stream(await login(t.httpUrl));
+    await s.next((e) => e.event === 'snapshot');
+    const createdAt = new Date().toISOString();
+    t.gateway.bus.emit('record-kept', { id: 'r1', kind: 'pickup.exception', kit: 'van-1', createdAt, body: { taskId: 'T-7', customer: 'Acme', waybill: null, reason: 'customer-absent', note: null } });
+    t.gateway.bus.emit('record-kept', { id: 'r2', kind: 'eta.update', kit: 'van-1', createdAt, body: { taskId: 'T-7', eta: createdAt, distanceM: 300 } });
+    type Live = { figures: { stops: number; exceptions: { byReason: Record<string, { count: number }> } } | null; exceptions: { taskId: string; customer: string; reason: string }[]; etas: Record<string, { taskId: string }[]> };
+    const live = (await s.next((e) => e.event === 'live' && (e.data as Live).figures !== null && (e.data as Live).exceptions.length > 0 && (e.data as Live).etas['van-1'] !== undefined)).data as Live;
+    expect(live.figures!.stops).toBe(1);
+    expect(live.figures!.exceptions.byReason['customer-absent']!.count).toBe(1);
+    expect(live.exceptions[0]).toMatchObject({ taskId: 'T-7', customer: 'Acme', reason: 'customer-absent' });
+    expect(live.etas['van-1']).toEqual([{ taskId: 'T-7', eta: createdAt, distanceM: 300, at: createdAt }]);
   });
 
   it('re-sends the device list when a device counter or reading changed', async () => {

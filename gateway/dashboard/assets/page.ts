@@ -7,7 +7,9 @@ export const PAGE_HTML = `<!doctype html>
 <meta name="color-scheme" content="light dark">
 <title>Courier gateway · dashboard</title>
 <link rel="icon" href="data:,">
+<link rel="stylesheet" href="uplot.css">
 <link rel="stylesheet" href="app.css">
+<script src="uplot.js" defer></script>
 <script src="app.js" defer></script>
 </head>
 <body>
@@ -34,6 +36,18 @@ export const PAGE_HTML = `<!doctype html>
 
 <main id="app-view" class="app" hidden>
   <section id="alarms" class="alarms" aria-label="alarms" hidden></section>
+  <section id="device-page" class="card device-page" aria-labelledby="device-page-title" hidden>
+    <h2><span>Device</span> <span id="device-page-title" class="mono"></span><button id="device-close" type="button" class="small-button">Close</button></h2>
+    <div id="device-page-body"></div>
+  </section>
+  <section class="card" id="figures-card" aria-labelledby="figures-h">
+    <h2 id="figures-h">Today <span id="figures-day" class="count"></span></h2>
+    <div id="figures"></div>
+  </section>
+  <section class="card" id="charts-card" aria-labelledby="charts-h">
+    <h2 id="charts-h">Live</h2>
+    <div id="charts" class="charts"></div>
+  </section>
   <div class="cols">
     <div class="col-main">
       <section class="card" aria-labelledby="devices-h">
@@ -60,8 +74,17 @@ export const PAGE_HTML = `<!doctype html>
         <h2 id="components-h">Gateway</h2>
         <div id="components"></div>
       </section>
+      <section class="card" aria-labelledby="exceptions-h">
+        <h2 id="exceptions-h">Exceptions <span id="exceptions-count" class="count"></span></h2>
+        <ol id="exceptions" class="exceptions"></ol>
+      </section>
       <section class="card" aria-labelledby="activity-h">
         <h2 id="activity-h">Bus activity</h2>
+        <div class="bus-filter">
+          <select id="bus-device" aria-label="device"></select>
+          <select id="bus-kind" aria-label="topic kind"></select>
+          <button id="bus-pause" type="button" class="small-button" aria-pressed="false">Pause</button>
+        </div>
         <ol id="activity" class="activity"></ol>
       </section>
     </aside>

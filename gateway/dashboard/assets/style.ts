@@ -110,6 +110,9 @@ dl.kv { display: grid; grid-template-columns: auto 1fr; gap: 2px 12px; margin: 0
 dl.kv dt { color: var(--muted); }
 dl.kv dd { margin: 0; text-align: right; overflow-wrap: anywhere; }
 .component { margin-top: 10px; padding-top: 8px; border-top: 1px solid var(--line); }
+.activity { max-height: 460px; overflow-y: auto; }
+.component summary { cursor: pointer; font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); }
+.component[open] summary { margin-bottom: 4px; }
 .activity li { display: grid; grid-template-columns: auto minmax(0, 1fr); gap: 0 8px; padding: 3px 0; border-bottom: 1px solid var(--line); font-size: 12px; }
 .activity li:last-child { border-bottom: 0; }
 .a-topic { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: 11.5px; }
@@ -123,6 +126,49 @@ dl.kv dd { margin: 0; text-align: right; overflow-wrap: anywhere; }
 .printer-alarms li { padding: 4px 8px; border-radius: 6px; background: var(--bad-bg); color: var(--bad); font-weight: 600; font-size: 12.5px; }
 .printer img.print { display: block; max-width: 100%; height: auto; background: #fff; border: 1px solid var(--line); border-radius: 4px; image-rendering: pixelated; }
 
+a.dev-link { color: var(--accent); text-decoration: none; } a.dev-link:hover { text-decoration: underline; }
+.small-button { font: inherit; font-size: 12px; padding: 2px 10px; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--ink); cursor: pointer; }
+.card h2 .small-button { margin-left: auto; text-transform: none; letter-spacing: 0; }
+#app-view > .card { margin-bottom: 12px; }
+
+.figure-tiles { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 8px; margin-bottom: 6px; }
+.figure { background: var(--bg); border-radius: 8px; padding: 8px 10px; min-width: 0; }
+.figure-n { font-size: 26px; font-weight: 700; font-variant-numeric: tabular-nums; line-height: 1.1; }
+.figure-name { font-weight: 600; font-size: 12.5px; }
+.figure-reasons { list-style: none; margin: 4px 0 0; padding: 0; font-size: 12px; }
+
+.charts { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px 16px; }
+figure.chart { margin: 0; min-width: 0; overflow: hidden; }
+figure.chart figcaption { font-weight: 600; font-size: 12.5px; margin-bottom: 2px; }
+.uplot { font-family: inherit; }
+.u-legend { font-size: 11.5px; }
+
+.route-row { margin-bottom: 10px; }
+.route { background: var(--bg); border-radius: 6px; padding: 6px; }
+svg.route-plot { display: block; width: 100%; height: 260px; }
+.route-plot .track { fill: none; stroke: var(--accent); stroke-linejoin: round; stroke-linecap: round; opacity: .85; }
+.route-plot .van { fill: #f0a030; stroke: var(--card); }
+.route-plot .geofence { fill: color-mix(in srgb, var(--muted) 12%, transparent); stroke: var(--muted); stroke-width: 1; vector-effect: non-scaling-stroke; stroke-dasharray: 3 2; }
+.route-plot .stop-dot { fill: var(--off); }
+.route-plot .s-picked-up .stop-dot { fill: var(--ok); } .route-plot .s-exception .stop-dot { fill: var(--bad); } .route-plot .s-closed .stop-dot { fill: var(--warn); }
+.route-plot .s-picked-up .geofence { stroke: var(--ok); }
+.route-plot text { fill: var(--ink); font-family: system-ui, sans-serif; }
+.route-plot .scale { stroke: var(--ink); }
+.route-legend { margin-top: 2px; }
+.etas { list-style: none; margin: 0; padding: 0; max-height: 290px; overflow-y: auto; }
+.eta { display: grid; grid-template-columns: 3.2em 3.4em minmax(0, 1fr) auto; gap: 6px; align-items: baseline; padding: 3px 0; border-bottom: 1px dashed var(--line); font-size: 12.5px; }
+.task-list { max-height: 420px; overflow-y: auto; }
+.task.t-picked-up .task-where { color: var(--muted); }
+
+.exceptions { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 6px; }
+.exception { padding: 5px 8px; border-left: 4px solid var(--bad); border-radius: 6px; border-top: 1px solid var(--line); border-right: 1px solid var(--line); border-bottom: 1px solid var(--line); font-size: 12.5px; }
+.x-head { display: flex; gap: 8px; align-items: center; }
+.bus-filter { display: flex; gap: 6px; margin-bottom: 6px; flex-wrap: wrap; }
+.bus-filter select { font: inherit; font-size: 12px; padding: 2px 4px; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--ink); max-width: 140px; }
+.bus-filter button[aria-pressed="true"] { background: var(--warn-bg); color: var(--warn); }
+.frames { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 4px; }
+.frames li { border-bottom: 1px solid var(--line); padding-bottom: 3px; }
+
 @media (max-width: 1000px) {
   .cols { grid-template-columns: minmax(0, 1fr); }
 }
@@ -133,6 +179,9 @@ dl.kv dd { margin: 0; text-align: right; overflow-wrap: anywhere; }
   .who { margin-left: auto; }
   .pills { order: 3; flex-basis: 100%; }
   .kit-grid { grid-template-columns: minmax(0, 1fr); }
+  .charts { grid-template-columns: minmax(0, 1fr); }
+  .figure-tiles { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  svg.route-plot { height: 220px; }
   .devices thead { display: none; }
   .devices tr { display: grid; grid-template-columns: 1fr auto; gap: 2px 8px; padding: 6px 12px; border-bottom: 1px solid var(--line); }
   .devices td { border: 0; padding: 0; }

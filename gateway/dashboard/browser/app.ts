@@ -39,6 +39,8 @@
     lastError?: { reason: string; at: string };
     /** a printer's last print; its page is the PNG at /api/printers/{id}/last-print.png */
     lastPrint?: { id: string; kind: string; at: string };
+    /** when the dashboard saw it come to its state (wall clock) */
+    seenSince?: string;
   }
   interface VerdictEntry {
     kit: string;
@@ -46,12 +48,65 @@
     verdict: unknown;
     fresh?: number;
   }
+  /** lat, lon, wall-clock ms */
+  type TrackPoint = [number, number, number];
+  interface EtaView {
+    taskId: string;
+    eta: string;
+    distanceM?: number;
+    at: string;
+  }
+  interface ExceptionView {
+    kit: string;
+    taskId: string;
+    customer: string | null;
+    waybill: string | null;
+    reason: string;
+    note: string | null;
+    at: string;
+  }
   interface KitView {
     id: string;
     courierId?: string;
     tasks: unknown;
     tasksAt?: string;
+    /** single tasks' states told since the list, by task id */
+    taskStates?: Record<string, unknown>;
     verdicts: VerdictEntry[];
+    track?: TrackPoint[];
+    etas?: EtaView[];
+  }
+  interface SeriesView {
+    bucketS: number;
+    t: number[];
+    accepted: number[];
+    review: number[];
+    rejected: number[];
+    p50: (number | null)[];
+    p99: (number | null)[];
+    backlog: (number | null)[];
+    synced: (number | null)[];
+    refused: number[];
+  }
+  interface RateView {
+    count: number;
+    of: number;
+    rate: number | null;
+  }
+  interface Figures {
+    day: string | null;
+    stops: number;
+    pickups: number;
+    onTime: RateView;
+    firstAttempt: RateView;
+    exceptions: { total: number; byReason: Record<string, RateView> };
+    eta: { samples: number; maeMin: number | null };
+  }
+  interface LiveUpdate {
+    series?: SeriesView;
+    figures?: Figures | null;
+    exceptions?: ExceptionView[];
+    etas?: Record<string, EtaView[]>;
   }
   interface AlarmView {
     kind: string;
@@ -67,6 +122,10 @@
     status?: Dict;
     alarms?: AlarmView[];
     activity?: BusMessage[];
+    series?: SeriesView;
+    figures?: Figures | null;
+    exceptions?: ExceptionView[];
+    geofenceM?: number;
   }
   interface DevicesUpdate {
     devices?: DeviceView[];
@@ -80,9 +139,17 @@
     status?: Dict;
     alarms: AlarmView[];
     activity: BusMessage[];
+    series?: SeriesView;
+    figures?: Figures | null;
+    exceptions: ExceptionView[];
+    geofenceM: number;
   }
 
   let S: View | null = null;
+  /** the bus activity list: filters and pause */
+  const busView = { device: '', kind: '', paused: null as BusMessage[] | null };
+  /** the per-device page shown (#device/{id}), or '' */
+  let shownDevice = '';
   let source: EventSource | null = null;
   let dirty = false;
   /** each printer's image, kept across renders so a page is fetched once per print */
@@ -163,6 +230,7 @@
     S = {
       gateway: snap.gateway || {}, operator: snap.operator, devices, kits,
       status: snap.status, alarms: snap.alarms || [], activity: (snap.activity || []).slice(-MAX_ACTIVITY),
+      series: snap.series, figures: snap.figures, exceptions: snap.exceptions || [], geofenceM: num(snap.geofenceM) ? snap.geofenceM : 75,
     };
     render();
   }
@@ -184,13 +252,15 @@
     if (t[2] === 'devices' && t[3]) {
       const d = device(v, t[3]);
       if (t[4] === 'status' && isObj(p)) {
-        if (p.state !== d.state) d.since = txt(p.since || p.at || m.at);
+        // m.at is the gateway's receive time on the wall clock; the device's own `since` may be a simulated clock
+        if (p.state !== d.state) d.seenSince = m.at;
         d.state = txt(p.state) || d.state;
         d.reason = typeof p.reason === 'string' ? p.reason : undefined;
         if (p.kind) d.kind = txt(p.kind);
         if (p.kit) d.kit = txt(p.kit);
       } else if (t[4] === 'events' && t[5]) {
         d.lastEvent = { type: t[5], at: m.at, payload: p };
+        if (t[5] === 'position' && isObj(p) && num(p.lat) && num(p.lon) && d.kit) addTrack(kit(v, d.kit), [p.lat, p.lon, Date.parse(m.at)]);
       } else if (t[4] === 'errors') {
         d.errors = (d.errors || 0) + 1;
         d.lastError = { reason: String((isObj(p) && (p.reason || p.error)) || 'refused'), at: m.at };
@@ -209,9 +279,16 @@
           k.verdicts.unshift({ kit: t[3], at: m.at, verdict: shown, fresh: Date.now() });
           if (k.verdicts.length > MAX_VERDICTS) k.verdicts.length = MAX_VERDICTS;
         }
+      } else if (t[4] === 'tasks' && t[5]) {
+        // one task's state: kept beside the list, which it overrides
+        const id = decodeURIComponent(t[5]);
+        k.taskStates = k.taskStates || {};
+        if (p === null || p === '' || (isObj(p) && Object.keys(p).length === 0)) delete k.taskStates[id];
+        else k.taskStates[id] = p;
       } else if (t[4] === 'tasks') {
         k.tasks = p;
         k.tasksAt = m.at;
+        k.taskStates = {};
       }
     } else if (m.topic === TOPIC_ROOT + 'gateway/status' && isObj(p)) {
       v.status = p;
@@ -226,12 +303,34 @@
     schedule();
   }
 
+  const MAX_TRACK = 500;
+  function addTrack(k: KitView, pt: TrackPoint): void {
+    const tr = k.track || (k.track = []);
+    const last = tr[tr.length - 1];
+    if (last && Math.abs(last[0] - pt[0]) < 2e-5 && Math.abs(last[1] - pt[1]) < 2e-5) return;
+    tr.push(pt);
+    // as the gateway does: thinned to every other point when full, the newest kept
+    if (tr.length > MAX_TRACK) k.track = tr.filter((_, i) => (tr.length - 1 - i) % 2 === 0);
+  }
+
+  function onLive(u: LiveUpdate): void {
+    const v = S;
+    if (!v) return;
+    if (u.series) v.series = u.series;
+    if (u.figures !== undefined) v.figures = u.figures;
+    if (u.exceptions) v.exceptions = u.exceptions;
+    const etas = u.etas || {};
+    Object.keys(etas).forEach((id) => (kit(v, id).etas = etas[id]));
+    schedule();
+  }
+
   function onDevices(u: DevicesUpdate): void {
     const v = S;
     if (!v) return;
     (u.devices || []).forEach((d) => {
       const old = v.devices[d.id];
       if (old && old.lastEvent && d.lastEvent && Date.parse(txt(old.lastEvent.at)) > Date.parse(txt(d.lastEvent.at))) d.lastEvent = old.lastEvent;
+      if (old && old.seenSince && !d.seenSince && old.state === d.state) d.seenSince = old.seenSince;
       v.devices[d.id] = d;
     });
     v.alarms = u.alarms || v.alarms;
@@ -265,12 +364,132 @@
       rv.textContent = 'rules ' + txt(st.rules.version);
     } else rv.hidden = true;
     renderAlarms(v);
+    renderFigures(v);
+    renderCharts(v);
     renderDevices(v);
     renderPrinters(v);
     renderKits(v);
+    renderExceptions(v);
     renderJournal(st.journal);
     renderComponents(st);
     renderActivity(v);
+    renderDevicePage(v);
+  }
+
+  /* ---------- the day's figures (computed by the gateway with the report's code) ---------- */
+
+  function pctText(r: RateView | undefined): string {
+    return r && num(r.rate) ? Math.round(r.rate * 100) + ' %' : 'n/a';
+  }
+  function renderFigures(v: View): void {
+    const box = clear($('figures'));
+    const f = v.figures;
+    $('figures-day').textContent = f && f.day ? f.day : '';
+    if (!f) {
+      add(box, el('p', 'empty', 'No pickup recorded today yet.'));
+      return;
+    }
+    const tile = (name: string, value: string, sub: string, cls = '') =>
+      add(el('div', 'figure ' + cls), el('div', 'figure-n', value), el('div', 'figure-name', name), el('div', 'muted', sub));
+    const ex = f.exceptions;
+    const byReason = Object.keys(ex.byReason || {});
+    const exList = el('ul', 'figure-reasons');
+    byReason.forEach((r) => add(exList, el('li', '', r.replace(/-/g, ' ') + ' ' + ex.byReason[r].count + ' (' + pctText(ex.byReason[r]) + ')')));
+    if (byReason.length === 0) add(exList, el('li', 'muted', 'none'));
+    const tiles = el('div', 'figure-tiles');
+    add(tiles,
+      tile('on-time pickups', pctText(f.onTime), f.onTime.count + ' of ' + f.onTime.of + ' stops with a window', 'f-ontime'),
+      tile('first-attempt success', pctText(f.firstAttempt), f.firstAttempt.count + ' of ' + f.firstAttempt.of + ' stops', 'f-first'),
+      add(tile('exceptions', String(ex.total), 'by reason, of ' + f.stops + ' stops', 'f-exceptions'), exList),
+      tile('mean ETA error', num(f.eta.maeMin) ? f.eta.maeMin.toFixed(1) + ' min' : 'n/a', f.eta.samples + ' ETAs within the hour before a pickup', 'f-eta'));
+    add(box, tiles, el('div', 'muted', f.pickups + ' parcels picked up at ' + f.stops + ' stops'));
+  }
+
+  /* ---------- charts (uPlot, served by the gateway) ---------- */
+
+  interface ChartDef {
+    id: string;
+    title: string;
+    series: { label: string; key: keyof SeriesView; color: string; scale?: string }[];
+    unit: string;
+    unit2?: string;
+  }
+  const CHARTS: ChartDef[] = [
+    { id: 'chart-verdicts', title: 'Verdicts per minute', unit: '/min', series: [
+      { label: 'accepted', key: 'accepted', color: '#1a9f55' }, { label: 'needs review', key: 'review', color: '#d08a00' }, { label: 'rejected', key: 'rejected', color: '#d0342c' }] },
+    { id: 'chart-latency', title: 'Scan → verdict', unit: 'ms', series: [
+      { label: 'p50', key: 'p50', color: '#2f6fd6' }, { label: 'p99', key: 'p99', color: '#9a4fd0' }] },
+    { id: 'chart-journal', title: 'Journal backlog and sync', unit: 'records', unit2: '/min', series: [
+      { label: 'backlog', key: 'backlog', color: '#d08a00' }, { label: 'synced /min', key: 'synced', color: '#1a9f55', scale: 'rate' }] },
+    { id: 'chart-refused', title: 'Refused payloads per minute', unit: '/min', series: [
+      { label: 'refused', key: 'refused', color: '#d0342c' }] },
+  ];
+  const charts: Record<string, uPlot> = {};
+  let chartWidth = 0;
+
+  function chartData(d: ChartDef, sv: SeriesView): uPlot.AlignedData {
+    return [sv.t, ...d.series.map((x) => sv[x.key] as (number | null)[])];
+  }
+  /** non-zero values drawn: 0 means the chart shows nothing */
+  function pointsOf(d: ChartDef, sv: SeriesView): number {
+    let n = 0;
+    d.series.forEach((x) => (sv[x.key] as (number | null)[]).forEach((y) => { if (num(y) && y !== 0) n++; }));
+    return n;
+  }
+
+  function renderCharts(v: View): void {
+    const sv = v.series;
+    const box = $('charts');
+    if (typeof uPlot === 'undefined') {
+      if (!box.querySelector('.empty')) add(clear(box), el('p', 'empty', 'The chart library did not load.'));
+      return;
+    }
+    const width = Math.max(240, Math.floor(((box.clientWidth || 600) - 12) / (box.clientWidth > 760 ? 2 : 1)) - 24);
+    CHARTS.forEach((d) => {
+      let holder = document.getElementById(d.id);
+      if (!holder) {
+        holder = add(el('figure', 'chart'), el('figcaption', '', d.title));
+        holder.id = d.id;
+        add(box, holder);
+      }
+      const data: uPlot.AlignedData = sv ? chartData(d, sv) : [[]];
+      holder.setAttribute('data-points', String(sv ? pointsOf(d, sv) : 0));
+      const u = charts[d.id];
+      if (!u) {
+        const opts: uPlot.Options = {
+          width, height: 150,
+          legend: { show: true },
+          cursor: { show: true },
+          scales: { x: { time: true }, rate: { auto: true } },
+          axes: [
+            { stroke: '#7a8591', grid: { stroke: 'rgba(128,128,128,.15)' }, space: 70, values: (_u: uPlot, splits: number[]) => splits.map((x) => clock(new Date(x * 1000).toISOString())) },
+            { stroke: '#7a8591', grid: { stroke: 'rgba(128,128,128,.15)' }, size: 50, label: d.unit, labelSize: 14 },
+            ...(d.unit2 ? [{ scale: 'rate', side: 1, stroke: '#7a8591', grid: { show: false }, size: 44, label: d.unit2, labelSize: 14 } as uPlot.Axis] : []),
+          ],
+          series: [{}, ...d.series.map((x): uPlot.Series => ({ label: x.label, stroke: x.color, width: 2, fill: x.color + '22', scale: x.scale, spanGaps: true, points: { size: 5 } }))],
+        };
+        charts[d.id] = new uPlot(opts, sv ? data : chartData(d, { bucketS: 10, t: [], accepted: [], review: [], rejected: [], p50: [], p99: [], backlog: [], synced: [], refused: [] }), holder);
+      } else {
+        u.setData(data);
+        if (width !== chartWidth) u.setSize({ width, height: 150 });
+      }
+    });
+    chartWidth = width;
+  }
+
+  /* ---------- exceptions ---------- */
+
+  function renderExceptions(v: View): void {
+    const ol = clear($('exceptions'));
+    $('exceptions-count').textContent = v.exceptions.length ? String(v.exceptions.length) : '';
+    v.exceptions.forEach((e) => {
+      const li = el('li', 'exception');
+      li.setAttribute('data-task', e.taskId);
+      add(ol, add(li, add(el('div', 'x-head'), el('span', 'pill small bad', e.reason.replace(/-/g, ' ')), el('span', 'mono', e.taskId), el('span', 'muted v-time', clock(e.at))),
+        el('div', '', (e.customer || 'customer not known') + (e.waybill ? ' · ' + e.waybill : '') + ' · kit ' + e.kit),
+        e.note ? el('div', 'muted', e.note) : null));
+    });
+    if (!v.exceptions.length) add(ol, el('li', 'empty', 'No exception today.'));
   }
 
   function renderAlarms(v: View): void {
@@ -301,13 +520,26 @@
     }
   }
 
-  function stateCell(d: DeviceView): HTMLElement {
+  /** the alarms raised by a device (its id, or a part of it: `bank-1/A3`, `printer-1:paper`) */
+  function alarmsOf(alarms: AlarmView[], id: string): AlarmView[] {
+    return alarms.filter((a) => a.source === id || a.source.indexOf(id + ':') === 0 || a.source.indexOf(id + '/') === 0);
+  }
+
+  function stateCell(d: DeviceView, alarms: AlarmView[]): HTMLElement {
     const td = el('td', 'state');
     const cls = d.state === 'online' ? 'ok' : d.state === 'unavailable' ? 'bad' : d.state === 'connecting' ? 'warn' : 'off';
     add(td, el('span', 'pill ' + cls, d.state));
     if (d.state !== 'online' && d.reason) add(td, el('div', 'reason', d.reason));
-    if (d.since) add(td, el('div', 'muted', ago(d.since)));
+    const since = d.seenSince || d.since;
+    if (since) add(td, el('div', 'muted', (d.state === 'online' ? 'connected ' : 'since ') + ago(since)));
+    alarmsOf(alarms, d.id).forEach((a) => add(td, el('div', 'reason dev-alarm', a.message)));
     return td;
+  }
+
+  function deviceLink(id: string): HTMLElement {
+    const a = el('a', 'mono dev-link', id) as HTMLAnchorElement;
+    a.href = '#device/' + encodeURIComponent(id);
+    return a;
   }
 
   function renderDevices(v: View): void {
@@ -325,9 +557,9 @@
       tr.setAttribute('data-device', d.id);
       tr.setAttribute('data-state', d.state);
       add(tr,
-        add(el('td', 'id'), el('div', 'mono', d.id), el('div', 'muted', d.kind + (d.protocol ? ' · ' + d.protocol : '') + (d.transport ? ' · ' + d.transport : ''))),
+        add(el('td', 'id'), deviceLink(d.id), el('div', 'muted', d.kind + (d.protocol ? ' · ' + d.protocol : '') + (d.transport ? ' · ' + d.transport : ''))),
         el('td', 'kit', d.kit),
-        stateCell(d),
+        stateCell(d, v.alarms),
         d.lastEvent ? add(el('td', 'reading'), el('div', 'mono', reading(d.lastEvent)), el('div', 'muted', d.lastEvent.type + ' · ' + ago(d.lastEvent.at)))
           : el('td', 'reading muted', '—'));
       const faults = sum(d.faults);
@@ -411,15 +643,19 @@
     return '';
   }
 
-  function renderVerdict(entry: VerdictEntry): HTMLElement {
+  function renderVerdict(entry: VerdictEntry, k: KitView): HTMLElement {
     const v: Dict = isObj(entry.verdict) ? entry.verdict : { outcome: 'unknown', note: entry.verdict };
-    const outcome = txt(v.outcome || v.result || v.status) || 'unknown';
+    if (v.type === 'exception' || v.type === 'closed') return renderExceptionCard(entry, v, k);
+    if (v.type === 'pending' && !v.outcome) v.outcome = 'waiting for weight';
+    // a needs-review verdict the courier confirmed is recorded: it shows as confirmed
+    const confirmed = txt(v.outcome) === 'needs-review' && v.recorded === true;
+    const outcome = confirmed ? 'confirmed' : txt(v.outcome || v.result || v.status) || 'unknown';
     const waybill = txt((isObj(v.waybill) ? v.waybill.value : v.waybill) || v.code || (isObj(v.scan) && v.scan.code));
     const g = num(v.grams) ? v.grams : isObj(v.weight) && num(v.weight.grams) ? v.weight.grams : undefined;
     const fresh = entry.fresh && Date.now() - entry.fresh < 4000;
-    const li = el('li', 'verdict v-' + outcomeClass(outcome) + (fresh ? ' fresh' : ''));
+    const li = el('li', 'verdict v-' + (confirmed ? 'ok' : outcomeClass(outcome)) + (fresh ? ' fresh' : ''));
     li.setAttribute('data-outcome', outcome);
-    const head = add(el('div', 'v-head'), el('span', 'pill ' + outcomeClass(outcome), outcome), el('span', 'mono waybill', waybill || '(no waybill)'),
+    const head = add(el('div', 'v-head'), el('span', 'pill ' + (confirmed ? 'ok' : outcomeClass(outcome)), outcome), el('span', 'mono waybill', waybill || '(no waybill)'),
       el('span', 'muted v-time', clock(v.at || entry.at)));
     const meta: string[] = [];
     if (v.taskId) meta.push('task ' + txt(v.taskId));
@@ -437,36 +673,199 @@
     return li;
   }
 
+  /** an exception (or a stop closed short) on the verdicts topic: task, customer and reason */
+  function renderExceptionCard(entry: VerdictEntry, v: Dict, k: KitView): HTMLElement {
+    const taskId = txt(v.taskId);
+    const row = (taskRows(k) || []).filter((r) => r.id === taskId)[0];
+    const li = el('li', 'verdict v-bad');
+    li.setAttribute('data-outcome', txt(v.type));
+    add(li, add(el('div', 'v-head'), el('span', 'pill bad', v.type === 'closed' ? 'closed short' : 'exception'), el('span', 'waybill', txt(v.reason).replace(/-/g, ' ') || 'exception'),
+      el('span', 'muted v-time', clock(entry.at))));
+    const meta = ['task ' + (taskId || '?'), row ? row.customer : '', row ? row.where : ''].filter((x) => x).join(' · ');
+    add(li, add(el('div', 'v-meta muted', meta), el('span', 'recorded' + (v.recorded === true ? '' : ' no'), v.recorded === true ? 'recorded' : v.recorded === false ? 'not recorded' : '')));
+    return li;
+  }
+
   function taskList(t: unknown): unknown[] | null {
     if (Array.isArray(t)) return t;
     if (isObj(t) && Array.isArray(t.tasks)) return t.tasks;
     return null;
   }
 
+  /** a task's address as text: the address's own text, its street, or its coordinates */
+  function addressText(a: unknown): string {
+    if (typeof a === 'string') return a;
+    if (!isObj(a)) return '';
+    const line = txt(a.text || a.street || a.line1 || a.name);
+    if (line) return line;
+    return num(a.lat) && num(a.lon) ? a.lat.toFixed(5) + ', ' + a.lon.toFixed(5) : '';
+  }
+  function latLonOf(a: unknown): [number, number] | null {
+    return isObj(a) && num(a.lat) && num(a.lon) ? [a.lat, a.lon] : null;
+  }
+  interface TaskRow {
+    id: string;
+    where: string;
+    customer: string;
+    window: string;
+    from?: string;
+    to?: string;
+    weight: string;
+    /** open, picked-up, exception, closed, declined */
+    status: string;
+    detail: string;
+    at: [number, number] | null;
+    sequence: number;
+  }
+  /** the kit's tasks as rows: the list, each overridden by its single state told since */
+  function taskRows(k: KitView): TaskRow[] | null {
+    const list = taskList(k.tasks);
+    if (!list) return null;
+    const states = k.taskStates || {};
+    return list.filter(isObj).map((t, i) => {
+      const id = txt(t.id || t.taskId) || '?';
+      const st: Dict = isObj(states[id]) ? (states[id] as Dict) : {};
+      const state = txt(st.state || t.state || t.status) || 'assigned';
+      const w: Dict = isObj(t.window) ? t.window : {};
+      const from = txt(w.from || w.start);
+      const to = txt(w.to || w.end);
+      const pieces: Dict = isObj(st.pieces) ? st.pieces : {};
+      let status = 'open';
+      let detail = state === 'assigned' ? 'not yet accepted' : state === 'accepted' ? 'accepted' : state;
+      if (state === 'picked-up' || state === 'done' || state === 'completed') {
+        status = 'picked-up';
+        detail = st.receipt ? 'receipt ' + txt(st.receipt) : 'picked up';
+      } else if (state === 'exception') {
+        status = 'exception';
+        detail = txt(st.reason) || 'exception';
+      } else if (state === 'closed') {
+        status = 'closed';
+        detail = 'closed' + (st.reason ? ': ' + txt(st.reason) : '') + (num(pieces.done) ? ' · ' + pieces.done + ' picked up' : '');
+      } else if (state === 'declined') {
+        status = 'declined';
+        detail = 'declined' + (st.reason ? ': ' + txt(st.reason) : '');
+      } else if (state === 'in-progress') detail = (num(pieces.done) ? pieces.done : '?') + ' of ' + (num(pieces.of) ? pieces.of : txt(t.expectedPieces) || '?') + ' parcels';
+      const weight = num(t.declaredWeightGrams) ? grams(t.declaredWeightGrams) : num(t.expectedPieces) ? t.expectedPieces + ' parcels' : '';
+      return {
+        id, where: addressText(t.address) || txt(t.customer) || '(no address)', customer: txt(t.customer),
+        window: from && to ? clock(from).slice(0, 5) + '–' + clock(to).slice(0, 5) : '', from, to, weight, status, detail,
+        at: latLonOf(t.address), sequence: num(t.sequence) ? t.sequence : i + 1,
+      };
+    });
+  }
+
   function renderTasks(k: KitView): HTMLElement {
     const box = el('div', 'tasks');
-    const list = taskList(k.tasks);
     if (k.tasks === null || k.tasks === undefined) return add(box, el('p', 'empty', 'No tasks received yet.'));
-    if (!list) return add(box, el('pre', 'raw', short(k.tasks, 400)));
-    if (list.length === 0) return add(box, el('p', 'empty', 'No open tasks.'));
+    const rows = taskRows(k);
+    if (!rows) return add(box, el('p', 'empty', 'The task list could not be read.'));
+    if (rows.length === 0) return add(box, el('p', 'empty', 'No open tasks.'));
     const ol = el('ol', 'task-list');
-    list.forEach((t) => {
-      if (!isObj(t)) {
-        add(ol, el('li', 'task', short(t, 80)));
-        return;
-      }
-      const status = txt(t.status || t.state);
-      const wb = t.waybill || (Array.isArray(t.parcels) ? t.parcels.map((p: unknown) => (isObj(p) ? p.waybill : p)).join(', ') : '');
-      let where: unknown = t.address || t.customer || t.name || '';
-      if (isObj(where)) where = where.street || where.line1 || short(where, 40);
-      const win = isObj(t.window) ? clock(t.window.from || t.window.start) + '–' + clock(t.window.to || t.window.end) : t.due ? clock(t.due) : '';
-      const sub = [wb, win].filter((x) => x).join(' · ');
-      add(ol, add(el('li', 'task' + (status ? ' t-' + status.toLowerCase() : '')),
-        add(el('div', 'task-main'), el('span', 'mono task-id', t.id || t.taskId || '?'), el('span', 'task-where', where)),
-        status ? el('span', 'pill small ' + (/done|completed/.test(status) ? 'ok' : /exception|failed|absent/.test(status) ? 'bad' : 'off'), status) : el('span'),
-        sub ? el('div', 'mono muted task-sub', sub) : null));
+    rows.forEach((r) => {
+      const li = el('li', 'task t-' + r.status);
+      li.setAttribute('data-task', r.id);
+      li.setAttribute('data-status', r.status);
+      const cls = r.status === 'picked-up' ? 'ok' : r.status === 'exception' ? 'bad' : r.status === 'open' ? 'off' : 'warn';
+      add(ol, add(li,
+        add(el('div', 'task-main'), el('span', 'mono task-id', r.id), el('span', 'task-where', r.where)),
+        el('span', 'pill small ' + cls, r.status === 'picked-up' ? 'picked up' : r.status),
+        el('div', 'muted task-sub', [r.customer, r.window ? 'window ' + r.window : '', r.weight ? 'declared ' + r.weight : '', r.detail].filter((x) => x).join(' · '))));
     });
     return add(box, ol);
+  }
+
+  /* ---------- the route, to scale ---------- */
+
+  const SVGNS = 'http://www.w3.org/2000/svg';
+  function svg(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
+    const e = document.createElementNS(SVGNS, tag);
+    Object.keys(attrs).forEach((a) => e.setAttribute(a, String(attrs[a])));
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  /** recent positions and the stops (each with its geofence) on a local metric plane: north up, one scale for both axes */
+  function renderRoute(k: KitView, rows: TaskRow[], geofenceM: number): HTMLElement {
+    const box = el('div', 'route');
+    const track = k.track || [];
+    const stops = rows.filter((r) => r.at);
+    if (track.length === 0 && stops.length === 0) return add(box, el('p', 'empty', 'No positions or stop addresses yet.'));
+    const pts: [number, number][] = track.map((p) => [p[0], p[1]] as [number, number]).concat(stops.map((r) => r.at as [number, number]));
+    let lat0 = 0;
+    let lon0 = 0;
+    pts.forEach((p) => { lat0 += p[0]; lon0 += p[1]; });
+    lat0 /= pts.length;
+    lon0 /= pts.length;
+    const kx = 111320 * Math.cos((lat0 * Math.PI) / 180);
+    const ky = 110540;
+    const xy = (lat: number, lon: number): [number, number] => [(lon - lon0) * kx, -(lat - lat0) * ky];
+    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    pts.forEach((p) => {
+      const q = xy(p[0], p[1]);
+      minX = Math.min(minX, q[0] - geofenceM); maxX = Math.max(maxX, q[0] + geofenceM);
+      minY = Math.min(minY, q[1] - geofenceM); maxY = Math.max(maxY, q[1] + geofenceM);
+    });
+    const w = Math.max(maxX - minX, 200);
+    const h = Math.max(maxY - minY, 200);
+    const pad = Math.max(w, h) * 0.06;
+    const vb = [minX - pad, minY - pad, w + 2 * pad, h + 2 * pad];
+    const unit = vb[2] / 600;
+    const plot = svg('svg', { viewBox: vb.map((x) => x.toFixed(1)).join(' '), class: 'route-plot', role: 'img', 'aria-label': 'route of kit ' + k.id + ' to scale' });
+    plot.setAttribute('preserveAspectRatio', 'xMidYMid meet');
+    stops.forEach((r) => {
+      const q = xy(r.at![0], r.at![1]);
+      const g = svg('g', { class: 'stop s-' + r.status, 'data-task': r.id });
+      add(g, svg('circle', { class: 'geofence', cx: q[0].toFixed(1), cy: q[1].toFixed(1), r: geofenceM }),
+        svg('circle', { class: 'stop-dot', cx: q[0].toFixed(1), cy: q[1].toFixed(1), r: (4 * unit).toFixed(1) }),
+        svg('text', { x: (q[0] + 6 * unit).toFixed(1), y: (q[1] - 6 * unit).toFixed(1), 'font-size': (11 * unit).toFixed(1) }, String(r.sequence)));
+      add(g, svg('title', {}, r.id + ' · ' + r.where + ' · ' + r.status));
+      add(plot, g);
+    });
+    if (track.length > 0) {
+      const line = track.map((p) => xy(p[0], p[1]).map((x) => x.toFixed(1)).join(',')).join(' ');
+      add(plot, svg('polyline', { class: 'track', points: line, 'stroke-width': (2.2 * unit).toFixed(2), 'data-points': track.length }));
+      const last = xy(track[track.length - 1][0], track[track.length - 1][1]);
+      add(plot, svg('circle', { class: 'van', cx: last[0].toFixed(1), cy: last[1].toFixed(1), r: (6 * unit).toFixed(1), 'stroke-width': (2 * unit).toFixed(2) }));
+    }
+    // a scale bar: the round length nearest a fifth of the width
+    const target = vb[2] / 5;
+    const mag = Math.pow(10, Math.floor(Math.log10(target)));
+    const len = [1, 2, 5, 10].map((m) => m * mag).filter((m) => m <= target).pop() || mag;
+    const bx = vb[0] + 12 * unit;
+    const by = vb[1] + vb[3] - 14 * unit;
+    add(plot, svg('line', { class: 'scale', x1: bx, y1: by, x2: bx + len, y2: by, 'stroke-width': (3 * unit).toFixed(2) }),
+      svg('text', { class: 'scale-text', x: bx, y: by - 6 * unit, 'font-size': (11 * unit).toFixed(1) }, len >= 1000 ? len / 1000 + ' km' : len + ' m'));
+    add(box, plot, el('div', 'muted route-legend', track.length + ' positions · ' + stops.length + ' stops · geofence ' + geofenceM + ' m'));
+    return box;
+  }
+
+  /** the newest ETA of each stop still open, against its window */
+  function renderEtas(k: KitView, rows: TaskRow[]): HTMLElement {
+    const ol = el('ol', 'etas');
+    const byId: Record<string, EtaView> = {};
+    (k.etas || []).forEach((e) => (byId[e.taskId] = e));
+    const open = rows.filter((r) => r.status === 'open' || r.status === 'exception');
+    open.forEach((r) => {
+      const e = byId[r.id];
+      const li = el('li', 'eta');
+      li.setAttribute('data-task', r.id);
+      let cls = 'off';
+      let verdict = 'no ETA yet';
+      if (r.status === 'exception') {
+        // the last try failed: its ETA is of that try
+        cls = 'bad';
+        verdict = r.detail;
+      } else if (e) {
+        const t = Date.parse(e.eta);
+        if (r.to && t > Date.parse(r.to)) { cls = 'bad'; verdict = 'late ' + Math.round((t - Date.parse(r.to)) / 60000) + ' min'; }
+        else if (r.from && t < Date.parse(r.from)) { cls = 'warn'; verdict = 'early'; }
+        else { cls = 'ok'; verdict = 'in window'; }
+      }
+      add(ol, add(li, el('span', 'mono task-id', r.id), el('span', 'eta-time mono', e ? clock(e.eta).slice(0, 5) : '–'),
+        el('span', 'muted', r.window ? 'window ' + r.window : ''), el('span', 'pill small ' + cls, verdict)));
+    });
+    if (open.length === 0) add(ol, el('li', 'empty', 'No stop left.'));
+    return ol;
   }
 
   function renderKits(v: View): void {
@@ -482,12 +881,16 @@
         add(el('span', 'count'), el('span', 'ok-text', counts.ok + ' ✓'), el('span', 'warn-text', counts.warn + ' ?'), el('span', 'bad-text', counts.bad + ' ✗'))));
       const grid = el('div', 'kit-grid');
       const tasksCol = add(el('div', 'kit-col'), el('h3', '', 'Tasks' + (n ? ' (' + n.length + ')' : '')), renderTasks(k));
+      const rows = taskRows(k) || [];
+      const routeRow = add(el('div', 'kit-grid route-row'),
+        add(el('div', 'kit-col'), el('h3', '', 'Route (to scale)'), renderRoute(k, rows, v.geofenceM)),
+        add(el('div', 'kit-col'), el('h3', '', 'ETA per remaining stop'), renderEtas(k, rows)));
       const feed = el('ol', 'verdicts');
       feed.setAttribute('aria-live', 'polite');
-      k.verdicts.slice(0, SHOWN_VERDICTS).forEach((e) => add(feed, renderVerdict(e)));
+      k.verdicts.slice(0, SHOWN_VERDICTS).forEach((e) => add(feed, renderVerdict(e, k)));
       if (k.verdicts.length === 0) add(feed, el('li', 'empty', 'No verdicts yet.'));
       add(grid, tasksCol, add(el('div', 'kit-col'), el('h3', '', 'Verdicts'), feed));
-      add(box, add(card, grid));
+      add(box, add(card, routeRow, grid));
     });
   }
 
@@ -544,7 +947,8 @@
     Object.keys(st).sort().forEach((name) => {
       const part = st[name];
       if (name === 'alarms' || name === 'journal' || !isObj(part)) return;
-      const c = add(el('div', 'component'), el('h3', '', name));
+      // each component folded, its name and first figure in view: the panel stays short
+      const c = add(el('details', 'component'), add(el('summary'), el('b', '', name)));
       const dl = el('dl', 'kv');
       const rows = flat(part, '', []);
       if (rows.length === 0) add(dl, el('dt', 'muted', 'running'), el('dd', ''));
@@ -570,12 +974,117 @@
     if (t[2] === 'gateway') return isObj(p) ? txt(p.state) + (Array.isArray(p.alarms) && p.alarms.length ? ' · ' + p.alarms.length + ' alarm(s)' : '') : '';
     return short(p, 60);
   }
+  /** what a topic is about: events, status, errors, commands, verdicts, tasks, gateway */
+  function topicKind(topic: string): string {
+    const t = topic.split('/');
+    if (t[2] === 'devices') return t[4] || 'device';
+    if (t[2] === 'kits') return t[4] || 'kit';
+    return t[2] || 'other';
+  }
+  function topicDevice(topic: string): string {
+    const t = topic.split('/');
+    return t[2] === 'devices' ? t[3] || '' : t[2] === 'kits' ? 'kit:' + (t[3] || '') : '';
+  }
+  function fillSelect(sel: HTMLSelectElement, values: string[], all: string): void {
+    const want = [''].concat(values);
+    const have: string[] = [];
+    for (let i = 0; i < sel.options.length; i++) have.push(sel.options[i].value);
+    if (have.join('|') === want.join('|')) return;
+    const cur = sel.value;
+    clear(sel);
+    want.forEach((x) => {
+      const o = document.createElement('option');
+      o.value = x;
+      o.textContent = x || all;
+      sel.appendChild(o);
+    });
+    sel.value = want.indexOf(cur) >= 0 ? cur : '';
+  }
   function renderActivity(v: View): void {
     const ol = clear($('activity'));
-    v.activity.slice().reverse().slice(0, 30).forEach((m) => {
+    const devices = Object.keys(v.devices).sort().concat(Object.keys(v.kits).sort().map((k) => 'kit:' + k));
+    fillSelect($<HTMLSelectElement>('bus-device'), devices, 'every device');
+    fillSelect($<HTMLSelectElement>('bus-kind'), ['events', 'status', 'errors', 'commands', 'verdicts', 'tasks', 'gateway'], 'every kind');
+    const list = (busView.paused || v.activity).filter((m) => (!busView.device || topicDevice(m.topic) === busView.device) && (!busView.kind || topicKind(m.topic) === busView.kind));
+    $('bus-pause').textContent = busView.paused ? 'Resume' : 'Pause';
+    $('bus-pause').setAttribute('aria-pressed', busView.paused ? 'true' : 'false');
+    list.slice().reverse().slice(0, 30).forEach((m) => {
       add(ol, add(el('li'), el('span', 'muted a-time', clock(m.at)), el('span', 'mono a-topic', topicLabel(m.topic)), el('span', 'a-text', short(activityText(m), 60))));
     });
-    if (!v.activity.length) add(ol, el('li', 'empty', 'Nothing on the bus yet.'));
+    if (!list.length) add(ol, el('li', 'empty', v.activity.length ? 'Nothing matches the filter.' : 'Nothing on the bus yet.'));
+  }
+
+  /* ---------- one device's page (#device/{id}) ---------- */
+
+  function renderDevicePage(v: View): void {
+    const page = $('device-page');
+    const d = shownDevice ? v.devices[shownDevice] : undefined;
+    page.hidden = !d;
+    if (!d) return;
+    $('device-page-title').textContent = d.id;
+    const box = clear($('device-page-body'));
+    const dl = el('dl', 'kv');
+    const since = d.seenSince || d.since;
+    add(dl, el('dt', '', 'kind'), el('dd', '', d.kind + (d.protocol ? ' · ' + d.protocol : '') + (d.transport ? ' · ' + d.transport : '')),
+      el('dt', '', 'kit'), el('dd', '', d.kit), el('dt', '', 'state'), el('dd', '', d.state + (since ? ' · ' + ago(since) : '') + (d.reason ? ' · ' + d.reason : '')),
+      el('dt', '', 'last reading'), el('dd', 'mono', d.lastEvent ? reading(d.lastEvent) + ' · ' + ago(d.lastEvent.at) : '—'),
+      el('dt', '', 'refused'), el('dd', '', String(d.errors || 0) + (d.lastError ? ' · ' + d.lastError.reason : '')));
+    const fl = d.faults || {};
+    Object.keys(fl).forEach((k) => add(dl, el('dt', '', 'fault ' + k), el('dd', 'warn-text', String(fl[k]))));
+    alarmsOf(v.alarms, d.id).forEach((a) =>
+      add(dl, el('dt', 'bad-text', a.kind), el('dd', 'bad-text', a.message)));
+    add(box, dl);
+    const info = deviceInfo && deviceInfo.id === d.id ? deviceInfo : null;
+    if (info && info.frames) {
+      add(box, el('h3', '', 'Raw frames (' + info.framesTotal + ' since start, the last ' + info.frames.length + ')'));
+      const fl2 = el('ol', 'frames raw-frames');
+      info.frames.slice().reverse().forEach((f) =>
+        add(fl2, add(el('li', 'frame f-' + f.dir), el('span', 'muted', clock(new Date(f.at).toISOString()) + ' · ' + (f.dir === 'in' ? 'from the device' : 'to the device') + ' · ' + f.bytes + ' bytes'),
+          el('pre', 'raw', f.text), el('pre', 'raw muted', f.hex.replace(/(..)/g, '$1 ').trim()))));
+      if (!info.frames.length) add(fl2, el('li', 'empty', 'No frame yet.'));
+      add(box, fl2);
+    } else if (info && info.framesWithheld) add(box, el('p', 'muted', 'Raw frames are not shown: ' + info.framesWithheld + '.'));
+    add(box, el('h3', '', 'Recent messages on the bus'));
+    const ol = el('ol', 'frames');
+    (info ? info.messages : []).slice().reverse().forEach((m) =>
+      add(ol, add(el('li'), el('span', 'muted', clock(m.at) + ' · ' + topicLabel(m.topic)), el('pre', 'raw', JSON.stringify(m.payload)))));
+    if (!ol.firstChild) add(ol, el('li', 'empty', info ? 'Nothing from this device yet.' : 'Loading…'));
+    add(box, ol);
+  }
+  interface DeviceInfo {
+    id: string;
+    messages: BusMessage[];
+    frames: { dir: 'in' | 'out'; at: number; hex: string; text: string; bytes: number }[] | null;
+    framesTotal: number;
+    framesWithheld?: string;
+  }
+  let deviceInfo: DeviceInfo | null = null;
+  let deviceTimer: number | undefined;
+  /** the shown device's frames and messages, fetched while its page is open */
+  function loadDevice(): void {
+    const id = shownDevice;
+    if (!id) return;
+    fetch('api/devices/' + encodeURIComponent(id), { credentials: 'same-origin' })
+      .then((r) => (r.ok ? (r.json() as Promise<DeviceInfo>) : null))
+      .then((info) => {
+        if (info && info.id === shownDevice) {
+          deviceInfo = info;
+          schedule();
+        }
+      }, () => undefined);
+  }
+  function route(): void {
+    const m = /^#device\/(.+)$/.exec(location.hash);
+    shownDevice = m ? decodeURIComponent(m[1]) : '';
+    if (deviceTimer !== undefined) clearInterval(deviceTimer);
+    deviceTimer = undefined;
+    deviceInfo = null;
+    if (shownDevice) {
+      loadDevice();
+      deviceTimer = window.setInterval(loadDevice, 2000);
+      window.scrollTo(0, 0);
+    }
+    schedule();
   }
 
   /* ---------- connection ---------- */
@@ -601,6 +1110,7 @@
     });
     s.addEventListener('bus', (e) => onBus(parse<BusMessage>(e)));
     s.addEventListener('devices', (e) => onDevices(parse<DevicesUpdate>(e)));
+    s.addEventListener('live', (e) => onLive(parse<LiveUpdate>(e)));
     s.addEventListener('dropped', () => {
       fetch('api/snapshot', { credentials: 'same-origin' })
         .then((r) => (r.ok ? (r.json() as Promise<Snapshot>) : null))
@@ -694,6 +1204,13 @@
   document.addEventListener('DOMContentLoaded', () => {
     $('login-form').addEventListener('submit', login);
     $('logout').addEventListener('click', logout);
+    $('bus-device').addEventListener('change', (e) => { busView.device = (e.target as HTMLSelectElement).value; schedule(); });
+    $('bus-kind').addEventListener('change', (e) => { busView.kind = (e.target as HTMLSelectElement).value; schedule(); });
+    $('bus-pause').addEventListener('click', () => { busView.paused = busView.paused ? null : S ? S.activity.slice() : null; schedule(); });
+    $('device-close').addEventListener('click', () => { location.hash = ''; });
+    window.addEventListener('hashchange', route);
+    window.addEventListener('resize', () => schedule());
+    route();
     const q = new URLSearchParams(location.search).get('login');
     if (q) history.replaceState(null, '', location.pathname);
     if (q === 'failed') showLogin('Wrong user name or password.');
