@@ -20,20 +20,28 @@ export interface RawFrame {
 /** the bytes of one frame shown, at most */
 const SHOWN = 256;
 
+interface Kept {
+  dir: 'in' | 'out';
+  at: number;
+  /** a copy of the first SHOWN bytes: formatted only when a technician asks */
+  shown: Buffer;
+  bytes: number;
+}
+
 export class FrameRing {
-  private readonly ring: (RawFrame | undefined)[];
+  private readonly ring: (Kept | undefined)[];
   private next = 0;
   /** frames seen since start */
   total = 0;
 
   constructor(size = 32) {
-    this.ring = new Array<RawFrame | undefined>(size);
+    this.ring = new Array<Kept | undefined>(size);
   }
 
   push(dir: 'in' | 'out', data: Uint8Array | string | readonly number[], at: number): void {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data as Uint8Array);
-    const shown = buf.subarray(0, SHOWN);
-    this.ring[this.next] = { dir, at, hex: shown.toString('hex'), text: printable(shown), bytes: buf.length };
+    const buf = typeof data === 'string' ? Buffer.from(data.slice(0, SHOWN), 'latin1') : Buffer.from((data as Uint8Array).slice(0, SHOWN));
+    const bytes = data.length;
+    this.ring[this.next] = { dir, at, shown: buf, bytes };
     this.next = (this.next + 1) % this.ring.length;
     this.total++;
   }
@@ -43,7 +51,7 @@ export class FrameRing {
     const out: RawFrame[] = [];
     for (let i = 0; i < this.ring.length; i++) {
       const f = this.ring[(this.next + i) % this.ring.length];
-      if (f) out.push(f);
+      if (f) out.push({ dir: f.dir, at: f.at, hex: f.shown.toString('hex'), text: printable(f.shown), bytes: f.bytes });
     }
     return out;
   }
