@@ -1,20 +1,21 @@
 /**
  * The barcode search in a camera image, within a time budget: zxing (the parcel formats) on
- * a plan of views, cheapest and likeliest first. Quick reads of the image as it is,
- * inverted (light on dark) and turned 90°; then each candidate region (blocks dense in
- * edges), cropped, turned so its edges line up with the axes, enlarged when its modules are
- * small, and read as it is and inverted; its bars projected into a profile (modules finer
- * than a pixel resolved, noise averaged out) read as it is and with the light levelled;
- * the crop smoothed, contrast-stretched, sharpened, with the global-histogram binarizer;
- * the profile with a motion blur of 3 to 6 px taken out (such a rebuilt read counts once a
- * second one agrees); the crop with TRY_HARDER; then the whole image as zxing used plainly
- * reads it (TRY_HARDER), smoothed, halved, with the other binarizer and stretched. A noisy
- * photo is smoothed before all of it. The first result ends the search (zxing results carry
- * their checksums: a read is a sure read), unless every code is wanted: then the rest of the
- * picture, the codes read painted over, and the regions holding none of them are read
- * too. A read is not begun when the time it is expected to take would overrun the budget
- * (the first, a quick read of the whole image, always is). Synchronous and CPU-bound: it
- * runs in the image worker.
+ * a plan of views, cheapest and likeliest first (the order is what won on the hard-photo
+ * corpus of the field bench). Quick reads of the image as it is, inverted (light on dark)
+ * and turned 90°; then each candidate region (blocks dense in edges), cropped, turned so
+ * its edges line up with the axes, enlarged when its modules are small, and read as it is
+ * and inverted; its bars projected into a profile (modules finer than a pixel resolved,
+ * noise averaged out) read as it is and with the light levelled; the crop turned 90°,
+ * contrast-stretched and sharpened; the profile with a motion blur of 3 to 6 px taken out
+ * (such a rebuilt read counts once a second one agrees). Then the whole image stretched and
+ * smoothed; the crops smoothed, with the global-histogram binarizer and with TRY_HARDER;
+ * last the whole image as zxing used plainly reads it (TRY_HARDER), halved and with the
+ * other binarizer. A noisy photo is smoothed before all of it. The first result ends the
+ * search (zxing results carry their checksums: a read is a sure read), unless every code is
+ * wanted: then the rest of the picture, the codes read painted over, and the regions
+ * holding none of them are read too. A read is not begun when the time it is expected to
+ * take would overrun the budget (the first, a quick read of the whole image, always is).
+ * Synchronous and CPU-bound: it runs in the image worker.
  */
 import {
   BarcodeFormat, BinaryBitmap, DecodeHintType, GlobalHistogramBinarizer, HybridBinarizer, InvertedLuminanceSource,
@@ -22,7 +23,7 @@ import {
 } from '@zxing/library';
 import {
   aroundPoints, barProfile, candidateRegions, crop, deblurProfile, dominantAngle, edgeMap, fullView, inside, levelProfile, mask, noiseLevel, rotate, scale, sharpen,
-  smooth, stretch, type Box, type View,
+  smooth, stretch, type Box, type ProfileView, type View,
 } from './image-views.js';
 import { imageDefaults } from './image-options.js';
 
@@ -128,7 +129,11 @@ function regionView(full: () => View, box: Box, angle: number): View {
   return v;
 }
 
-/** motion blurs taken out of a 1D code's profile, in pixels across the bars: 3 to 6 by quarters (a true read shows at neighbouring lengths) */
+/**
+ * Motion blurs taken out of a 1D code's profile, in pixels across the bars: 3 to 6 by
+ * quarters (a true read shows at neighbouring lengths). Only for a region barred one way
+ * (a 2D code is not deblurred as bars).
+ */
 const blurLengths = Array.from({ length: 13 }, (_, k) => 3 + k / 4);
 
 /**
@@ -136,7 +141,7 @@ const blurLengths = Array.from({ length: 13 }, (_, k) => 3 + k / 4);
  * ways; and its bars projected into a profile (a 1D code read from its profile: small
  * modules, uneven light, motion blur). The first few are also how a second code is looked for.
  */
-function regionAttempts(full: () => View, box: Box, angle: number, name: string): Attempt[] {
+function regionAttempts(full: () => View, box: Box, angle: number, name: string): { first: Attempt[]; later: Attempt[] } {
   const side = Math.max(box.width, box.height);
   const factor = side < 320 ? Math.min(3, 480 / side) : 1;
   const turned = Math.abs(angle) > 4;
@@ -145,22 +150,26 @@ function regionAttempts(full: () => View, box: Box, angle: number, name: string)
   const pixels = box.width * box.height * factor * factor * (turned ? 2 : 1);
   // the projections at the angles tried cost about as much as reading an enlarged crop
   const barPixels = box.width * box.height * 4;
-  const ofBars = (make: (v: View) => View) => once(() => { const v = bars(); return v && make(v); });
-  const attempts: (Omit<Attempt, 'pixels'> & { pixels?: number })[] = [
+  const ofBars = (make: (v: ProfileView) => View | undefined) => once(() => { const v = bars(); return v && make(v); });
+  type Planned = Omit<Attempt, 'pixels'> & { pixels?: number };
+  const first: Planned[] = [
     { name: `${name}`, view: base },
     { name: `${name}-inverted`, view: base, inverted: true },
     { name: `${name}-bars`, view: bars, pixels: barPixels },
     { name: `${name}-bars-levelled`, view: ofBars((v) => levelProfile(v)), pixels: barPixels / 4 },
-    { name: `${name}-smoothed`, view: once(() => smooth(base())), firstOnly: true },
+    { name: `${name}-turned`, view: once(() => rotate(base(), 90)), firstOnly: true },
     { name: `${name}-stretched`, view: once(() => stretch(base())), firstOnly: true },
     { name: `${name}-sharpened`, view: once(() => sharpen(base())), firstOnly: true },
+    ...blurLengths.map((px) => ({ name: `${name}-bars-deblurred${px}`, view: ofBars((v) => (v.barred >= 2 ? deblurProfile(v, px * 4) : undefined)), pixels: barPixels / 4, firstOnly: true, confirm: true })),
+  ];
+  const later: Planned[] = [
+    { name: `${name}-smoothed`, view: once(() => smooth(base())), firstOnly: true },
     { name: `${name}-global`, view: base, binarizer: 'global', firstOnly: true },
-    ...blurLengths.map((px) => ({ name: `${name}-bars-deblurred${px}`, view: ofBars((v) => deblurProfile(v, px * 4)), pixels: barPixels / 4, firstOnly: true, confirm: true })),
-    { name: `${name}-turned`, view: once(() => rotate(base(), 90)), firstOnly: true },
     { name: `${name}-hard`, view: base, hard: true, firstOnly: true },
     { name: `${name}-smoothed-hard`, view: once(() => smooth(base())), hard: true, firstOnly: true },
   ];
-  return attempts.map((a) => ({ ...a, pixels: a.pixels ?? pixels, region: box }));
+  const planned = (list: Planned[]): Attempt[] => list.map((a) => ({ ...a, pixels: a.pixels ?? pixels, region: box }));
+  return { first: planned(first), later: planned(later) };
 }
 
 /** Finds the barcodes of a luminance image (one byte a pixel) within the budget. */
@@ -189,14 +198,16 @@ export function searchBarcodes(lum: Uint8ClampedArray, width: number, height: nu
     regionsPlanned = true;
     const map = edges();
     const regions = candidateRegions(map, width, height, 3).map((box, i) => regionAttempts(full, box, dominantAngle(map, box), `region${i}`));
-    plan.push(...regions.flat());
-    // the whole image: zxing used plainly (try-harder), then other views of it
+    // the ways that win most, region by region; the whole image stretched and smoothed; the
+    // regions' slower ways; last the whole image as zxing used plainly reads it (try-harder), halved and globally binarized
     plan.push(
-      { name: 'plain', view: full, hard: true, pixels },
+      ...regions.flatMap((r) => r.first),
+      { name: 'stretched', view: once(() => stretch(full())), pixels },
       { name: 'smoothed', view: once(() => smooth(full())), pixels },
+      ...regions.flatMap((r) => r.later),
+      { name: 'plain', view: full, hard: true, pixels },
       { name: 'halved', view: once(() => scale(full(), 0.5)), pixels: pixels / 4 },
       { name: 'global', view: full, binarizer: 'global', pixels },
-      { name: 'stretched', view: once(() => stretch(full())), pixels },
     );
   };
   const found: Found[] = [];

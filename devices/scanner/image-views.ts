@@ -423,15 +423,21 @@ function boxMean(p: Float64Array, w: number): Float64Array {
   return out;
 }
 
+export interface ProfileView extends View {
+  /** how much more the grey changes across the bars than along them: well above 1 for a 1D code, about 1 for a 2D one */
+  barred: number;
+}
+
 /**
  * A 1D code in `box` as a profile view: the projection across its bars (see `project`) at
  * the angle, near `degrees` or a right angle to it, at which the bars come out sharpest,
  * `sub` bins a pixel. Undefined when the box is too small to hold bars.
  */
-export function barProfile(v: View, box: Box, degrees: number, sub = 4): View | undefined {
+export function barProfile(v: View, box: Box, degrees: number, sub = 4): ProfileView | undefined {
   const variation = (d: number): number => project(v, box, d, 2, 2)?.variation ?? -1;
   // across the bars the profile changes much more than along them
-  let best = variation(degrees) >= variation(degrees + 90) ? degrees : degrees + 90;
+  const [a, b] = [variation(degrees), variation(degrees + 90)];
+  let best = a >= b ? degrees : degrees + 90;
   let bestVariation = -1;
   // then the angle within ±3°: a coarse step, then halved twice around the best
   for (const [step, steps] of [[1.5, 2], [0.75, 1], [0.375, 1]]) {
@@ -446,7 +452,7 @@ export function barProfile(v: View, box: Box, degrees: number, sub = 4): View | 
     }
   }
   const p = project(v, box, best, sub);
-  return p && profileView(p.values, p.toOriginal);
+  return p && { ...profileView(p.values, p.toOriginal), barred: Math.max(a, b) / Math.max(1e-9, Math.min(a, b)) };
 }
 
 function profileView(values: Float64Array, toOriginal: (k: number) => [number, number]): View {
