@@ -86,6 +86,9 @@ interface Attempt {
 
 const groupSeparator = '\u001d';
 
+/** a read is begun only if this many times the time it is expected to take still fits the budget */
+const overrunMargin = 1.5;
+
 /** One zxing read of a view; undefined when nothing is found. */
 export function readView(reader: MultiFormatReader, v: View, binarizer: 'hybrid' | 'global' = 'hybrid', inverted = false): ZxingResult | undefined {
   let source: LuminanceSource = new RGBLuminanceSource(v.lum, v.width, v.height);
@@ -226,8 +229,9 @@ export function searchBarcodes(lum: Uint8ClampedArray, width: number, height: nu
     // once a code is found, only regions holding none of the found codes are worth a look
     if (found.length > 0 && !attempt.rest && (!all || !region || attempt.firstOnly || searchedRegions.has(region) || found.some((f) => f.points.some(([x, y]) => inside(region, x, y))))) continue;
     const kind = attempt.hard ? 'hard' : 'quick';
-    // the first read is always made, whatever the budget: a clean photo is never refused for lack of time
-    if (attempts > 0 && now() - start + msPerPixel[kind] * attempt.pixels > budget) {
+    // the first read is always made, whatever the budget: a clean photo is never refused for lack of time;
+    // another is begun only with room for half as long again as it is expected to take (a busy CPU slows reads unevenly)
+    if (attempts > 0 && now() - start + overrunMargin * msPerPixel[kind] * attempt.pixels > budget) {
       budgetExhausted = true;
       continue;
     }
