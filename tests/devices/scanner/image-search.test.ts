@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BarcodeFormat } from '@zxing/library';
+import bwipjs from 'bwip-js';
 import fc from 'fast-check';
+import { PNG } from 'pngjs';
 import { CodecError } from '../../../devices/codec.js';
 import { decodeImage, readImage, rgbaToLuminance } from '../../../devices/scanner/image.js';
 import { parcelReader, readView, searchBarcodes } from '../../../devices/scanner/image-search.js';
@@ -134,10 +136,27 @@ describe('a 1D code read from the profile across its bars', () => {
     const reads = [4, 4.5, 5, 5.5].map((px) => readView(quick, deblurProfile(profile, px * 4))?.getText());
     expect(reads.filter((r) => r === text).length).toBeGreaterThanOrEqual(2);
     expect(reads.filter((r) => r !== undefined && r !== text)).toEqual([]);
+    // the search finds it so, once a second blur length agrees with the first
+    const traced: string[] = [];
+    const r = searchBarcodes(view.lum, 640, 480, { ...roomy, trace: (name, _ms, read) => read && traced.push(name) });
+    expect(r.found.map((f) => [f.text, f.attempt.replace(/[\d.]+$/, '')])).toEqual([[text, 'region0-bars-deblurred']]);
+    expect(traced.filter((name) => name.includes('deblurred')).length).toBeGreaterThanOrEqual(2);
   });
 
   it('has no profile for a box too small to hold bars', () => {
     expect(barProfile(fullView(new Uint8ClampedArray(64 * 64).fill(100), 64, 64), { x: 10, y: 10, width: 5, height: 5 }, 0)).toBeUndefined();
+  });
+});
+
+describe('a sure read', () => {
+  async function code128(text: string): Promise<View> {
+    const png = PNG.sync.read(await bwipjs.toBuffer({ bcid: 'code128', text, parsefnc: true, scale: 2, height: 10, paddingwidth: 10, paddingheight: 10, backgroundcolor: 'FFFFFF' }));
+    return fullView(Uint8ClampedArray.from({ length: png.width * png.height }, (_, i) => png.data[i * 4]), png.width, png.height);
+  }
+
+  it('is not one that ends in a GS1 separator (a stray FNC1 before the check symbol), though one inside the data is', async () => {
+    expect(readView(parcelReader(false), await code128('RB100000008GB^FNC1'))).toBeUndefined();
+    expect(readView(parcelReader(false), await code128('RB100^FNC1000008GB'))?.getText()).toBe('RB100\u001d000008GB');
   });
 });
 
