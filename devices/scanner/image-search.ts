@@ -6,16 +6,17 @@
  * its edges line up with the axes, enlarged when its modules are small, and read as it is
  * and inverted; its bars projected into a profile (modules finer than a pixel resolved,
  * noise averaged out) read as it is and with the light levelled; the crop turned 90°,
- * contrast-stretched and sharpened; the profile with a motion blur of 3 to 6 px taken out
- * (such a rebuilt read counts once a second one agrees). Then the whole image stretched and
- * smoothed; the crops smoothed, with the global-histogram binarizer and with TRY_HARDER;
- * last the whole image as zxing used plainly reads it (TRY_HARDER), halved and with the
- * other binarizer. A noisy photo is smoothed before all of it. The first result ends the
- * search (zxing results carry their checksums: a read is a sure read), unless every code is
- * wanted: then the rest of the picture, the codes read painted over, and the regions
- * holding none of them are read too. A read is not begun when the time it is expected to
- * take would overrun the budget (the first, a quick read of the whole image, always is).
- * Synchronous and CPU-bound: it runs in the image worker.
+ * contrast-stretched, sharpened and stretched across its narrower side (a tilted label);
+ * the profile with a motion blur of 3 to 6 px taken out (such a rebuilt read counts once a
+ * second one agrees). Then the whole image stretched and smoothed; the crops smoothed,
+ * with the global-histogram binarizer and with TRY_HARDER; last the whole image as zxing
+ * used plainly reads it (TRY_HARDER), halved and with the other binarizer. A noisy photo
+ * is smoothed before all of it. The first result ends the search (zxing results carry
+ * their checksums: a read is a sure read; a read ending in a GS1 separator is refused),
+ * unless every code is wanted: then the rest of the picture, the codes read painted over,
+ * and the regions holding none of them are read too. A read is begun only if half as long
+ * again as it is expected to take fits the budget (the first, a quick read of the whole
+ * image, always is). Synchronous and CPU-bound: it runs in the image worker.
  */
 import {
   BarcodeFormat, BinaryBitmap, DecodeHintType, GlobalHistogramBinarizer, HybridBinarizer, InvertedLuminanceSource,
@@ -163,6 +164,8 @@ function regionAttempts(full: () => View, box: Box, angle: number, name: string)
     { name: `${name}-turned`, view: once(() => rotate(base(), 90)), firstOnly: true },
     { name: `${name}-stretched`, view: once(() => stretch(base())), firstOnly: true },
     { name: `${name}-sharpened`, view: once(() => sharpen(base())), firstOnly: true },
+    // a label tilted away from the camera is foreshortened across its narrower side: stretched back
+    { name: `${name}-unforeshortened`, view: once(() => (box.width < box.height ? scale(base(), 1.4, 1) : scale(base(), 1, 1.4))), pixels: pixels * 1.4, firstOnly: true },
     ...blurLengths.map((px) => ({ name: `${name}-bars-deblurred${px}`, view: ofBars((v) => (v.barred >= 2 ? deblurProfile(v, px * 4) : undefined)), pixels: barPixels / 4, firstOnly: true, confirm: true })),
   ];
   const later: Planned[] = [

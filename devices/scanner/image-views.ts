@@ -47,30 +47,31 @@ function bilinear(lum: Uint8ClampedArray, width: number, height: number, x: numb
   return top * (1 - fy) + bottom * fy;
 }
 
-/** scaled by `factor` (bilinear up, box-averaged down) */
-export function scale(v: View, factor: number): View {
+/** scaled by `factor` across and `factorY` down (bilinear up, box-averaged down) */
+export function scale(v: View, factor: number, factorY = factor): View {
   const width = Math.max(1, Math.round(v.width * factor));
-  const height = Math.max(1, Math.round(v.height * factor));
+  const height = Math.max(1, Math.round(v.height * factorY));
   const lum = new Uint8ClampedArray(width * height);
-  if (factor >= 1) {
+  if (factor >= 1 && factorY >= 1) {
     for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) lum[y * width + x] = bilinear(v.lum, v.width, v.height, (x + 0.5) / factor - 0.5, (y + 0.5) / factor - 0.5);
+      for (let x = 0; x < width; x++) lum[y * width + x] = bilinear(v.lum, v.width, v.height, (x + 0.5) / factor - 0.5, (y + 0.5) / factorY - 0.5);
     }
   } else {
-    const step = 1 / factor;
+    const stepX = 1 / factor;
+    const stepY = 1 / factorY;
     for (let y = 0; y < height; y++) {
-      const sy0 = Math.floor(y * step);
-      const sy1 = Math.min(v.height, Math.max(sy0 + 1, Math.floor((y + 1) * step)));
+      const sy0 = Math.floor(y * stepY);
+      const sy1 = Math.min(v.height, Math.max(sy0 + 1, Math.floor((y + 1) * stepY)));
       for (let x = 0; x < width; x++) {
-        const sx0 = Math.floor(x * step);
-        const sx1 = Math.min(v.width, Math.max(sx0 + 1, Math.floor((x + 1) * step)));
+        const sx0 = Math.floor(x * stepX);
+        const sx1 = Math.min(v.width, Math.max(sx0 + 1, Math.floor((x + 1) * stepX)));
         let s = 0;
         for (let yy = sy0; yy < sy1; yy++) for (let xx = sx0; xx < sx1; xx++) s += v.lum[yy * v.width + xx];
         lum[y * width + x] = s / ((sy1 - sy0) * (sx1 - sx0));
       }
     }
   }
-  return { lum, width, height, toOriginal: (x, y) => v.toOriginal((x + 0.5) / factor - 0.5, (y + 0.5) / factor - 0.5) };
+  return { lum, width, height, toOriginal: (x, y) => v.toOriginal((x + 0.5) / factor - 0.5, (y + 0.5) / factorY - 0.5) };
 }
 
 /** turned by `degrees` (counter-clockwise) on a canvas that holds all of it, the corners filled with the view's median grey */
