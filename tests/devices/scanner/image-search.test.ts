@@ -45,6 +45,17 @@ describe('views of a luminance image', () => {
     }));
   });
 
+  it('scales across and down by different factors, mapping back to the original', () => {
+    fc.assert(fc.property(fc.double({ min: 0.5, max: 3, noNaN: true }), fc.double({ min: 0.5, max: 3, noNaN: true }), (fx, fy) => {
+      const s = scale(v, fx, fy);
+      expect(s.width).toBe(Math.round(v.width * fx));
+      expect(s.height).toBe(Math.round(v.height * fy));
+      const [x, y] = s.toOriginal(s.width / 2, s.height / 2);
+      expect(x).toBeCloseTo(v.width / 2 - 0.5 + 0.5 / fx, 0);
+      expect(y).toBeCloseTo(v.height / 2 - 0.5 + 0.5 / fy, 0);
+    }));
+  });
+
   it('stretches a washed-out picture to the full range', () => {
     const washed: View = { ...v, lum: v.lum.map((g) => 110 + (g % 20)) };
     const s = stretch(washed);
