@@ -1,24 +1,30 @@
 /**
  * The barcode search in a camera image, within a time budget: zxing (the parcel formats) on
- * a plan of views, cheapest and likeliest first. Quick reads of the image as it is,
- * inverted (light on dark) and turned 90°; then each candidate region (blocks dense in
- * edges), cropped, turned so its edges line up with the axes, enlarged when its modules are
- * small, and read as it is, inverted, smoothed, contrast-stretched, sharpened, with the
- * global-histogram binarizer and with TRY_HARDER; then the whole image as zxing used plainly
- * reads it (TRY_HARDER), smoothed, halved, with the other binarizer and stretched. A noisy
- * photo is smoothed before all of it. The first result ends the search (zxing results carry
- * their checksums: a read is a sure read), unless every code is wanted: then the rest of the
- * picture, the codes read painted over, and the regions holding none of them are read
- * too. A read is not begun when the time it is expected to take would overrun the budget
- * (the first, a quick read of the whole image, always is). Synchronous and CPU-bound: it
- * runs in the image worker.
+ * a plan of views, cheapest and likeliest first (the order is what won on the hard-photo
+ * corpus of the field bench). Quick reads of the image as it is, inverted (light on dark)
+ * and turned 90°; then each candidate region (blocks dense in edges), cropped, turned so
+ * its edges line up with the axes, enlarged when its modules are small, and read as it is
+ * and inverted; its bars projected into a profile (modules finer than a pixel resolved,
+ * noise averaged out) read as it is and with the light levelled; the crop turned 90°,
+ * contrast-stretched, sharpened and stretched across its narrower side (a tilted label);
+ * the profile with a motion blur of 3 to 6 px taken out (such a rebuilt read counts once a
+ * second one agrees). Then the whole image stretched and smoothed; the crops smoothed,
+ * with the global-histogram binarizer and with TRY_HARDER; last the whole image as zxing
+ * used plainly reads it (TRY_HARDER), halved and with the other binarizer. A noisy photo
+ * is smoothed before all of it. The first result ends the search (zxing results carry
+ * their checksums: a read is a sure read; a read ending in a GS1 separator is refused),
+ * unless every code is wanted: then the rest of the picture, the codes read painted over,
+ * and the regions holding none of them are read too. A read is begun only if half as long
+ * again as it is expected to take fits the budget (the first, a quick read of the whole
+ * image, always is). Synchronous and CPU-bound: it runs in the image worker.
  */
 import {
   BarcodeFormat, BinaryBitmap, DecodeHintType, GlobalHistogramBinarizer, HybridBinarizer, InvertedLuminanceSource,
   MultiFormatReader, NotFoundException, RGBLuminanceSource, type Binarizer, type LuminanceSource,
 } from '@zxing/library';
 import {
-  aroundPoints, candidateRegions, crop, dominantAngle, edgeMap, fullView, inside, mask, noiseLevel, rotate, scale, sharpen, smooth, stretch, type Box, type View,
+  aroundPoints, barProfile, candidateRegions, crop, deblurProfile, dominantAngle, edgeMap, fullView, inside, levelProfile, mask, noiseLevel, rotate, scale, sharpen,
+  smooth, stretch, type Box, type ProfileView, type View,
 } from './image-views.js';
 import { imageDefaults } from './image-options.js';
 
@@ -61,7 +67,8 @@ export interface SearchResult {
 
 interface Attempt {
   name: string;
-  view: () => View;
+  /** undefined: no such view of this region (the attempt is passed over) */
+  view: () => View | undefined;
   binarizer?: 'hybrid' | 'global';
   inverted?: boolean;
   /** TRY_HARDER: every row of a 1D code scanned (about ten times the time of a quick read) */
@@ -74,7 +81,14 @@ interface Attempt {
   rest?: boolean;
   /** tried only while nothing has been found (a second code is looked for with the first ways alone) */
   firstOnly?: boolean;
+  /** a view rebuilt rather than seen (deconvolved): its read counts once another such read agrees */
+  confirm?: boolean;
 }
+
+const groupSeparator = '\u001d';
+
+/** a read is begun only if this many times the time it is expected to take still fits the budget */
+const overrunMargin = 1.5;
 
 /** One zxing read of a view; undefined when nothing is found. */
 export function readView(reader: MultiFormatReader, v: View, binarizer: 'hybrid' | 'global' = 'hybrid', inverted = false): ZxingResult | undefined {
@@ -82,7 +96,9 @@ export function readView(reader: MultiFormatReader, v: View, binarizer: 'hybrid'
   if (inverted) source = new InvertedLuminanceSource(source);
   const bin: Binarizer = binarizer === 'hybrid' ? new HybridBinarizer(source) : new GlobalHistogramBinarizer(source);
   try {
-    return reader.decodeWithState(new BinaryBitmap(bin));
+    const result = reader.decodeWithState(new BinaryBitmap(bin));
+    // a GS1 separator ends no element string: a read ending in one is a bar misread, not data
+    return result.getText().endsWith(groupSeparator) ? undefined : result;
   } catch (e) {
     // zxing throws NotFound, Checksum and Format exceptions for "no sure read here"
     if (e instanceof NotFoundException || (e instanceof Error && /Checksum|Format|NotFound/.test(e.constructor.name))) return undefined;
@@ -117,25 +133,49 @@ function regionView(full: () => View, box: Box, angle: number): View {
   return v;
 }
 
-/** the attempts for one region: cropped, aligned, enlarged when small, then read several ways */
-function regionAttempts(full: () => View, box: Box, angle: number, name: string): Attempt[] {
+/**
+ * Motion blurs taken out of a 1D code's profile, in pixels across the bars: 3 to 6 by
+ * quarters (a true read shows at neighbouring lengths). Only for a region barred one way
+ * (a 2D code is not deblurred as bars).
+ */
+const blurLengths = Array.from({ length: 13 }, (_, k) => 3 + k / 4);
+
+/**
+ * The attempts for one region: cropped, aligned, enlarged when small, then read several
+ * ways; and its bars projected into a profile (a 1D code read from its profile: small
+ * modules, uneven light, motion blur). The first few are also how a second code is looked for.
+ */
+function regionAttempts(full: () => View, box: Box, angle: number, name: string): { first: Attempt[]; later: Attempt[] } {
   const side = Math.max(box.width, box.height);
   const factor = side < 320 ? Math.min(3, 480 / side) : 1;
   const turned = Math.abs(angle) > 4;
   const base = once(() => regionView(full, box, angle));
+  const bars = once(() => barProfile(full(), box, angle));
   const pixels = box.width * box.height * factor * factor * (turned ? 2 : 1);
-  const attempts: Omit<Attempt, 'pixels'>[] = [
+  // the projections at the angles tried cost about as much as reading an enlarged crop
+  const barPixels = box.width * box.height * 4;
+  const ofBars = (make: (v: ProfileView) => View | undefined) => once(() => { const v = bars(); return v && make(v); });
+  type Planned = Omit<Attempt, 'pixels'> & { pixels?: number };
+  const first: Planned[] = [
     { name: `${name}`, view: base },
     { name: `${name}-inverted`, view: base, inverted: true },
-    { name: `${name}-smoothed`, view: once(() => smooth(base())) },
-    { name: `${name}-stretched`, view: once(() => stretch(base())) },
-    { name: `${name}-sharpened`, view: once(() => sharpen(base())) },
-    { name: `${name}-global`, view: base, binarizer: 'global' },
-    { name: `${name}-turned`, view: once(() => rotate(base(), 90)) },
-    { name: `${name}-hard`, view: base, hard: true },
-    { name: `${name}-smoothed-hard`, view: once(() => smooth(base())), hard: true },
+    { name: `${name}-bars`, view: bars, pixels: barPixels },
+    { name: `${name}-bars-levelled`, view: ofBars((v) => levelProfile(v)), pixels: barPixels / 4 },
+    { name: `${name}-turned`, view: once(() => rotate(base(), 90)), firstOnly: true },
+    { name: `${name}-stretched`, view: once(() => stretch(base())), firstOnly: true },
+    { name: `${name}-sharpened`, view: once(() => sharpen(base())), firstOnly: true },
+    // a label tilted away from the camera is foreshortened across its narrower side: stretched back
+    { name: `${name}-unforeshortened`, view: once(() => (box.width < box.height ? scale(base(), 1.4, 1) : scale(base(), 1, 1.4))), pixels: pixels * 1.4, firstOnly: true },
+    ...blurLengths.map((px) => ({ name: `${name}-bars-deblurred${px}`, view: ofBars((v) => (v.barred >= 2 ? deblurProfile(v, px * 4) : undefined)), pixels: barPixels / 4, firstOnly: true, confirm: true })),
   ];
-  return attempts.map((a, i) => ({ ...a, pixels, region: box, firstOnly: i >= 2 }));
+  const later: Planned[] = [
+    { name: `${name}-smoothed`, view: once(() => smooth(base())), firstOnly: true },
+    { name: `${name}-global`, view: base, binarizer: 'global', firstOnly: true },
+    { name: `${name}-hard`, view: base, hard: true, firstOnly: true },
+    { name: `${name}-smoothed-hard`, view: once(() => smooth(base())), hard: true, firstOnly: true },
+  ];
+  const planned = (list: Planned[]): Attempt[] => list.map((a) => ({ ...a, pixels: a.pixels ?? pixels, region: box }));
+  return { first: planned(first), later: planned(later) };
 }
 
 /** Finds the barcodes of a luminance image (one byte a pixel) within the budget. */
@@ -164,17 +204,21 @@ export function searchBarcodes(lum: Uint8ClampedArray, width: number, height: nu
     regionsPlanned = true;
     const map = edges();
     const regions = candidateRegions(map, width, height, 3).map((box, i) => regionAttempts(full, box, dominantAngle(map, box), `region${i}`));
-    plan.push(...regions.flat());
-    // the whole image: zxing used plainly (try-harder), then other views of it
+    // the ways that win most, region by region; the whole image stretched and smoothed; the
+    // regions' slower ways; last the whole image as zxing used plainly reads it (try-harder), halved and globally binarized
     plan.push(
-      { name: 'plain', view: full, hard: true, pixels },
+      ...regions.flatMap((r) => r.first),
+      { name: 'stretched', view: once(() => stretch(full())), pixels },
       { name: 'smoothed', view: once(() => smooth(full())), pixels },
+      ...regions.flatMap((r) => r.later),
+      { name: 'plain', view: full, hard: true, pixels },
       { name: 'halved', view: once(() => scale(full(), 0.5)), pixels: pixels / 4 },
       { name: 'global', view: full, binarizer: 'global', pixels },
-      { name: 'stretched', view: once(() => stretch(full())), pixels },
     );
   };
   const found: Found[] = [];
+  // texts read once from rebuilt views, waiting for a second read to agree
+  const unconfirmed = new Set<string>();
   const searchedRegions = new Set<Box>();
   let attempts = 0;
   // ms a pixel, learned from the reads made; the first guesses are this machine's warm figures doubled
@@ -188,19 +232,25 @@ export function searchBarcodes(lum: Uint8ClampedArray, width: number, height: nu
     // once a code is found, only regions holding none of the found codes are worth a look
     if (found.length > 0 && !attempt.rest && (!all || !region || attempt.firstOnly || searchedRegions.has(region) || found.some((f) => f.points.some(([x, y]) => inside(region, x, y))))) continue;
     const kind = attempt.hard ? 'hard' : 'quick';
-    // the first read is always made, whatever the budget: a clean photo is never refused for lack of time
-    if (attempts > 0 && now() - start + msPerPixel[kind] * attempt.pixels > budget) {
+    // the first read is always made, whatever the budget: a clean photo is never refused for lack of time;
+    // another is begun only with room for half as long again as it is expected to take (a busy CPU slows reads unevenly)
+    if (attempts > 0 && now() - start + overrunMargin * msPerPixel[kind] * attempt.pixels > budget) {
       budgetExhausted = true;
       continue;
     }
     const t0 = now();
     const v = attempt.view();
+    if (!v) continue;
     const result = readView(readers[kind], v, attempt.binarizer, attempt.inverted);
     attempts += 1;
     msPerPixel[kind] = Math.max(msPerPixel[kind] * 0.8, (now() - t0) / attempt.pixels);
     options.trace?.(attempt.name, now() - t0, result !== undefined);
     if (!result) continue;
     const text = result.getText();
+    if (attempt.confirm && !unconfirmed.has(text)) {
+      unconfirmed.add(text);
+      continue;
+    }
     if (region) searchedRegions.add(region);
     if (found.some((f) => f.text === text)) continue;
     const points = result.getResultPoints().map((p) => v.toOriginal(p.getX(), p.getY()));

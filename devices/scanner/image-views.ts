@@ -47,30 +47,31 @@ function bilinear(lum: Uint8ClampedArray, width: number, height: number, x: numb
   return top * (1 - fy) + bottom * fy;
 }
 
-/** scaled by `factor` (bilinear up, box-averaged down) */
-export function scale(v: View, factor: number): View {
+/** scaled by `factor` across and `factorY` down (bilinear up, box-averaged down) */
+export function scale(v: View, factor: number, factorY = factor): View {
   const width = Math.max(1, Math.round(v.width * factor));
-  const height = Math.max(1, Math.round(v.height * factor));
+  const height = Math.max(1, Math.round(v.height * factorY));
   const lum = new Uint8ClampedArray(width * height);
-  if (factor >= 1) {
+  if (factor >= 1 && factorY >= 1) {
     for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) lum[y * width + x] = bilinear(v.lum, v.width, v.height, (x + 0.5) / factor - 0.5, (y + 0.5) / factor - 0.5);
+      for (let x = 0; x < width; x++) lum[y * width + x] = bilinear(v.lum, v.width, v.height, (x + 0.5) / factor - 0.5, (y + 0.5) / factorY - 0.5);
     }
   } else {
-    const step = 1 / factor;
+    const stepX = 1 / factor;
+    const stepY = 1 / factorY;
     for (let y = 0; y < height; y++) {
-      const sy0 = Math.floor(y * step);
-      const sy1 = Math.min(v.height, Math.max(sy0 + 1, Math.floor((y + 1) * step)));
+      const sy0 = Math.floor(y * stepY);
+      const sy1 = Math.min(v.height, Math.max(sy0 + 1, Math.floor((y + 1) * stepY)));
       for (let x = 0; x < width; x++) {
-        const sx0 = Math.floor(x * step);
-        const sx1 = Math.min(v.width, Math.max(sx0 + 1, Math.floor((x + 1) * step)));
+        const sx0 = Math.floor(x * stepX);
+        const sx1 = Math.min(v.width, Math.max(sx0 + 1, Math.floor((x + 1) * stepX)));
         let s = 0;
         for (let yy = sy0; yy < sy1; yy++) for (let xx = sx0; xx < sx1; xx++) s += v.lum[yy * v.width + xx];
         lum[y * width + x] = s / ((sy1 - sy0) * (sx1 - sx0));
       }
     }
   }
-  return { lum, width, height, toOriginal: (x, y) => v.toOriginal((x + 0.5) / factor - 0.5, (y + 0.5) / factor - 0.5) };
+  return { lum, width, height, toOriginal: (x, y) => v.toOriginal((x + 0.5) / factor - 0.5, (y + 0.5) / factorY - 0.5) };
 }
 
 /** turned by `degrees` (counter-clockwise) on a canvas that holds all of it, the corners filled with the view's median grey */
@@ -131,19 +132,20 @@ export function aroundPoints(points: readonly [number, number][], grow = 0.2, le
   return { x: x - gx, y: y - gy, width: width + 2 * gx, height: height + 2 * gy };
 }
 
-/** a 3x3 box filter: sensor noise and JPEG blocks averaged away */
+/** a 3x3 box filter: sensor noise and JPEG blocks averaged away (rows summed, then the row sums down: 6 reads a pixel, not 9) */
 export function smooth(v: View): View {
   const { width, height } = v;
+  const rows = new Uint16Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const o = y * width;
+    for (let x = 0; x < width; x++) rows[o + x] = v.lum[o + Math.max(0, x - 1)] + v.lum[o + x] + v.lum[o + Math.min(width - 1, x + 1)];
+  }
   const lum = new Uint8ClampedArray(width * height);
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let s = 0;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = Math.min(height - 1, Math.max(0, y + dy));
-        for (let dx = -1; dx <= 1; dx++) s += v.lum[yy * width + Math.min(width - 1, Math.max(0, x + dx))];
-      }
-      lum[y * width + x] = s / 9;
-    }
+    const up = Math.max(0, y - 1) * width;
+    const o = y * width;
+    const down = Math.min(height - 1, y + 1) * width;
+    for (let x = 0; x < width; x++) lum[o + x] = (rows[up + x] + rows[o + x] + rows[down + x]) / 9;
   }
   return { ...v, lum };
 }
@@ -312,4 +314,192 @@ export function candidateRegions(map: EdgeMap, width: number, height: number, ma
     });
   }
   return regions.sort((a, b) => b.blocks - a.blocks).slice(0, max).map((r) => r.box);
+}
+
+/** rows of a profile view: a 1D code's profile repeated, enough for zxing's row scan */
+const profileRows = 8;
+
+interface Profile {
+  /** grey per bin, `sub` bins a pixel, across the bars */
+  values: Float64Array;
+  /** mean |Δ| between neighbouring bins: the sharper the bars are projected, the larger */
+  variation: number;
+  /** bin k -> the original image */
+  toOriginal(k: number): [number, number];
+}
+
+/**
+ * The grey of `box` projected onto the line at `degrees` (the bars' normal), `sub` bins a
+ * pixel, over the band of the box in which the bars lie (where the grey changes most along
+ * that line). A 1D code turned by a little more or less than a right angle to the pixel
+ * grid is sampled by its rows at different phases, so the projection resolves modules
+ * finer than a pixel, and it averages noise over the bars' height. `stride`: every how
+ * many rows and columns are looked at (a quick look while the angle is sought).
+ */
+function project(v: View, box: Box, degrees: number, sub: number, stride = 1): Profile | undefined {
+  const t = (degrees * Math.PI) / 180;
+  const c = Math.cos(t);
+  const s = Math.sin(t);
+  const x0 = Math.max(1, Math.floor(box.x));
+  const y0 = Math.max(1, Math.floor(box.y));
+  const x1 = Math.min(v.width - 1, Math.ceil(box.x + box.width));
+  const y1 = Math.min(v.height - 1, Math.ceil(box.y + box.height));
+  if (x1 - x0 < 8 || y1 - y0 < 8) return undefined;
+  const cx = (x0 + x1) / 2;
+  const cy = (y0 + y1) / 2;
+  const half = Math.ceil(Math.hypot(x1 - x0, y1 - y0) / 2) + 1;
+  const { lum, width } = v;
+  // the band: 1-pixel strips along the bars, each with its mean change across them
+  const change = new Float64Array(2 * half);
+  const count = new Float64Array(2 * half);
+  for (let y = y0; y < y1; y += stride) {
+    for (let x = x0; x < x1; x += stride) {
+      const i = y * width + x;
+      const strip = Math.floor(-(x - cx) * s + (y - cy) * c) + half;
+      change[strip] += Math.abs((lum[i + 1] - lum[i - 1]) * c + (lum[i + width] - lum[i - width]) * s);
+      count[strip] += 1;
+    }
+  }
+  let strongest = 0;
+  for (let k = 0; k < change.length; k++) if (count[k] > 0) strongest = Math.max(strongest, (change[k] /= count[k]));
+  let band = [0, 0];
+  for (let k = 0, from = -1; k <= change.length; k++) {
+    const on = k < change.length && change[k] > strongest / 2;
+    if (on && from < 0) from = k;
+    if (!on && from >= 0) {
+      if (k - from > band[1] - band[0]) band = [from, k];
+      from = -1;
+    }
+  }
+  const trim = Math.floor((band[1] - band[0]) * 0.1);
+  const vLo = band[0] + trim - half;
+  const vHi = band[1] - trim - half;
+  if (vHi - vLo < 2) return undefined;
+  const bins = 2 * half * sub;
+  const sum = new Float64Array(bins);
+  const n = new Uint32Array(bins);
+  for (let y = y0; y < y1; y += stride) {
+    for (let x = x0; x < x1; x += stride) {
+      const along = -(x - cx) * s + (y - cy) * c;
+      if (along < vLo || along >= vHi) continue;
+      const k = Math.floor(((x - cx) * c + (y - cy) * s + half) * sub);
+      sum[k] += lum[y * width + x];
+      n[k] += 1;
+    }
+  }
+  let first = 0;
+  let last = bins - 1;
+  while (first < bins && n[first] === 0) first++;
+  while (last > first && n[last] === 0) last--;
+  const values = new Float64Array(last - first + 1);
+  // empty bins take the grey between their filled neighbours
+  for (let k = first, prev = -1; k <= last; k++) {
+    if (n[k] === 0) continue;
+    values[k - first] = sum[k] / n[k];
+    for (let j = prev + 1; prev >= 0 && j < k; j++) values[j - first] = values[prev - first] + ((values[k - first] - values[prev - first]) * (j - prev)) / (k - prev);
+    prev = k;
+  }
+  const smoothed = boxMean(values, 3);
+  let variation = 0;
+  for (let k = 1; k < smoothed.length; k++) variation += Math.abs(smoothed[k] - smoothed[k - 1]);
+  const mid = (vLo + vHi) / 2;
+  return {
+    values: smoothed, variation: variation / Math.max(1, smoothed.length),
+    toOriginal: (k) => {
+      const u = (k + first) / sub - half;
+      return [cx + u * c - mid * s, cy + u * s + mid * c];
+    },
+  };
+}
+
+/** the mean over `w` bins around each bin (prefix sums: O(n) whatever `w`) */
+function boxMean(p: Float64Array, w: number): Float64Array {
+  const sums = new Float64Array(p.length + 1);
+  for (let i = 0; i < p.length; i++) sums[i + 1] = sums[i] + p[i];
+  const out = new Float64Array(p.length);
+  for (let i = 0; i < p.length; i++) {
+    const a = Math.max(0, Math.round(i - w / 2));
+    const b = Math.min(p.length, Math.max(a + 1, Math.round(i + w / 2)));
+    out[i] = (sums[b] - sums[a]) / (b - a);
+  }
+  return out;
+}
+
+export interface ProfileView extends View {
+  /** how much more the grey changes across the bars than along them: well above 1 for a 1D code, about 1 for a 2D one */
+  barred: number;
+}
+
+/**
+ * A 1D code in `box` as a profile view: the projection across its bars (see `project`) at
+ * the angle, near `degrees` or a right angle to it, at which the bars come out sharpest,
+ * `sub` bins a pixel. Undefined when the box is too small to hold bars.
+ */
+export function barProfile(v: View, box: Box, degrees: number, sub = 4): ProfileView | undefined {
+  const variation = (d: number): number => project(v, box, d, 2, 2)?.variation ?? -1;
+  // across the bars the profile changes much more than along them
+  const [a, b] = [variation(degrees), variation(degrees + 90)];
+  let best = a >= b ? degrees : degrees + 90;
+  let bestVariation = -1;
+  // then the angle within ±3°: a coarse step, then halved twice around the best
+  for (const [step, steps] of [[1.5, 2], [0.75, 1], [0.375, 1]]) {
+    const around = best;
+    for (let k = -steps; k <= steps; k++) {
+      if (k === 0 && bestVariation >= 0) continue;
+      const value = variation(around + k * step);
+      if (value > bestVariation) {
+        bestVariation = value;
+        best = around + k * step;
+      }
+    }
+  }
+  const p = project(v, box, best, sub);
+  return p && { ...profileView(p.values, p.toOriginal), barred: Math.max(a, b) / Math.max(1e-9, Math.min(a, b)) };
+}
+
+function profileView(values: Float64Array, toOriginal: (k: number) => [number, number]): View {
+  const width = values.length;
+  const lum = new Uint8ClampedArray(width * profileRows);
+  for (let y = 0; y < profileRows; y++) lum.set(values, y * width);
+  return { lum, width, height: profileRows, toOriginal: (x) => toOriginal(x) };
+}
+
+function profileOf(v: View): Float64Array {
+  return Float64Array.from(v.lum.subarray(0, v.width));
+}
+
+/** a profile view with its grey stretched to 0..255 between the darkest and lightest within `radius` bins: light that falls off along the code levelled */
+export function levelProfile(v: View, radius = 24): View {
+  const p = profileOf(v);
+  const out = new Float64Array(p.length);
+  for (let i = 0; i < p.length; i++) {
+    let lo = 255;
+    let hi = 0;
+    for (let k = Math.max(0, i - radius); k < Math.min(p.length, i + radius + 1); k++) {
+      lo = Math.min(lo, p[k]);
+      hi = Math.max(hi, p[k]);
+    }
+    out[i] = hi - lo < 8 ? 255 : ((p[i] - lo) * 255) / (hi - lo);
+  }
+  return profileView(out, (k) => v.toOriginal(k, 0));
+}
+
+/**
+ * A profile view with a motion blur of `bins` bins taken out: Richardson–Lucy
+ * deconvolution with a box kernel, `iterations` rounds (each O(length) by prefix sums).
+ * Deconvolution can ring into bars that were never printed: a read of it wants a second
+ * one to agree (image-search.ts).
+ */
+export function deblurProfile(v: View, bins: number, iterations = 50): View {
+  const blurred = profileOf(v);
+  for (let i = 0; i < blurred.length; i++) blurred[i] = Math.max(1, blurred[i]);
+  const x = Float64Array.from(blurred);
+  const ratio = new Float64Array(x.length);
+  for (let k = 0; k < iterations; k++) {
+    const estimate = boxMean(x, bins);
+    for (let i = 0; i < x.length; i++) ratio[i] = blurred[i] / Math.max(1, estimate[i]);
+    const correction = boxMean(ratio, bins);
+    for (let i = 0; i < x.length; i++) x[i] = Math.min(255, x[i] * correction[i]);
+  }
+  return profileView(x, (k) => v.toOriginal(k, 0));
 }

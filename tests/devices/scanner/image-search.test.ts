@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BarcodeFormat } from '@zxing/library';
+import bwipjs from 'bwip-js';
 import fc from 'fast-check';
+import { PNG } from 'pngjs';
 import { CodecError } from '../../../devices/codec.js';
 import { decodeImage, readImage, rgbaToLuminance } from '../../../devices/scanner/image.js';
 import { parcelReader, readView, searchBarcodes } from '../../../devices/scanner/image-search.js';
 import {
-  aroundPoints, candidateRegions, dominantAngle, edgeMap, fullView, mask, noiseLevel, rotate, scale, stretch, type View,
+  aroundPoints, barProfile, candidateRegions, deblurProfile, dominantAngle, edgeMap, fullView, levelProfile, mask, noiseLevel, rotate, scale, stretch, type View,
 } from '../../../devices/scanner/image-views.js';
-import { degradations, encodePng, hardImageCorpus, placement, renderLabel, scene, sensorNoise, type HardImage } from '../../../bench/hard-images.js';
+import {
+  degradations, encodePng, hardImageCorpus, lowContrastUneven, motionBlur, placement, renderLabel, scene, sensorNoise, type HardImage,
+} from '../../../bench/hard-images.js';
 import { rng as seeded } from '../../../simulators/scenario.js';
 
 const roomy = { budgetMs: 60_000 };
@@ -38,6 +42,17 @@ describe('views of a luminance image', () => {
       const [x, y] = turned.toOriginal(turned.width / 2, turned.height / 2);
       expect(x).toBeCloseTo(v.width / 2 - 0.5 + 0.5 / f, 0);
       expect(y).toBeCloseTo(v.height / 2 - 0.5 + 0.5 / f, 0);
+    }));
+  });
+
+  it('scales across and down by different factors, mapping back to the original', () => {
+    fc.assert(fc.property(fc.double({ min: 0.5, max: 3, noNaN: true }), fc.double({ min: 0.5, max: 3, noNaN: true }), (fx, fy) => {
+      const s = scale(v, fx, fy);
+      expect(s.width).toBe(Math.round(v.width * fx));
+      expect(s.height).toBe(Math.round(v.height * fy));
+      const [x, y] = s.toOriginal(s.width / 2, s.height / 2);
+      expect(x).toBeCloseTo(v.width / 2 - 0.5 + 0.5 / fx, 0);
+      expect(y).toBeCloseTo(v.height / 2 - 0.5 + 0.5 / fy, 0);
     }));
   });
 
@@ -81,6 +96,78 @@ describe('views of a luminance image', () => {
     expect(Math.abs(diff)).toBeLessThan(3);
     // turning the region back reads it
     expect(searchBarcodes(img.data, 640, 480, roomy).found.map((f) => f.text)).toEqual(['RB100000008GB']);
+  });
+});
+
+describe('a 1D code read from the profile across its bars', () => {
+  const text = 'RB100000008GB';
+  /** the label at `pxPerModule` (rendered at 2 px a module), turned by `angle`, the region and its edge angle as the search finds them */
+  async function photo(pxPerModule: number, angle: number, spoil: (v: View) => View = (v) => v) {
+    const label = await renderLabel('code128', text, 2);
+    const img = scene(640, 480, 120, [{ label, map: placement(label, { cx: 320, cy: 240, scale: pxPerModule / 2, angle }) }]);
+    const view = spoil(fullView(img.data, 640, 480));
+    const map = edgeMap(view);
+    const [region] = candidateRegions(map, 640, 480);
+    return { view, region, angle: dominantAngle(map, region) };
+  }
+  const quick = parcelReader(false);
+
+  it.each([[1.2, -2], [1.3, 2.5], [1.3, 4]])('reads bars of %d px a module turned %d° that zxing does not read in the picture', async (px, deg) => {
+    const { view, region, angle } = await photo(px, deg);
+    expect(readView(parcelReader(true), view)).toBeUndefined();
+    const profile = barProfile(view, region, angle) as View;
+    expect(readView(quick, profile)?.getText()).toBe(text);
+    // the profile's points lie on the code in the picture
+    const [x, y] = profile.toOriginal(profile.width / 2, 4);
+    expect(Math.abs(x - 320)).toBeLessThan(40);
+    expect(Math.abs(y - 240)).toBeLessThan(20);
+  });
+
+  it('levels light that falls off along the code', async () => {
+    const dim = (v: View): View => {
+      const g = lowContrastUneven({ width: v.width, height: v.height, data: v.lum }, 0.2, 0.35, 0);
+      return { ...v, lum: g.data };
+    };
+    const { view, region, angle } = await photo(2, 2.5, dim);
+    expect(readView(parcelReader(true), view)).toBeUndefined();
+    const profile = barProfile(view, region, angle) as View;
+    expect(readView(quick, profile)).toBeUndefined();
+    const levelled = levelProfile(profile);
+    expect(Math.min(...levelled.lum)).toBe(0);
+    expect(Math.max(...levelled.lum)).toBe(255);
+    expect(readView(quick, levelled)?.getText()).toBe(text);
+  });
+
+  it('takes a motion blur out of the profile', async () => {
+    const blur = (v: View): View => ({ ...v, lum: motionBlur({ width: v.width, height: v.height, data: v.lum }, 5, 0).data });
+    const { view, region, angle } = await photo(2, 2.5, blur);
+    expect(readView(parcelReader(true), view)).toBeUndefined();
+    const profile = barProfile(view, region, angle) as View;
+    expect(readView(quick, profile)).toBeUndefined();
+    const reads = [4, 4.5, 5, 5.5].map((px) => readView(quick, deblurProfile(profile, px * 4))?.getText());
+    expect(reads.filter((r) => r === text).length).toBeGreaterThanOrEqual(2);
+    expect(reads.filter((r) => r !== undefined && r !== text)).toEqual([]);
+    // the search finds it so, once a second blur length agrees with the first
+    const traced: string[] = [];
+    const r = searchBarcodes(view.lum, 640, 480, { ...roomy, trace: (name, _ms, read) => read && traced.push(name) });
+    expect(r.found.map((f) => [f.text, f.attempt.replace(/[\d.]+$/, '')])).toEqual([[text, 'region0-bars-deblurred']]);
+    expect(traced.filter((name) => name.includes('deblurred')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('has no profile for a box too small to hold bars', () => {
+    expect(barProfile(fullView(new Uint8ClampedArray(64 * 64).fill(100), 64, 64), { x: 10, y: 10, width: 5, height: 5 }, 0)).toBeUndefined();
+  });
+});
+
+describe('a sure read', () => {
+  async function code128(text: string): Promise<View> {
+    const png = PNG.sync.read(await bwipjs.toBuffer({ bcid: 'code128', text, parsefnc: true, scale: 2, height: 10, paddingwidth: 10, paddingheight: 10, backgroundcolor: 'FFFFFF' }));
+    return fullView(Uint8ClampedArray.from({ length: png.width * png.height }, (_, i) => png.data[i * 4]), png.width, png.height);
+  }
+
+  it('is not one that ends in a GS1 separator (a stray FNC1 before the check symbol), though one inside the data is', async () => {
+    expect(readView(parcelReader(false), await code128('RB100000008GB^FNC1'))).toBeUndefined();
+    expect(readView(parcelReader(false), await code128('RB100^FNC1000008GB'))?.getText()).toBe('RB100\u001d000008GB');
   });
 });
 
