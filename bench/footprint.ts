@@ -5,8 +5,9 @@
  * bank), and an HID scale and scanner and a BLE scale, which are `unavailable` here.
  * Time from spawn to /healthz 200 (median of 3), RSS idle after 5 s, RSS while 1,000
  * scan + weight pairs/s arrive over MQTT from a worker, RSS with a journal backlog;
- * `courier-gw --help` (median of 5), RSS with 2,000 kits connected (a scanner and a
- * scale each, as the gateway counts its MQTT clients) making pairs at a courier's pace; beside it the floor (a bare Node
+ * `courier-gw --help` (median of 5), RSS with 2,000 kits connected (a scanner, a scale and
+ * the courier's app each: 6,000 MQTT clients as the gateway counts them) making pairs at a
+ * courier's pace, the apps following their kit's tasks and verdicts; beside it the floor (a bare Node
  * process with aedes and an http server answering /healthz, started and measured the same
  * way) and Node-RED 4 with the weigh-and-scan flow (spawn to connected to its broker, RSS
  * idle after 5 s).
@@ -98,11 +99,11 @@ async function peakRssDuring(gw: GatewayProcess, work: Promise<unknown>): Promis
 
 /** peak RSS of a gateway with `kits` kits connected, each making a pair every few seconds for `seconds` */
 async function measureKits(kits: number, seconds: number): Promise<{ rssMB: number; connections: number; pairs: number }> {
-  const sys = await startGatewaySystem({ kits, tasksPerKit: 5, passwordHash: fleetPasswordHash(PASSWORD) });
+  const sys = await startGatewaySystem({ kits, tasksPerKit: 5, apps: true, passwordHash: fleetPasswordHash(PASSWORD) });
   try {
     const load = await HumanLoad.start({ url: sys.url, kits: sys.kits, workers: 2, seed: 5, connectConcurrency: 16 });
     try {
-      // the connections as the gateway counts them (a kit's scanner and scale)
+      // the connections as the gateway counts them (a kit's scanner, scale and app)
       const connections = sample(await metricsOf(sys.gateway.httpUrl), 'cg_mqtt_clients_connected');
       const run = load.run({ mode: 'human', seconds });
       const rssMB = await peakRssDuring(sys.gateway, run);
