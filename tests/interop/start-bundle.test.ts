@@ -38,7 +38,7 @@ function loadedUpFront(from: string): { outputs: string[]; external: string[] } 
   return { outputs, external: [...external] };
 }
 
-const lazyPackages = ['@zxing/library', 'jpeg-js', 'pngjs', 'mqtt', 'yaml', 'ws', 'pino-pretty', '@abandonware/noble', 'node-hid', 'bwip-js', 'nats', 'typescript'];
+const lazyPackages = ['@zxing/library', 'jpeg-js', 'pngjs', 'mqtt', 'yaml', 'ws', 'pino-pretty', '@abandonware/noble', 'node-hid', 'serialport', 'bwip-js', 'nats', 'typescript'];
 const packageOf = (file: string): string | undefined => {
   const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file);
   return m?.[1];
