@@ -12,6 +12,7 @@ import tls from 'node:tls';
 import http from 'node:http';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
 import mqttPacket from 'mqtt-packet';
+import { BufferList } from 'bl';
 import type { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import { checkEventPayload, isEventType, type DeviceEvent } from '../devices/events.js';
@@ -175,6 +176,7 @@ export class Broker {
     const maxPacketBytes = config.mqtt.maxPayloadBytes + PACKET_HEADROOM_BYTES;
     const handle = (conn: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]): Client => {
       const client = aedes.handle(conn, req);
+      plainBufferList(client);
       guardParser((client as unknown as { _parser: Parameters<typeof guardParser>[0] })._parser, maxPacketBytes);
       return client;
     };
@@ -512,6 +514,16 @@ function remoteOf(client: Client): string | undefined {
   // TCP and TLS clients have the socket as their connection; WebSocket ones have the upgrade request
   const c = client as unknown as { conn?: { remoteAddress?: string }; req?: { socket?: { remoteAddress?: string } } };
   return c.conn?.remoteAddress ?? c.req?.socket?.remoteAddress;
+}
+
+/**
+ * mqtt-packet's parser buffers a client's bytes in a BufferListStream, a Duplex stream it
+ * never pipes; the plain BufferList under it has every method the parser calls, without a
+ * stream's two states, buffers and listeners per connection. Set before the first byte.
+ */
+function plainBufferList(client: Client): void {
+  const parser = (client as unknown as { _parser?: { _list: unknown } })._parser;
+  if (parser) parser._list = new BufferList();
 }
 
 /**
