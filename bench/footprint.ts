@@ -3,10 +3,12 @@
  * configured: 50 kits of MQTT-native scanners and scales, serial drivers on socat
  * pseudo-terminals (MT-SICS and continuous scales, a serial scanner, NMEA GPS, a locker
  * bank), and an HID scale and scanner and a BLE scale, which are `unavailable` here.
- * Time from spawn to /healthz 200 (median of 3), RSS idle after 5 s, RSS while 1,000
+ * Time from spawn to /healthz 200 (median of 3) and RSS idle after 5 s, with an empty config
+ * (no kit, no device) and with all those devices; RSS while 1,000
  * scan + weight pairs/s arrive over MQTT from a worker, RSS with a journal backlog;
- * `courier-gw --help` (median of 5), RSS with 2,000 kits connected (a scanner and a
- * scale each, as the gateway counts its MQTT clients) making pairs at a courier's pace; beside it the floor (a bare Node
+ * `courier-gw --help` (median of 5), RSS with 2,000 kits connected (a scanner, a scale and
+ * the courier's app each: 6,000 MQTT clients as the gateway counts them) making pairs at a
+ * courier's pace, the apps following their kit's tasks and verdicts; beside it the floor (a bare Node
  * process with aedes and an http server answering /healthz, started and measured the same
  * way) and Node-RED 4 with the weigh-and-scan flow (spawn to connected to its broker, RSS
  * idle after 5 s).
@@ -98,11 +100,11 @@ async function peakRssDuring(gw: GatewayProcess, work: Promise<unknown>): Promis
 
 /** peak RSS of a gateway with `kits` kits connected, each making a pair every few seconds for `seconds` */
 async function measureKits(kits: number, seconds: number): Promise<{ rssMB: number; connections: number; pairs: number }> {
-  const sys = await startGatewaySystem({ kits, tasksPerKit: 5, passwordHash: fleetPasswordHash(PASSWORD) });
+  const sys = await startGatewaySystem({ kits, tasksPerKit: 5, apps: true, passwordHash: fleetPasswordHash(PASSWORD) });
   try {
     const load = await HumanLoad.start({ url: sys.url, kits: sys.kits, workers: 2, seed: 5, connectConcurrency: 16 });
     try {
-      // the connections as the gateway counts them (a kit's scanner and scale)
+      // the connections as the gateway counts them (a kit's scanner, scale and app)
       const connections = sample(await metricsOf(sys.gateway.httpUrl), 'cg_mqtt_clients_connected');
       const run = load.run({ mode: 'human', seconds });
       const rssMB = await peakRssDuring(sys.gateway, run);
@@ -154,12 +156,12 @@ export const footprintBench: Bench = {
       for (const name of ['mtsics', 'cas', 'scanner', 'gps', 'locker']) ptys.push(await startSocatPty(path.join(dir, `${name}-gw`), path.join(dir, `${name}-dev`)));
       const [mtSics, continuous, scanner, gps, locker] = ptys.map((p) => p.gatewayPath);
       const passwordHash = hashPasswordSync(PASSWORD);
-      const configure = async (dataDir: string) => {
+      const configure = async (dataDir: string, devices: 'all' | 'none' = 'all') => {
         const mqttPort = await freePort();
         const httpPort = await freePort();
         const cfgDir = path.join(dir, path.basename(dataDir) + '-cfg');
         await mkdir(cfgDir, { recursive: true });
-        const cfg = await writeBenchGatewayConfig({ dir: cfgDir, dataDir, mqttPort, httpPort, kits: KITS, password: PASSWORD, passwordHash, serial: { mtSics, continuous, scanner, gps, locker } });
+        const cfg = await writeBenchGatewayConfig({ dir: cfgDir, dataDir, mqttPort, httpPort, kits: devices === 'all' ? KITS : 0, password: PASSWORD, passwordHash, serial: devices === 'all' ? { mtSics, continuous, scanner, gps, locker } : undefined });
         return { ...cfg, mqttPort, httpPort };
       };
       const start = async (cfg: { file: string; httpPort: number }) => {
@@ -171,6 +173,22 @@ export const footprintBench: Bench = {
         await gw.stop();
         running.splice(running.indexOf(gw), 1);
       };
+
+      // the same with an empty config (no kit, no device): start to healthy, median of 3, and RSS after 5 s
+      const emptyCfg = await configure(path.join(dir, 'data-empty'), 'none');
+      const emptyStarts: number[] = [];
+      let emptyRssMB = Number.NaN;
+      for (let i = 0; i < 3; i++) {
+        const g = await start(emptyCfg);
+        emptyStarts.push(g.startToHealthyMs);
+        if (i === 2) {
+          await sleep(5000);
+          emptyRssMB = await g.rssMB();
+        }
+        await stop(g);
+      }
+      const emptyStartMs = median(emptyStarts);
+      ctx.log(`footprint: empty config: start to healthy ${emptyStarts.map((s) => Math.round(s)).join(', ')} ms, RSS idle ${round(emptyRssMB, 1)} MB`);
 
       // start to healthy, median of 3 (the first start creates the data folder)
       const idleCfg = await configure(path.join(dir, 'data-idle'));
@@ -241,7 +259,9 @@ export const footprintBench: Bench = {
       ctx.log(`footprint: ${manyKits} kits (${kitsRun.connections} connections, ${kitsRun.pairs} pairs): RSS peak ${round(kitsRun.rssMB, 1)} MB`);
 
       const rows: BenchRow[] = [
-        { bench: 'footprint', metric: 'start to /healthz 200 (median of 3)', value: Math.round(startToHealthyMs), unit: 'ms', goal: `<= ${HEALTHY_GOAL_MS}`, met: startToHealthyMs <= HEALTHY_GOAL_MS },
+        { bench: 'footprint', metric: 'start to /healthz 200, empty config (median of 3)', value: Math.round(emptyStartMs), unit: 'ms', goal: `<= ${HEALTHY_GOAL_MS}`, met: emptyStartMs <= HEALTHY_GOAL_MS },
+        { bench: 'footprint', metric: 'RSS idle, empty config', value: round(emptyRssMB, 1), unit: 'MB', goal: `<= ${IDLE_GOAL_MB}`, met: emptyRssMB <= IDLE_GOAL_MB },
+        { bench: 'footprint', metric: `start to /healthz 200, ${devices.length} devices (median of 3)`, value: Math.round(startToHealthyMs), unit: 'ms', goal: `<= ${HEALTHY_GOAL_MS}`, met: startToHealthyMs <= HEALTHY_GOAL_MS },
         { bench: 'footprint', metric: `RSS idle, ${devices.length} devices (${unavailable.length} unavailable)`, value: round(rssIdleMB, 1), unit: 'MB', goal: `<= ${IDLE_GOAL_MB}`, met: rssIdleMB <= IDLE_GOAL_MB },
         { bench: 'footprint', metric: `RSS peak at ${Math.round(achieved)} pairs/s, ${loadSeconds} s`, value: round(rssAt1000MB, 1), unit: 'MB' },
         { bench: 'footprint', metric: `RSS with ${label} records in backlog`, value: round(rssBacklogMB, 1), unit: 'MB', goal: `<= 1.2x idle + 20 (${round(backlogBoundMB, 1)})`, met: opened.opened ? rssBacklogMB <= backlogBoundMB : undefined },
@@ -263,6 +283,8 @@ export const footprintBench: Bench = {
             rssAt1000MB: round(rssAt1000MB, 1),
             rssBacklog1MMB: round(rssBacklogMB, 1),
             startToHealthyMs: Math.round(startToHealthyMs),
+            startToHealthyEmptyMs: Math.round(emptyStartMs),
+            rssIdleEmptyMB: round(emptyRssMB, 1),
             startToHealthyWithBacklogMs: Math.round(startBacklogMs),
             startWithBacklog1MMs: Math.round(startBacklogMs),
             helpMs: Math.round(helpMs),

@@ -15,6 +15,8 @@ export interface BenchGatewayOptions {
   mqttPort: number;
   httpPort: number;
   kits: number;
+  /** a courier's app per kit besides its scanner and scale */
+  apps?: boolean;
   password: string;
   passwordHash: string;
   /** pty paths for the serial drivers: every other transport is configured when given */
@@ -62,11 +64,12 @@ function benchTokenHash(): string {
 }
 
 export async function writeBenchGatewayConfig(o: BenchGatewayOptions): Promise<BenchGatewayConfig> {
-  const kits = benchKits(o.kits, o.password);
+  const kits = benchKits(o.kits, o.password, { apps: o.apps });
   const credentials = { passwordHash: o.passwordHash };
   const devices: Record<string, unknown>[] = kits.flatMap((k) => [
     { id: k.scanner.id, kind: 'scanner', kit: k.kit, credentials },
     { id: k.scale.id, kind: 'scale', kit: k.kit, credentials },
+    ...(k.app ? [{ id: k.app.id, kind: 'app', kit: k.kit, credentials }] : []),
   ]);
   if (o.serial) {
     devices.push({ id: 'gps-app', kind: 'gps', kit: 'kit-01', credentials }, { id: 'terminal-1', kind: 'terminal', kit: 'kit-04', credentials });

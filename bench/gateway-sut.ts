@@ -51,14 +51,14 @@ export interface GatewaySystem {
  * The compiled gateway with `kits` kits (positions set) and a tasks file of `tasksPerKit`
  * tasks per kit; `passwordHash` for the devices (scrypt of PASSWORD, the CLI's cost by default).
  */
-export async function startGatewaySystem(o: { kits: number; tasksPerKit?: number; passwordHash?: string }): Promise<GatewaySystem> {
+export async function startGatewaySystem(o: { kits: number; tasksPerKit?: number; passwordHash?: string; apps?: boolean }): Promise<GatewaySystem> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-bench-sut-'));
   try {
     const mqttPort = await freePort();
     const httpPort = await freePort();
     const dataDir = path.join(dir, 'data');
     const tasksFile = o.tasksPerKit ? path.join(dir, 'tasks.json') : undefined;
-    const cfg = await writeBenchGatewayConfig({ dir, dataDir, mqttPort, httpPort, kits: o.kits, password: PASSWORD, passwordHash: o.passwordHash ?? hashPasswordSync(PASSWORD), tasksFile });
+    const cfg = await writeBenchGatewayConfig({ dir, dataDir, mqttPort, httpPort, kits: o.kits, apps: o.apps, password: PASSWORD, passwordHash: o.passwordHash ?? hashPasswordSync(PASSWORD), tasksFile });
     const kits = withPositions(cfg.kits);
     const tasks = tasksFile ? benchTasks(kits, o.tasksPerKit ?? 0) : [];
     if (tasksFile) await writeTasksFile(tasksFile, tasks);

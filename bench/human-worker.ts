@@ -123,6 +123,8 @@ function onMessage(kit: Kit, topic: string, payload: Buffer): void {
 const connected = await connectKits(job.url, job.kits, job.connectConcurrency ?? 8, async (k) => {
   await k.scanner.subscribeAsync([`cg/v1/kits/${k.spec.kit}/verdicts`, `cg/v1/devices/${k.spec.scanner.id}/errors`, `cg/v1/devices/${k.spec.scanner.id}/commands/feedback`], { qos: 1 });
   await k.scale.subscribeAsync(`cg/v1/devices/${k.spec.scale.id}/errors`, { qos: 1 });
+  // the courier's app shows the kit's tasks (retained) and its verdicts
+  await k.app?.subscribeAsync([`cg/v1/kits/${k.spec.kit}/tasks/#`, `cg/v1/kits/${k.spec.kit}/verdicts`], { qos: 1 });
 }).catch((err: Error) => {
   parentPort!.postMessage({ error: `connect: ${err.message}` });
   return undefined;
@@ -241,7 +243,7 @@ async function run(load: HumanStep): Promise<HumanResult> {
 if (connected) {
   parentPort!.on('message', (m: { id?: number; run?: HumanStep; window?: number } | 'close') => {
     if (m === 'close') {
-      void Promise.all(kits.flatMap((k) => [k.scanner.endAsync(true), k.scale.endAsync(true)])).then(() => parentPort!.postMessage({ closed: true }));
+      void Promise.all(kits.flatMap((k) => [k.scanner.endAsync(true), k.scale.endAsync(true), ...(k.app ? [k.app.endAsync(true)] : [])])).then(() => parentPort!.postMessage({ closed: true }));
       return;
     }
     if (m.window !== undefined) {

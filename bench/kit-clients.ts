@@ -19,15 +19,17 @@ export interface ConnectedKit {
   spec: KitClients;
   scanner: MqttClient;
   scale: MqttClient;
+  app?: MqttClient;
 }
 
-/** a scanner and a scale client per kit, `concurrency` kits at a time, in kit order; `subscribe` runs before a kit counts as connected */
+/** a scanner and a scale client per kit (and its app's when the kit has one), `concurrency` kits at a time, in kit order; `subscribe` runs before a kit counts as connected */
 export async function connectKits(url: string, specs: readonly KitClients[], concurrency: number, subscribe?: (k: ConnectedKit) => Promise<unknown>): Promise<ConnectedKit[]> {
   const kits: ConnectedKit[] = [];
   const queue = [...specs];
   const workers = Array.from({ length: concurrency }, async () => {
     for (let spec = queue.shift(); spec; spec = queue.shift()) {
-      const k = { spec, scanner: await connectClient(url, spec.scanner), scale: await connectClient(url, spec.scale) };
+      const k: ConnectedKit = { spec, scanner: await connectClient(url, spec.scanner), scale: await connectClient(url, spec.scale) };
+      if (spec.app) k.app = await connectClient(url, spec.app);
       if (subscribe) await subscribe(k);
       kits.push(k);
     }

@@ -89,10 +89,10 @@ export class KitLoad {
 }
 
 /** `n` kits, each a scanner `scanner-NN` and a scale `scale-NN` with the same password */
-export function benchKits(n: number, password: string): KitClients[] {
+export function benchKits(n: number, password: string, o: { apps?: boolean } = {}): KitClients[] {
   return Array.from({ length: n }, (_, i) => {
     const kit = kitIdOf(i);
     const nn = kit.slice(4);
-    return { kit, kitIndex: i, scanner: { id: `scanner-${nn}`, password }, scale: { id: `scale-${nn}`, password } };
+    return { kit, kitIndex: i, scanner: { id: `scanner-${nn}`, password }, scale: { id: `scale-${nn}`, password }, ...(o.apps ? { app: { id: `app-${nn}`, password } } : {}) };
   });
 }

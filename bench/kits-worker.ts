@@ -27,6 +27,8 @@ export interface KitClients {
   position?: { lat: number; lon: number };
   scanner: { id: string; username?: string; password?: string };
   scale: { id: string; username?: string; password?: string };
+  /** the courier's app on the kit (kind app): it follows the kit's tasks and verdicts */
+  app?: { id: string; username?: string; password?: string };
 }
 
 export interface LoadJob {

@@ -11,6 +11,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import http from 'node:http';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
+import mqttPacket from 'mqtt-packet';
+import { BufferList } from 'bl';
 import type { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import { checkEventPayload, isEventType, type DeviceEvent } from '../devices/events.js';
@@ -123,6 +125,9 @@ export class Broker {
 
   async start(): Promise<void> {
     const { config, log } = this.options;
+    // aedes writes with mqtt-packet, which by default builds a table of 65,536 two-byte
+    // Buffers on its first write (7 MB of heap) to save one small allocation per length
+    mqttPacket.writeToStream.cacheNumbers = false;
     const aedes = await Aedes.createBroker({
       id: `cg-${config.gateway.id}`,
       mq: this.deliveries as never,
@@ -171,6 +176,7 @@ export class Broker {
     const maxPacketBytes = config.mqtt.maxPayloadBytes + PACKET_HEADROOM_BYTES;
     const handle = (conn: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]): Client => {
       const client = aedes.handle(conn, req);
+      plainBufferList(client);
       guardParser((client as unknown as { _parser: Parameters<typeof guardParser>[0] })._parser, maxPacketBytes);
       return client;
     };
@@ -473,7 +479,10 @@ export class Broker {
   private onClient(client: Client, connected: boolean): void {
     this.options.metrics.clients.set(this.connectedClients);
     const who = this.principals.get(client);
-    if (who && connected) this.connected.set(client.id, { client, principal: who });
+    if (who && connected) {
+      this.connected.set(client.id, { client, principal: who });
+      forgetConnectPacket(client);
+    }
     else if (this.connected.get(client.id)?.client === client) this.connected.delete(client.id);
     if (who?.role !== 'device') return;
     let clients = this.deviceClients.get(who.id);
@@ -505,4 +514,23 @@ function remoteOf(client: Client): string | undefined {
   // TCP and TLS clients have the socket as their connection; WebSocket ones have the upgrade request
   const c = client as unknown as { conn?: { remoteAddress?: string }; req?: { socket?: { remoteAddress?: string } } };
   return c.conn?.remoteAddress ?? c.req?.socket?.remoteAddress;
+}
+
+/**
+ * mqtt-packet's parser buffers a client's bytes in a BufferListStream, a Duplex stream it
+ * never pipes; the plain BufferList under it has every method the parser calls, without a
+ * stream's two states, buffers and listeners per connection. Set before the first byte.
+ */
+function plainBufferList(client: Client): void {
+  const parser = (client as unknown as { _parser?: { _list: unknown } })._parser;
+  if (parser) parser._list = new BufferList();
+}
+
+/**
+ * mqtt-packet's parser keeps a client's whole CONNECT packet (its password included) as the
+ * settings it reads later packets with; of it, it reads only these two fields.
+ */
+function forgetConnectPacket(client: Client): void {
+  const parser = (client as unknown as { _parser?: { settings?: { protocolVersion?: number; bridgeMode?: boolean } } })._parser;
+  if (parser?.settings) parser.settings = { protocolVersion: parser.settings.protocolVersion, bridgeMode: parser.settings.bridgeMode };
 }

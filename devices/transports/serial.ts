@@ -3,9 +3,13 @@
  * port disappears, and emits whole frames from the configured framing.
  */
 import { realpathSync } from 'node:fs';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import type { SerialLink, SerialOptions } from './types.js';
 import { ReopeningLink } from './reopening-link.js';
+
+/** serialport (and its native binding) loads with the first serial line opened: a config without one never loads it */
+let serialport: Promise<typeof import('serialport')> | undefined;
+const loadSerialPort = (): Promise<typeof import('serialport')> => (serialport ??= import('serialport'));
 
 type Binding = ConstructorParameters<typeof SerialPort>[0] extends infer O ? (O extends { binding?: infer B } ? B : never) : never;
 
@@ -47,8 +51,16 @@ export class SerialPortLink extends ReopeningLink implements SerialLink {
 
   protected open(): void {
     if (this.stopped) return;
+    loadSerialPort().then(
+      ({ SerialPort }) => this.openWith(SerialPort),
+      (err: Error) => this.reopenLater(err, false),
+    );
+  }
+
+  private openWith(Port: typeof SerialPort): void {
+    if (this.stopped) return;
     const { path, baudRate, dataBits = 8, parity = 'none', stopBits = 1 } = this.options;
-    const port = new SerialPort({
+    const port = new Port({
       path,
       baudRate,
       dataBits,

@@ -75,7 +75,7 @@ const startModule = 'cli/start.ts';
 
 /** the project's modules and packages `start` must not load up front */
 const imageDecoder = ['devices/scanner/image.ts', 'devices/scanner/image-worker.ts', 'devices/scanner/image-decoder.ts'];
-const lazyPackages = ['@zxing/library', 'jpeg-js', 'pngjs', 'mqtt', 'yaml', 'ws', 'pino-pretty', '@abandonware/noble', 'node-hid'];
+const lazyPackages = ['@zxing/library', 'jpeg-js', 'pngjs', 'mqtt', 'yaml', 'ws', 'pino-pretty', '@abandonware/noble', 'node-hid', 'serialport'];
 
 function unwanted(graph: ReturnType<typeof staticGraph>): string[] {
   const files = [...graph.files.keys()].filter((f) => f.startsWith('simulators/') || imageDecoder.includes(f)).map((f) => chain(graph, f));

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
 import { authFetch, collect, DEVICE_PASSWORD, metricValue, OPERATOR_PASSWORD, operatorHash, startTestGateway, testHash, type TestGateway } from '../helpers/gateway.js';
 
 let t: TestGateway;
@@ -112,6 +113,21 @@ describe('embedded broker', () => {
     expect((await late.next()).payload).toMatchObject({ state: 'offline', kind: 'scanner', kit: 'van-018' });
     const health = (await (await authFetch(`${t.httpUrl}/healthz`)).json()) as { devices: { id: string; state: string }[] };
     expect(health.devices.find((d) => d.id === 'scanner-2')?.state).toBe('offline');
+  });
+
+  it("keeps no client's CONNECT packet (nor its password), no stream for its parser's bytes and no table of encoded numbers", async () => {
+    const dev = await t.connect('terminal-1', DEVICE_PASSWORD);
+    await dev.publishAsync('cg/v1/devices/terminal-1/events/scan', JSON.stringify({ code: 'RR123456785CN' }), { qos: 1 });
+    const held = (t.gateway.broker as unknown as { connected: Map<string, { client: { _parser: { settings: Record<string, unknown>; _list: object } } }> }).connected;
+    const settings = [...held.values()].map((c) => c.client._parser.settings);
+    // the parser still parses (the publish above got its PUBACK) from a BufferList that is no stream
+    for (const c of held.values()) expect(c.client._parser._list).not.toHaveProperty('pipe');
+    expect(settings.length).toBeGreaterThan(0);
+    for (const s of settings) expect(Object.keys(s).sort()).toEqual(['bridgeMode', 'protocolVersion']);
+    // aedes has written CONNACK, PUBACK and SUBACK packets by now: mqtt-packet built no number cache for them
+    const numbers = createRequire(import.meta.url)('mqtt-packet/numbers.js') as { cache: Record<number, Buffer> };
+    expect(Object.keys(numbers.cache)).toHaveLength(0);
+    await dev.endAsync();
   });
 
   it('serves /healthz and /metrics', async () => {
