@@ -17,9 +17,13 @@ const outdir = path.join(dist, 'cli');
 
 /** packages loaded from node_modules: native bindings, worker threads, or tools never bundled */
 const externalPackages = ['serialport', '@serialport/*', 'node-hid', '@abandonware/noble', 'unix-dgram', 'pino', 'pino-pretty', 'pino-roll', 'thread-stream', 'typescript'];
-/** project modules that find files beside their compiled file; core/package.js walks up to package.json, so it may move */
+/**
+ * project modules that find files beside their compiled file; core/package.js walks up to
+ * package.json and the dashboard resolves the chart library's package, both of which work
+ * from the bundle's folder too, so they may move
+ */
 const locatedModules = ['gateway/dashboard/assets/script.js', 'devices/scanner/image-decoder.js'];
-const movable = ['core/package.js'];
+const movable = ['core/package.js', 'gateway/dashboard/dashboard.js'];
 
 const keepInPlace = {
   name: 'keep-located-modules',
